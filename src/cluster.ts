@@ -1,0 +1,133 @@
+/**
+ * The cluster interface: what drdeck needs from a Kubernetes API server. `src/sim` implements it in
+ * memory for the demo and the tests; `src/k8s` implements it on a real API server. Nothing else
+ * talks to a cluster.
+ */
+import type { KindKey } from './kinds.js';
+
+/** A Kubernetes object as the API returns it (only the parts drdeck relies on are typed). */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec?: any;
+  status?: any;
+  [field: string]: unknown;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid?: string }>;
+  managedFields?: Array<{ manager?: string; operation?: string; subresource?: string; fieldsV1?: unknown }>;
+  [field: string]: unknown;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface WatchEvent {
+  type: WatchEventType;
+  object: KubeObject;
+}
+
+export interface ListResult {
+  items: KubeObject[];
+  /** Opaque: compare for equality only, never as a number. */
+  resourceVersion: string;
+}
+
+export type PatchType = 'merge' | 'json' | 'strategic';
+
+export interface WriteOptions {
+  /** Server-side dry run (`dryRun=All`): validated and admitted, never persisted. */
+  dryRun?: boolean;
+  /** Write the status subresource instead of the main resource. */
+  subresource?: 'status';
+}
+
+/** A failed request, with the HTTP status the API server (or the simulation) answered. */
+export class ClusterError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly reason: string = '',
+  ) {
+    super(message);
+    this.name = 'ClusterError';
+  }
+}
+
+/** Sync state of one kind's watch, shown on screen and used by checks to say `pending`. */
+export type SyncPhase = 'connecting' | 'synced' | 'retrying' | 'forbidden' | 'not-installed';
+
+export interface SyncState {
+  phase: SyncPhase;
+  /** Human detail: the last error, the missing verb, "retrying in 4 s". */
+  detail?: string;
+  /** When the data was last known fresh (ms since epoch); set while retrying to say "stale since". */
+  since?: number;
+}
+
+/** Receives watch traffic. Events arrive in any number; the sink decides how to batch them. */
+export interface FeedSink {
+  /** Replace everything known about a kind (after a list or relist). */
+  reset(kind: KindKey, items: KubeObject[]): void;
+  event(kind: KindKey, event: WatchEvent): void;
+  sync(kind: KindKey, state: SyncState): void;
+}
+
+/** The answers a resolver gave for one name. `null` for a record type means "not asked yet". */
+export interface DnsAnswer {
+  name: string;
+  a: string[];
+  aaaa: string[];
+  /** Set when the resolver could not be asked (timeout, refused). */
+  error?: string;
+  checkedAt: number;
+}
+
+export interface Cluster {
+  /** What the UI calls this cluster: the kube context, or "demo". */
+  readonly name: string;
+  /** The cluster's clock in ms since epoch: real time, or scenario time in the demo. */
+  now(): number;
+  list(kind: KindKey, namespace?: string): Promise<ListResult>;
+  get(kind: KindKey, namespace: string | undefined, name: string): Promise<KubeObject>;
+  create(kind: KindKey, object: KubeObject, options?: WriteOptions): Promise<KubeObject>;
+  patch(
+    kind: KindKey,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    type: PatchType,
+    options?: WriteOptions,
+  ): Promise<KubeObject>;
+  delete(kind: KindKey, namespace: string | undefined, name: string, options?: WriteOptions): Promise<void>;
+  /**
+   * Starts watching every kind into the sink: list, then watch from the list's resourceVersion,
+   * reporting sync state. Returns a function that stops all watches.
+   */
+  feed(kinds: readonly KindKey[], sink: FeedSink): () => void;
+  /** Releases timers and connections. */
+  close(): void;
+}
+
+export type DnsRecordType = 'A' | 'AAAA';
+
+/**
+ * A DNS resolver drdeck asks directly (the router), never the system resolver. `query` resolves to
+ * the addresses answered (empty for NXDOMAIN or no records of that type) and rejects with a readable
+ * message when the server cannot be asked (timeout, refused).
+ */
+export interface Resolver {
+  /** What to call it on screen, e.g. "10.0.0.1:53" or "demo". */
+  readonly label: string;
+  query(name: string, type: DnsRecordType, timeoutMs: number): Promise<string[]>;
+}

@@ -1,0 +1,103 @@
+/**
+ * drdeck's configuration: every field optional, every default from the seed
+ * (../shared/seed/cluster-rebuild-issues.md). Validated with zod so a bad file gets an error that
+ * names the field and the problem.
+ */
+import { z } from 'zod';
+
+const name = z.string().min(1);
+/** `namespace/name`, as kubectl prints it. */
+const namespacedName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be "namespace/name"');
+
+export const configSchema = z
+  .object({
+    flux: z
+      .object({
+        /** The namespace Flux itself runs in; its objects' creation time is t0 of the timeline. */
+        namespace: name.default('flux-system'),
+        /** The Kustomizations the seed's dr-1-check-readiness.sh waits for. */
+        essential: z.array(name).default(['flux-system', 'cert-manager', 'external-secrets', 'ceph-csi', 'volsync']),
+        /** An object not Ready for longer than this is called stuck. */
+        stuckAfterMinutes: z.number().positive().default(10),
+      })
+      .strict()
+      .prefault({}),
+    foundation: z
+      .object({
+        storageClasses: z.array(name).default(['csi-cephfs-config-sc']),
+        volumeSnapshotClass: name.default('csi-cephfs-config-snapclass'),
+        cephCsiNamespace: name.default('ceph-csi'),
+        minCephCsiPods: z.number().int().nonnegative().default(3),
+        /** The VolSync operator Deployment, as namespace/name. */
+        volsyncOperator: namespacedName.default('volsync-system/volsync'),
+      })
+      .strict()
+      .prefault({}),
+    kopia: z
+      .object({
+        /** The Kopia repository PVC. The seed's scripts disagree (default vs volsync-system): one value here. */
+        pvc: namespacedName.default('default/kopia'),
+        /** The CephFS volumeHandle saved in Git, given literally... */
+        savedVolumeHandle: z.string().min(1).optional(),
+        /** ...or read from the Secret manifest saved in Git (kopia-repository-subvolume-secret.yaml). */
+        handleSecretFile: z.string().min(1).optional(),
+        /** The key in that Secret's stringData or data that holds the handle. */
+        handleSecretKey: name.default('volumeHandle'),
+      })
+      .strict()
+      .prefault({}),
+    restores: z
+      .object({
+        /** Namespaces to look for ReplicationDestinations in; empty means all. */
+        namespaces: z.array(name).default([]),
+        /** How many RDs the rebuild should have (the seed restores 22 app config PVCs). */
+        expectedCount: z.number().int().nonnegative().default(22),
+      })
+      .strict()
+      .prefault({}),
+    gateways: z
+      .object({
+        /** The Gateways that must be Programmed; empty means every Gateway. */
+        names: z.array(namespacedName).default(['network/gateway-external', 'network/gateway-internal']),
+        ciliumOperator: namespacedName.default('kube-system/cilium-operator'),
+        /** The Flux Kustomization that should health-check the Gateways (seed issue 7). */
+        ciliumKustomization: namespacedName.default('flux-system/cilium'),
+      })
+      .strict()
+      .prefault({}),
+    loadbalancers: z
+      .object({
+        annotation: name.default('lbipam.cilium.io/ips'),
+        /** The allocation scheme: fd00:101::1b:XXX and 10.101.27.XXX with the same XXX. */
+        ipv4Prefix: z.string().default('10.101.27.'),
+        ipv6Prefix: z.string().default('fd00:101::1b:'),
+        hostMin: z.number().int().nonnegative().default(100),
+        hostMax: z.number().int().nonnegative().default(255),
+      })
+      .strict()
+      .prefault({}),
+    dns: z
+      .object({
+        /** Zones drdeck checks; published names outside them are ignored. */
+        zones: z.array(name).default(['sulibot.com']),
+        /** Resolvers to ask, `host` or `host:port`. None: the DNS checks say "not configured". */
+        servers: z.array(name).default([]),
+        hostnameAnnotation: name.default('external-dns.alpha.kubernetes.io/hostname'),
+        intervalSeconds: z.number().positive().default(30),
+        timeoutMs: z.number().int().positive().default(2000),
+      })
+      .strict()
+      .prefault({}),
+    /** Timeout of every request to the API server. */
+    requestTimeoutMs: z.number().int().positive().default(10_000),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+/** The seed's defaults, as a config file with nothing in it gives them. */
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
