@@ -1,0 +1,378 @@
+/**
+ * Panel Flux: readiness of every Flux object, the essential Kustomizations, stuck objects and the
+ * root blocker of dependsOn chains, immutable-field conflicts between Kustomizations, suspended
+ * objects; and the foundation the readiness script waits for (storage, CSI pods, VolSync).
+ */
+import type { KubeObject } from '../cluster.js';
+import type { KindKey } from '../kinds.js';
+import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
+import {
+  arr,
+  at,
+  condition,
+  conditions,
+  deploymentFinding,
+  describeCondition,
+  formatDuration,
+  getObject,
+  isEpoch,
+  kindName,
+  listObjects,
+  missingRow,
+  nameList,
+  namespaceOf,
+  num,
+  parseTime,
+  plural,
+  pushTo,
+  refOf,
+  row,
+  str,
+  verdict,
+  worstOf,
+  type Condition,
+} from './util.js';
+
+const FLUX_KINDS = [
+  'kustomizations',
+  'helmreleases',
+  'gitrepositories',
+  'ocirepositories',
+  'helmrepositories',
+  'helmcharts',
+] as const satisfies readonly KindKey[];
+type FluxKind = (typeof FLUX_KINDS)[number];
+
+/** Only Kustomizations are required: a missing HelmRelease or OCIRepository CRD is not an error. */
+const FLUX_INPUTS = { inputs: ['kustomizations'], optional: FLUX_KINDS.slice(1) } as const;
+
+/** Ready reasons that mean "still working on it", not a failure. */
+const PROGRESS_REASONS = new Set(['Progressing', 'DependencyNotReady', 'Reconciling']);
+const DEPENDENCY_NOT_READY = 'DependencyNotReady';
+const NOT_RECONCILED = 'latest generation of object has not been reconciled';
+
+type FluxState = 'ready' | 'waiting' | 'progressing' | 'failed';
+
+interface FluxObject {
+  kind: FluxKind;
+  object: KubeObject;
+  ref: string;
+  ready: Condition | undefined;
+  state: FluxState;
+  suspended: boolean;
+}
+
+function classify(kind: FluxKind, object: KubeObject): FluxObject {
+  const ready = condition(object, 'Ready');
+  let state: FluxState;
+  if (ready?.status === 'True') state = 'ready';
+  else if (ready?.reason === DEPENDENCY_NOT_READY) state = 'waiting';
+  else if (!ready || ready.status !== 'False' || PROGRESS_REASONS.has(ready.reason)) state = 'progressing';
+  else state = 'failed';
+  return { kind, object, ref: refOf(object), ready, state, suspended: at(object, 'spec', 'suspend') === true };
+}
+
+function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLUX_KINDS): FluxObject[] {
+  return kinds.flatMap((kind) => listObjects(snapshot, kind).map((o) => classify(kind, o)));
+}
+
+const STATE_STATUS: Record<FluxState, CheckStatus> = { ready: 'pass', waiting: 'warn', progressing: 'warn', failed: 'fail' };
+
+function readyRow(f: FluxObject, status: CheckStatus = STATE_STATUS[f.state]): Evidence {
+  return row(f.kind, f.object, 'Ready', describeCondition(f.ready), status);
+}
+
+/** "ceph-csi/x (reason)" for a summary. */
+function withReason(f: FluxObject): string {
+  const reason = f.ready?.reason || f.ready?.message.slice(0, 60);
+  return reason ? `${f.ref} (${reason})` : f.ref;
+}
+
+/** "2 HelmReleases" when one kind, else "3 objects"; refs get their Kind when kinds are mixed. */
+function groupLabel(items: readonly FluxObject[], describe: (f: FluxObject) => string): { noun: string; names: string[] } {
+  const kinds = new Set(items.map((f) => f.kind));
+  if (kinds.size === 1) return { noun: plural(items.length, kindName(items[0].kind)), names: items.map(describe) };
+  return { noun: plural(items.length, 'object'), names: items.map((f) => `${kindName(f.kind)} ${describe(f)}`) };
+}
+
+const flux_ready: Check = {
+  id: 'flux.ready',
+  panel: 'flux',
+  title: 'Flux objects Ready',
+  ...FLUX_INPUTS,
+  evaluate(snapshot) {
+    const all = fluxObjects(snapshot);
+    if (all.length === 0) return verdict('warn', 'no Flux objects yet: is Flux bootstrapped?', []);
+    const by = (s: FluxState) => all.filter((f) => f.state === s);
+    const [ready, failed, waiting, progressing] = [by('ready'), by('failed'), by('waiting'), by('progressing')];
+    const counts = [`${ready.length}/${all.length} Ready`];
+    if (failed.length) counts.push(`${failed.length} failed`);
+    if (waiting.length) counts.push(`${waiting.length} waiting`);
+    if (progressing.length) counts.push(`${progressing.length} progressing`);
+    const parts = [counts.join(', ')];
+    if (failed.length) parts.push(`failed: ${nameList(groupLabel(failed, withReason).names, 2)}`);
+    const status = failed.length ? 'fail' : ready.length === all.length ? 'pass' : 'warn';
+    return verdict(status, parts.join('; '), all.map((f) => readyRow(f)), {
+      fixes: status === 'fail' ? ['flux-reconcile', 'flux-reconcile-stuck'] : [],
+    });
+  },
+};
+
+const flux_essential: Check = {
+  id: 'flux.essential',
+  panel: 'flux',
+  title: 'Essential Kustomizations Ready',
+  inputs: ['kustomizations'],
+  evaluate(snapshot, config) {
+    const ns = config.flux.namespace;
+    const evidence: Evidence[] = [];
+    const problems: string[] = [];
+    for (const name of config.flux.essential) {
+      const object = getObject(snapshot, 'kustomizations', ns, name);
+      if (!object) {
+        evidence.push(missingRow('kustomizations', `${ns}/${name}`));
+        problems.push(`${name} missing`);
+        continue;
+      }
+      const f = classify('kustomizations', object);
+      evidence.push(readyRow(f));
+      if (f.state !== 'ready') problems.push(`${name} ${f.state}${f.ready?.reason ? ` (${f.ready.reason})` : ''}`);
+    }
+    const total = config.flux.essential.length;
+    const status = worstOf(evidence);
+    const head = `${total - problems.length}/${total} essential Kustomizations Ready`;
+    return verdict(status, problems.length ? `${head}: ${nameList(problems)}` : head, evidence, {
+      fixes: [status === 'fail' && 'flux-reconcile'],
+    });
+  },
+};
+
+interface DependencyRef {
+  namespace: string;
+  name: string;
+}
+
+function dependsOn(object: KubeObject): DependencyRef[] {
+  const own = namespaceOf(object) ?? '';
+  return arr(at(object, 'spec', 'dependsOn')).flatMap((d) => {
+    const name = str(at(d, 'name'));
+    return name ? [{ namespace: str(at(d, 'namespace')) || own, name }] : [];
+  });
+}
+
+type Blocker = { found: FluxObject } | { missing: string };
+
+/**
+ * Follows spec.dependsOn to the first dependency that is not Ready and not itself waiting on
+ * another one: the object the whole chain is waiting for. Undefined when every dependency is Ready.
+ */
+function rootBlocker(snapshot: Snapshot, f: FluxObject, seen = new Set<string>()): Blocker | undefined {
+  seen.add(f.ref);
+  for (const dep of dependsOn(f.object)) {
+    const ref = `${dep.namespace}/${dep.name}`;
+    const object = getObject(snapshot, f.kind, dep.namespace, dep.name);
+    if (!object) return { missing: ref };
+    const target = classify(f.kind, object);
+    if (target.state === 'ready') continue;
+    if (target.state === 'waiting' && !seen.has(ref)) return rootBlocker(snapshot, target, seen) ?? { found: target };
+    return { found: target };
+  }
+  return undefined;
+}
+
+/** Why an object looks stuck: every signal the seed and Flux document, empty when none. */
+function stuckSignals(f: FluxObject, now: number, thresholdMs: number): string[] {
+  const signals: string[] = [];
+  const conds = conditions(f.object);
+  const notReconciled = conds.find((c) => c.message.includes(NOT_RECONCILED));
+  if (notReconciled) {
+    const source = /\b(HelmChart|GitRepository|OCIRepository|HelmRepository)\b/.exec(notReconciled.message)?.[1];
+    signals.push(source ? `${source} not reconciled` : 'latest generation not reconciled');
+  }
+  const generation = num(at(f.object, 'metadata', 'generation'));
+  const observed = num(at(f.object, 'status', 'observedGeneration'));
+  // observedGeneration 0 or -1 means never reconciled yet: progress, caught by the age threshold.
+  if (generation !== undefined && observed !== undefined && observed > 0 && generation > observed) {
+    signals.push(`generation ${generation} not reconciled (observed ${observed})`);
+  }
+  if (conds.some((c) => isEpoch(c.lastTransitionTime))) signals.push('epoch condition time');
+  if (conds.some((c) => c.type === 'Reconciling' && c.reason === 'ProgressingWithRetry')) signals.push('failing and retrying');
+  const stalled = conds.find((c) => c.type === 'Stalled' && c.status === 'True');
+  if (stalled) signals.push(stalled.reason ? `stalled: ${stalled.reason}` : 'stalled');
+  if (!signals.length && f.state !== 'ready' && f.state !== 'waiting') {
+    const since = parseTime(f.ready?.lastTransitionTime) || parseTime(at(f.object, 'metadata', 'creationTimestamp'));
+    if (since && now - since > thresholdMs) signals.push(`not Ready for ${formatDuration(now - since)}`);
+  }
+  return signals;
+}
+
+const flux_stuck: Check = {
+  id: 'flux.stuck',
+  panel: 'flux',
+  title: 'No Flux object stuck',
+  ...FLUX_INPUTS,
+  clock: true,
+  evaluate(snapshot, config) {
+    const thresholdMs = config.flux.stuckAfterMinutes * 60_000;
+    const stuck = new Map<FluxObject, string>();
+    const waitingBehind = new Map<string, FluxObject[]>();
+    const evidence: Evidence[] = [];
+    for (const f of fluxObjects(snapshot)) {
+      if (f.suspended) {
+        evidence.push(row(f.kind, f.object, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
+        continue;
+      }
+      const signals = stuckSignals(f, snapshot.now, thresholdMs);
+      const blocker = f.state === 'waiting' ? rootBlocker(snapshot, f) : undefined;
+      if (blocker && 'missing' in blocker) signals.push(`depends on missing ${kindName(f.kind)} ${blocker.missing}`);
+      if (signals.length) {
+        const why = signals.join(', ');
+        stuck.set(f, why);
+        evidence.push(row(f.kind, f.object, 'stuck', `${why}; Ready ${describeCondition(f.ready)}`, 'fail'));
+      } else if (blocker && 'found' in blocker) {
+        pushTo(waitingBehind, blocker.found.ref, f);
+        evidence.push(row(f.kind, f.object, 'waiting on', `${kindName(blocker.found.kind)} ${blocker.found.ref}`, 'pending'));
+      } else {
+        evidence.push(readyRow(f, f.state === 'ready' ? 'pass' : 'pending'));
+      }
+    }
+    const waits = [...waitingBehind].map(([root, list]) => `${list.length} waiting behind ${root}`);
+    if (stuck.size === 0) {
+      const summary = waits.length ? `nothing stuck; ${nameList(waits, 2)}` : 'nothing stuck';
+      return verdict('pass', summary, evidence);
+    }
+    const g = groupLabel([...stuck.keys()], (f) => `${f.ref} (${stuck.get(f)})`);
+    const summary = [`${g.noun} stuck: ${nameList(g.names, 2)}`, ...waits.slice(0, 2)].join('; ');
+    return verdict('fail', summary, evidence, { fixes: ['flux-reconcile-stuck', 'flux-reconcile'] });
+  },
+};
+
+const IMMUTABLE = /is immutable/i;
+
+/** Inventory id `<namespace>_<name>_<group>_<kind>` as "Kind namespace/name". */
+function describeInventoryId(id: string): string {
+  const [ns, name, , ...kind] = id.split('_');
+  const kindName = kind.join('_') === 'PersistentVolumeClaim' ? 'PVC' : kind.join('_') || '?';
+  return `${kindName} ${ns ? `${ns}/` : ''}${name ?? id}`;
+}
+
+const IMMUTABLE_HINT = [
+  'Seed issue 4: a shared resource (like the Kopia repository PVC) inside a Kustomize component that',
+  'every app includes makes every app Kustomization apply it. Remove it from the component, e.g.',
+  'kubernetes/components/volsync/kustomization.yaml:',
+  '  resources:',
+  '    - ./externalsecret.yaml',
+  '    # kopia-repository-pvc.yaml MUST NOT be here - managed manually',
+  '    - ./pvc.yaml',
+  '    - ./replicationdestination.yaml',
+  '    - ./replicationsource.yaml',
+  'and manage the shared resource in one place only.',
+].join('\n');
+
+const flux_immutable_conflict: Check = {
+  id: 'flux.immutable-conflict',
+  panel: 'flux',
+  title: 'No immutable-field or shared-object conflict',
+  inputs: ['kustomizations'],
+  evaluate(snapshot) {
+    const kustomizations = listObjects(snapshot, 'kustomizations');
+    const owners = new Map<string, string[]>();
+    const evidence: Evidence[] = [];
+    const immutable: string[] = [];
+    for (const ks of kustomizations) {
+      const ready = condition(ks, 'Ready');
+      const failing = ready?.status !== 'True' && IMMUTABLE.test(ready?.message ?? '');
+      if (failing) immutable.push(refOf(ks));
+      evidence.push(row('kustomizations', ks, 'Ready', describeCondition(ready), failing ? 'fail' : 'pass'));
+      const ids = new Set(arr(at(ks, 'status', 'inventory', 'entries')).map((e) => str(at(e, 'id'))));
+      for (const id of ids) if (id) pushTo(owners, id, refOf(ks));
+    }
+    const shared = [...owners].filter(([, list]) => list.length > 1);
+    for (const [id, list] of shared) {
+      evidence.unshift({ kind: 'Inventory', name: describeInventoryId(id), field: 'applied by', value: list.join(', '), status: 'fail' });
+    }
+    const parts: string[] = [];
+    if (shared.length) {
+      const [id, list] = shared[0];
+      parts.push(`${describeInventoryId(id)} applied by ${list.length} Kustomizations (${nameList(list, 2)})`);
+      if (shared.length > 1) parts.push(`${shared.length - 1} more shared objects`);
+    }
+    if (immutable.length) parts.push(`${immutable.length} fail on an immutable field: ${nameList(immutable, 2)}`);
+    if (!parts.length) return verdict('pass', `no conflicts across ${plural(kustomizations.length, 'Kustomization')}`, evidence);
+    return verdict('fail', parts.join('; '), evidence, { gitHint: IMMUTABLE_HINT });
+  },
+};
+
+const flux_suspended: Check = {
+  id: 'flux.suspended',
+  panel: 'flux',
+  title: 'No Flux object suspended',
+  ...FLUX_INPUTS,
+  evaluate(snapshot) {
+    const all = fluxObjects(snapshot);
+    const suspended = all.filter((f) => f.suspended);
+    const evidence = all.map((f) => row(f.kind, f.object, 'spec.suspend', String(f.suspended), f.suspended ? 'warn' : 'pass'));
+    if (!suspended.length) return verdict('pass', `none of ${plural(all.length, 'Flux object')} suspended`, evidence);
+    const g = groupLabel(suspended, (f) => f.ref);
+    return verdict('warn', `${g.noun} suspended (ignore reconciles until resumed): ${nameList(g.names)}`, evidence);
+  },
+};
+
+const foundation_storage: Check = {
+  id: 'foundation.storage',
+  panel: 'flux',
+  title: 'Storage classes and snapshot class exist',
+  inputs: ['storageclasses', 'volumesnapshotclasses'],
+  evaluate(snapshot, config) {
+    const wanted: Array<[KindKey, string]> = [
+      ...config.foundation.storageClasses.map((n): [KindKey, string] => ['storageclasses', n]),
+      ['volumesnapshotclasses', config.foundation.volumeSnapshotClass],
+    ];
+    const missing: string[] = [];
+    const evidence = wanted.map(([kind, name]) => {
+      const object = getObject(snapshot, kind, undefined, name);
+      if (object) return row(kind, object, 'exists', 'yes', 'pass');
+      missing.push(`${kindName(kind)} ${name}`);
+      return missingRow(kind, name);
+    });
+    if (!missing.length) return verdict('pass', `${wanted.length}/${wanted.length} storage classes present`, evidence);
+    return verdict('fail', `missing: ${nameList(missing)} (ceph-csi not deployed yet?)`, evidence);
+  },
+};
+
+function isRunningPod(pod: KubeObject): boolean {
+  return str(at(pod, 'status', 'phase')) === 'Running';
+}
+
+const foundation_operators: Check = {
+  id: 'foundation.operators',
+  panel: 'flux',
+  title: 'Ceph-CSI pods and VolSync operator running',
+  inputs: ['pods', 'deployments'],
+  evaluate(snapshot, config) {
+    const { cephCsiNamespace, minCephCsiPods, volsyncOperator } = config.foundation;
+    const pods = listObjects(snapshot, 'pods').filter((p) => namespaceOf(p) === cephCsiNamespace);
+    const running = pods.filter(isRunningPod).length;
+    const podsOk = running >= minCephCsiPods;
+    const evidence = pods.map((p) => row('pods', p, 'status.phase', str(at(p, 'status', 'phase')) ?? 'unknown', isRunningPod(p) ? 'pass' : 'warn'));
+    const volsync = deploymentFinding(snapshot, volsyncOperator);
+    evidence.push(volsync.evidence);
+    const problems = [
+      !podsOk && `${cephCsiNamespace}: ${running}/${minCephCsiPods} CSI pods Running`,
+      volsync.problem,
+    ].filter((p): p is string => Boolean(p));
+    if (!problems.length) return verdict('pass', `${running} CSI pods Running in ${cephCsiNamespace}; ${volsyncOperator} available`, evidence);
+    return verdict('fail', problems.join('; '), evidence);
+  },
+};
+
+/** The Flux panel's checks, in display order. */
+export const FLUX_CHECKS: readonly Check[] = [
+  flux_ready,
+  flux_essential,
+  flux_stuck,
+  flux_immutable_conflict,
+  flux_suspended,
+  foundation_storage,
+  foundation_operators,
+];

@@ -1,0 +1,146 @@
+/**
+ * Panel Gateways: every Gateway Programmed (and "never reconciled" named as such, seed issue 7),
+ * the cilium-operator that programs them, and the Flux health checks that would have caught it.
+ */
+import type { KubeObject } from '../cluster.js';
+import type { Config } from '../config/schema.js';
+import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
+import {
+  arr,
+  at,
+  condition,
+  deploymentFinding,
+  describeCondition,
+  getObject,
+  isEpoch,
+  listObjects,
+  missingRow,
+  nameList,
+  namespaceOf,
+  parseRef,
+  plural,
+  refOf,
+  row,
+  str,
+  verdict,
+  worstOf,
+} from './util.js';
+
+/** The Gateways to check: the configured ones (missing ones as undefined), or every Gateway. */
+function targetGateways(snapshot: Snapshot, config: Config): Array<{ ref: string; gateway?: KubeObject }> {
+  if (config.gateways.names.length === 0) return listObjects(snapshot, 'gateways').map((g) => ({ ref: refOf(g), gateway: g }));
+  return config.gateways.names.map((ref) => {
+    const { namespace, name } = parseRef(ref);
+    return { ref, gateway: getObject(snapshot, 'gateways', namespace, name) };
+  });
+}
+
+/** The addresses in `status.addresses`, as written. */
+export function gatewayAddresses(gateway: unknown): string[] {
+  return arr(at(gateway, 'status', 'addresses'))
+    .map((a) => str(at(a, 'value')))
+    .filter((v): v is string => Boolean(v));
+}
+
+const programmed: Check = {
+  id: 'gateways.programmed',
+  panel: 'gateways',
+  title: 'Gateways Programmed',
+  inputs: ['gateways'],
+  evaluate(snapshot, config) {
+    const targets = targetGateways(snapshot, config);
+    if (!targets.length) return verdict('warn', 'no Gateways found', []);
+    const problems: string[] = [];
+    let neverReconciled = 0;
+    const evidence: Evidence[] = targets.map(({ ref, gateway }) => {
+      if (!gateway) {
+        problems.push(`${ref} missing`);
+        return missingRow('gateways', ref);
+      }
+      const c = condition(gateway, 'Programmed');
+      const addresses = gatewayAddresses(gateway).join(', ') || 'no address';
+      if (c?.status === 'True') return row('gateways', gateway, 'Programmed', `True; ${addresses}`, 'pass');
+      const never = !c || (c.status === 'Unknown' && (isEpoch(c.lastTransitionTime) || /waiting for controller/i.test(c.message)));
+      if (never) neverReconciled++;
+      const why = never ? 'never reconciled by its controller' : `Programmed ${c.status}${c.reason ? ` (${c.reason})` : ''}`;
+      problems.push(`${ref} ${why}`);
+      const status: CheckStatus = never || c?.status === 'False' ? 'fail' : 'warn';
+      return row('gateways', gateway, 'Programmed', `${describeCondition(c)}; ${addresses}`, status);
+    });
+    const ok = targets.length - problems.length;
+    if (!problems.length) {
+      const addrs = targets.map(({ ref, gateway }) => `${ref} ${gatewayAddresses(gateway).join(', ') || 'no address'}`);
+      return verdict('pass', `${ok}/${targets.length} Programmed: ${nameList(addrs, 2)}`, evidence);
+    }
+    const hint = neverReconciled ? ' (restart cilium-operator)' : '';
+    const fixable = targets.some((t) => t.gateway) && 'gateways-restart-operator';
+    return verdict(worstOf(evidence), `${ok}/${targets.length} Programmed: ${nameList(problems, 2)}${hint}`, evidence, {
+      fixes: [fixable],
+    });
+  },
+};
+
+const operator: Check = {
+  id: 'gateways.operator',
+  panel: 'gateways',
+  title: 'cilium-operator available',
+  inputs: ['deployments'],
+  evaluate(snapshot, config) {
+    const ref = config.gateways.ciliumOperator;
+    const finding = deploymentFinding(snapshot, ref);
+    if (!finding.problem) return verdict('pass', `operator available: ${ref}`, [finding.evidence]);
+    return verdict('fail', `${finding.problem}: nothing programs the Gateways`, [finding.evidence], {
+      fixes: [finding.exists && 'gateways-restart-operator'],
+    });
+  },
+};
+
+/** The healthChecks YAML of seed issue 7 for the given Gateways. */
+function healthChecksYaml(kustomization: string, gateways: readonly string[]): string {
+  const entries = gateways.flatMap((ref) => {
+    const { namespace, name } = parseRef(ref);
+    return ['    - apiVersion: gateway.networking.k8s.io/v1', '      kind: Gateway', `      name: ${name}`, `      namespace: ${namespace}`];
+  });
+  return [
+    `Seed issue 7: add Gateway health checks to the Flux Kustomization ${kustomization}`,
+    '(kubernetes/infrastructure/2-foundation/cilium/ks.yaml), so Flux reports an unprogrammed Gateway:',
+    'spec:',
+    '  healthChecks:',
+    ...entries,
+    '  timeout: 5m',
+  ].join('\n');
+}
+
+const healthChecks: Check = {
+  id: 'gateways.health-checks',
+  panel: 'gateways',
+  title: 'cilium Kustomization health-checks the Gateways',
+  inputs: ['kustomizations'],
+  optional: ['gateways'],
+  evaluate(snapshot, config) {
+    const ksRef = config.gateways.ciliumKustomization;
+    const gateways = targetGateways(snapshot, config).map((t) => t.ref);
+    const { namespace, name } = parseRef(ksRef);
+    const ks = getObject(snapshot, 'kustomizations', namespace, name);
+    if (!ks) {
+      return verdict('warn', `Kustomization ${ksRef} not found: cannot see its health checks`, [missingRow('kustomizations', ksRef, 'exists', 'missing', 'warn')], {
+        gitHint: healthChecksYaml(ksRef, gateways),
+      });
+    }
+    const ksNs = namespaceOf(ks) ?? '';
+    const checked = new Set(
+      arr(at(ks, 'spec', 'healthChecks'))
+        .filter((h) => str(at(h, 'kind')) === 'Gateway')
+        .map((h) => `${str(at(h, 'namespace')) || ksNs}/${str(at(h, 'name')) ?? ''}`),
+    );
+    const missing = gateways.filter((g) => !checked.has(g));
+    const evidence = gateways.map((g) => row('kustomizations', ks, 'spec.healthChecks', `Gateway ${g}: ${checked.has(g) ? 'checked' : 'not checked'}`, checked.has(g) ? 'pass' : 'warn'));
+    if (!missing.length) return verdict('pass', `${ksRef} health-checks ${plural(gateways.length, 'Gateway')}`, evidence);
+    return verdict('warn', `no Gateway health checks in ${ksRef}: Flux says Ready while ${nameList(missing)} are unprogrammed`, evidence, {
+      gitHint: healthChecksYaml(ksRef, missing),
+    });
+  },
+};
+
+/** The Gateways panel's checks, in display order. */
+export const GATEWAYS_CHECKS: readonly Check[] = [programmed, operator, healthChecks];

@@ -1,0 +1,125 @@
+/**
+ * Every check in panel order, and the runner that turns a check into a result: `pending` while a
+ * required input has not synced, `unknown` when it cannot be read, and never an exception.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Config } from '../config/schema.js';
+import { KINDS } from '../kinds.js';
+import { DNS_CHECKS } from './dns.js';
+import { FLUX_CHECKS } from './flux.js';
+import { GATEWAYS_CHECKS } from './gateways.js';
+import { KOPIA_CHECKS } from './kopia.js';
+import { LOADBALANCERS_CHECKS } from './loadbalancers.js';
+import { RESTORES_CHECKS } from './restores.js';
+import type { Check, CheckResult, InputKey, Snapshot, Verdict } from './types.js';
+import { verdict } from './util.js';
+
+export { expectedRecords, type ExpectedRecord } from './dns.js';
+
+/** Every check, in panel order (PANELS) and display order within a panel. */
+export const ALL_CHECKS: readonly Check[] = [
+  ...FLUX_CHECKS,
+  ...KOPIA_CHECKS,
+  ...RESTORES_CHECKS,
+  ...GATEWAYS_CHECKS,
+  ...LOADBALANCERS_CHECKS,
+  ...DNS_CHECKS,
+];
+
+/** Results by check id, in ALL_CHECKS order. */
+export type CheckResults = Readonly<Record<string, CheckResult>>;
+
+/** The check with this id, if any. */
+export function checkById(id: string): Check | undefined {
+  return ALL_CHECKS.find((c) => c.id === id);
+}
+
+/** Plural resource name of an input, as kubectl says it ("kustomizations", "DNS answers"). */
+function inputLabel(input: InputKey): string {
+  return input === 'dns' ? 'DNS answers' : KINDS[input].plural;
+}
+
+function hasData(snapshot: Snapshot, input: InputKey): boolean {
+  const size = input === 'dns' ? snapshot.dns?.size : snapshot.objects?.[input]?.size;
+  return (size ?? 0) > 0 || snapshot.sync?.[input]?.since !== undefined;
+}
+
+/**
+ * Why the check cannot be evaluated yet, if it cannot: an input not installed or forbidden gives
+ * `unknown`; an input still connecting (or retrying before any data came) gives `pending`. An
+ * optional input only makes the check pending while it connects; absent, it is simply not read.
+ */
+function blockedVerdict(check: Check, snapshot: Snapshot): Verdict | undefined {
+  const waiting: InputKey[] = [];
+  for (const input of check.inputs) {
+    const sync = snapshot.sync?.[input];
+    const phase = sync?.phase ?? 'connecting';
+    const detail = sync?.detail ? ` (${sync.detail})` : '';
+    if (phase === 'not-installed') {
+      const summary = input === 'dns' ? 'no resolver configured (dns.servers)' : `${KINDS[input].kind} not installed (CRD missing)`;
+      return verdict('unknown', summary, []);
+    }
+    if (phase === 'forbidden') return verdict('unknown', `cannot list ${inputLabel(input)}: forbidden${detail}`, []);
+    if (phase === 'connecting' || (phase === 'retrying' && !hasData(snapshot, input))) waiting.push(input);
+  }
+  for (const input of check.optional ?? []) {
+    if (snapshot.sync?.[input]?.phase === 'connecting') waiting.push(input);
+  }
+  if (waiting.length) return verdict('pending', `waiting for ${waiting.map(inputLabel).join(', ')} to sync`, []);
+  return undefined;
+}
+
+/** Evaluates one check; whatever happens inside, the result is a CheckResult. */
+export function runCheck(check: Check, snapshot: Snapshot, config: Config): CheckResult {
+  let result: Verdict;
+  try {
+    result = blockedVerdict(check, snapshot) ?? check.evaluate(snapshot, config);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    result = verdict('unknown', `check failed: ${message}`, []);
+  }
+  return {
+    id: check.id,
+    panel: check.panel,
+    status: result.status,
+    summary: result.summary,
+    evidence: result.evidence,
+    fixes: result.status === 'pass' ? [] : result.fixes,
+    ...(result.gitHint ? { gitHint: result.gitHint } : {}),
+  };
+}
+
+/** Every check once. */
+export function evaluateAll(snapshot: Snapshot, config: Config): CheckResults {
+  return Object.fromEntries(ALL_CHECKS.map((c) => [c.id, runCheck(c, snapshot, config)]));
+}
+
+function readsAny(check: Check, changed: ReadonlySet<InputKey>): boolean {
+  return check.inputs.some((i) => changed.has(i)) || (check.optional ?? []).some((i) => changed.has(i));
+}
+
+/**
+ * Re-evaluates only the checks that read a changed input (objects or sync state), plus the clock
+ * checks when the clock ticked, and checks with no previous result. Unchanged results, and
+ * recomputed ones deep-equal to the previous, keep their identity; when nothing changed at all
+ * the previous record itself is returned, so store selectors stay quiet.
+ */
+export function evaluateDirty(
+  previous: CheckResults,
+  snapshot: Snapshot,
+  config: Config,
+  changedInputs: ReadonlySet<InputKey>,
+  clockTicked: boolean,
+): CheckResults {
+  let changed = Object.keys(previous).length !== ALL_CHECKS.length;
+  const next: Record<string, CheckResult> = {};
+  for (const check of ALL_CHECKS) {
+    const before = previous[check.id];
+    const dirty = !before || readsAny(check, changedInputs) || (clockTicked && check.clock === true);
+    const fresh = dirty ? runCheck(check, snapshot, config) : before;
+    const kept = before && fresh !== before && isDeepStrictEqual(fresh, before) ? before : fresh;
+    if (kept !== before) changed = true;
+    next[check.id] = kept;
+  }
+  return changed ? next : previous;
+}

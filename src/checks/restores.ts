@@ -1,0 +1,246 @@
+/**
+ * Panel Restores: the VolSync ReplicationDestinations (RDs) the rebuild restores app data from:
+ * copyMethod, the IfNotPresent label, repository Secrets, restore progress per app, the app PVCs
+ * they populate, and how many there are.
+ */
+import type { KubeObject } from '../cluster.js';
+import type { Config } from '../config/schema.js';
+import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
+import {
+  at,
+  condition,
+  describeCondition,
+  getObject,
+  labelOf,
+  listIn,
+  nameList,
+  namespaceOf,
+  nameOf,
+  plural,
+  refOf,
+  row,
+  str,
+  verdict,
+  worst,
+  worstOf,
+} from './util.js';
+
+/** Mover sections of an RD spec; the seed uses the Kopia mover. */
+const MOVERS = ['kopia', 'restic', 'rclone', 'rsync', 'rsyncTLS'] as const;
+const SSA_LABEL = 'kustomize.toolkit.fluxcd.io/ssa';
+
+function replicationDestinations(snapshot: Snapshot, config: Config): KubeObject[] {
+  return listIn(snapshot, 'replicationdestinations', config.restores.namespaces);
+}
+
+/** The RD's mover name and spec section (kopia first). */
+function moverOf(rd: KubeObject): { mover: string; spec: unknown } | undefined {
+  const mover = MOVERS.find((m) => {
+    const section = at(rd, 'spec', m);
+    return section !== null && typeof section === 'object';
+  });
+  return mover ? { mover, spec: at(rd, 'spec', mover) } : undefined;
+}
+
+const COPY_METHOD_HINT = [
+  'Seed issue 3: add copyMethod: Snapshot to the RD template,',
+  'kubernetes/components/volsync/replicationdestination.yaml:',
+  '  spec:',
+  '    kopia:',
+  '      copyMethod: Snapshot',
+  '      volumeSnapshotClassName: "${VOLSYNC_SNAPSHOTCLASS:=csi-cephfs-config-snapclass}"',
+].join('\n');
+
+const copyMethod: Check = {
+  id: 'restores.copy-method',
+  panel: 'restores',
+  title: 'Every RD has copyMethod Snapshot',
+  inputs: ['replicationdestinations'],
+  evaluate(snapshot, config) {
+    const rds = replicationDestinations(snapshot, config);
+    const bad: string[] = [];
+    const evidence = rds.map((rd) => {
+      const mover = moverOf(rd);
+      const method = str(at(mover?.spec, 'copyMethod'));
+      const ok = method === 'Snapshot';
+      if (!ok) bad.push(refOf(rd));
+      const field = `spec.${mover?.mover ?? 'kopia'}.copyMethod`;
+      const sync = condition(rd, 'Synchronizing');
+      const value = method ?? (sync?.message ? `unset (${sync.message})` : 'unset');
+      return row('replicationdestinations', rd, field, value, ok ? 'pass' : 'fail');
+    });
+    if (!bad.length) return verdict('pass', `${rds.length}/${rds.length} RDs have copyMethod Snapshot`, evidence);
+    return verdict('fail', `${bad.length}/${rds.length} RDs lack copyMethod: Snapshot (restores cannot populate PVCs): ${nameList(bad)}`, evidence, {
+      fixes: ['restores-set-copy-method', 'restores-recreate'],
+      gitHint: COPY_METHOD_HINT,
+    });
+  },
+};
+
+const SSA_HINT = [
+  'Seed issue 9: remove the label from kubernetes/components/volsync/replicationdestination.yaml:',
+  '  metadata:',
+  '    labels:',
+  '      # REMOVED: kustomize.toolkit.fluxcd.io/ssa: IfNotPresent',
+  'so that Flux keeps the RDs in line with Git.',
+].join('\n');
+
+const ssaIfNotPresent: Check = {
+  id: 'restores.ssa-if-not-present',
+  panel: 'restores',
+  title: 'No RD labelled ssa: IfNotPresent',
+  inputs: ['replicationdestinations'],
+  evaluate(snapshot, config) {
+    const rds = replicationDestinations(snapshot, config);
+    const labelled = rds.filter((rd) => labelOf(rd, SSA_LABEL) === 'IfNotPresent');
+    const evidence = rds.map((rd) => {
+      const value = labelOf(rd, SSA_LABEL);
+      return row('replicationdestinations', rd, `metadata.labels[${SSA_LABEL}]`, value ?? 'unset', value === 'IfNotPresent' ? 'warn' : 'pass');
+    });
+    if (!labelled.length) return verdict('pass', `no RD carries ${SSA_LABEL}: IfNotPresent`, evidence);
+    return verdict('warn', `${plural(labelled.length, 'RD')} with ssa: IfNotPresent (Flux never updates them): ${nameList(labelled.map(refOf))}`, evidence, {
+      fixes: ['restores-recreate'],
+      gitHint: SSA_HINT,
+    });
+  },
+};
+
+const secrets: Check = {
+  id: 'restores.secrets',
+  panel: 'restores',
+  title: 'Every RD repository Secret exists',
+  inputs: ['replicationdestinations', 'secrets'],
+  evaluate(snapshot, config) {
+    const rds = replicationDestinations(snapshot, config);
+    const problems: string[] = [];
+    const evidence = rds.map((rd) => {
+      const mover = moverOf(rd);
+      const field = `spec.${mover?.mover ?? 'kopia'}.repository`;
+      const secret = str(at(mover?.spec, 'repository'));
+      if (!secret) {
+        problems.push(`${refOf(rd)} names no repository Secret`);
+        return row('replicationdestinations', rd, field, 'unset', 'fail');
+      }
+      const ns = namespaceOf(rd);
+      if (getObject(snapshot, 'secrets', ns, secret)) return row('replicationdestinations', rd, field, `Secret ${secret} exists`, 'pass');
+      problems.push(`${ns ? `${ns}/` : ''}${secret}`);
+      return row('replicationdestinations', rd, field, `Secret ${secret} missing`, 'fail');
+    });
+    if (!problems.length) return verdict('pass', `${rds.length}/${rds.length} repository Secrets present`, evidence);
+    return verdict('fail', `${plural(problems.length, 'repository Secret')} missing (external-secrets not synced?): ${nameList(problems)}`, evidence);
+  },
+};
+
+type RestoreState = 'done' | 'running' | 'failed' | 'triggered' | 'not triggered';
+
+const RESTORE_STATUS: Record<RestoreState, CheckStatus> = {
+  done: 'pass',
+  running: 'warn',
+  failed: 'fail',
+  triggered: 'warn',
+  'not triggered': 'warn',
+};
+
+/** Where one RD's restore stands, and the message worth showing. */
+function restoreState(rd: KubeObject): { state: RestoreState; detail: string } {
+  const sync = condition(rd, 'Synchronizing');
+  const trigger = str(at(rd, 'spec', 'trigger', 'manual'));
+  const lastManual = str(at(rd, 'status', 'lastManualSync'));
+  const result = str(at(rd, 'status', 'latestMoverStatus', 'result'));
+  const image = at(rd, 'status', 'latestImage');
+  if (sync?.status === 'True') return { state: 'running', detail: describeCondition(sync) };
+  if (result === 'Failed' || (sync?.status === 'False' && sync.reason === 'Error')) {
+    const logs = str(at(rd, 'status', 'latestMoverStatus', 'logs'))?.trim().split('\n').pop();
+    return { state: 'failed', detail: (sync?.reason === 'Error' && sync.message) || logs || `mover result ${result}` };
+  }
+  if (trigger && trigger === lastManual && result === 'Successful' && image && typeof image === 'object') {
+    return { state: 'done', detail: `restored (${trigger}) to ${str(at(image, 'name')) ?? 'a snapshot'}` };
+  }
+  // Why: a template's `restore-once` trigger is handled as soon as the RD is created, often against
+  // an empty repository (seed issue 2); without a restored image it still needs a trigger of its own.
+  if (trigger && trigger === lastManual) {
+    return { state: 'not triggered', detail: `last trigger ${trigger} handled without a restored image (result ${result ?? 'none'})` };
+  }
+  if (trigger) return { state: 'triggered', detail: `trigger ${trigger} not started` };
+  return { state: 'not triggered', detail: 'spec.trigger.manual unset' };
+}
+
+const progress: Check = {
+  id: 'restores.progress',
+  panel: 'restores',
+  title: 'Restores done',
+  inputs: ['replicationdestinations'],
+  evaluate(snapshot, config) {
+    const rds = replicationDestinations(snapshot, config);
+    if (!rds.length) {
+      const status = config.restores.expectedCount === 0 ? 'pass' : 'warn';
+      return verdict(status, 'no ReplicationDestinations yet', []);
+    }
+    const states = rds.map((rd) => ({ rd, ...restoreState(rd) }));
+    const counts = new Map<RestoreState, number>();
+    for (const s of states) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+    const done = counts.get('done') ?? 0;
+    const order: RestoreState[] = ['failed', 'running', 'triggered', 'not triggered'];
+    const parts = order.filter((s) => counts.has(s)).map((s) => `${counts.get(s)} ${s}`);
+    const failed = states.filter((s) => s.state === 'failed');
+    const firstFailure = failed.length ? ` (${nameOf(failed[0].rd)}: ${failed[0].detail.slice(0, 80)})` : '';
+    const summary = `${done}/${rds.length} restored${parts.length ? `: ${parts.join(', ')}` : ''}${firstFailure}`;
+    const evidence = states.map((s) => row('replicationdestinations', s.rd, s.state, s.detail, RESTORE_STATUS[s.state]));
+    const status = worst(states.map((s) => RESTORE_STATUS[s.state]));
+    return verdict(status, summary, evidence, { fixes: [(counts.has('not triggered') || failed.length > 0) && 'restores-trigger'] });
+  },
+};
+
+/** The RD a PVC restores from (dataSourceRef, else dataSource), or undefined. */
+function restoreSource(pvc: KubeObject): string | undefined {
+  for (const field of ['dataSourceRef', 'dataSource']) {
+    const ref = at(pvc, 'spec', field);
+    if (str(at(ref, 'kind')) === 'ReplicationDestination' && str(at(ref, 'apiGroup')) === 'volsync.backube') {
+      return str(at(ref, 'name'));
+    }
+  }
+  return undefined;
+}
+
+const appPvcs: Check = {
+  id: 'restores.app-pvcs',
+  panel: 'restores',
+  title: 'Restored app PVCs Bound',
+  inputs: ['persistentvolumeclaims'],
+  optional: ['replicationdestinations'],
+  evaluate(snapshot, config) {
+    const pvcs = listIn(snapshot, 'persistentvolumeclaims', config.restores.namespaces).filter((p) => restoreSource(p) !== undefined);
+    const pending: string[] = [];
+    const evidence: Evidence[] = pvcs.map((pvc) => {
+      const rdName = restoreSource(pvc) ?? '?';
+      const phase = str(at(pvc, 'status', 'phase')) ?? 'unknown';
+      if (phase === 'Bound') return row('persistentvolumeclaims', pvc, 'status.phase', `Bound (from RD ${rdName})`, 'pass');
+      const rd = getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName);
+      const why = !rd ? `RD ${rdName} missing` : at(rd, 'status', 'latestImage') ? `RD ${rdName} has an image` : `waiting for RD ${rdName} to restore`;
+      pending.push(`${refOf(pvc)} (${why})`);
+      return row('persistentvolumeclaims', pvc, 'status.phase', `${phase}: ${why}`, phase === 'Lost' || !rd ? 'fail' : 'warn');
+    });
+    if (!pvcs.length) return verdict('pass', 'no PVC restores from an RD', []);
+    if (!pending.length) return verdict('pass', `${pvcs.length}/${pvcs.length} app PVCs Bound`, evidence);
+    const status = worstOf(evidence);
+    return verdict(status, `${pvcs.length - pending.length}/${pvcs.length} app PVCs Bound; waiting: ${nameList(pending, 2)}`, evidence);
+  },
+};
+
+const count: Check = {
+  id: 'restores.count',
+  panel: 'restores',
+  title: 'Expected number of RDs',
+  inputs: ['replicationdestinations'],
+  evaluate(snapshot, config) {
+    const rds = replicationDestinations(snapshot, config);
+    const expected = config.restores.expectedCount;
+    const evidence = [{ kind: 'ReplicationDestination', name: 'count', field: 'items', value: `${rds.length} of ${expected} expected`, status: (rds.length === expected ? 'pass' : 'warn') as CheckStatus }];
+    if (rds.length === expected) return verdict('pass', `${rds.length}/${expected} ReplicationDestinations`, evidence);
+    const delta = rds.length < expected ? `${expected - rds.length} missing: app Kustomizations not applied yet?` : `${rds.length - expected} more than restores.expectedCount`;
+    return verdict('warn', `${rds.length}/${expected} ReplicationDestinations (${delta})`, evidence);
+  },
+};
+
+/** The Restores panel's checks, in display order. */
+export const RESTORES_CHECKS: readonly Check[] = [copyMethod, ssaIfNotPresent, secrets, progress, appPvcs, count];

@@ -1,0 +1,262 @@
+/**
+ * Small pure helpers shared by the checks: safe field access on objects that may be malformed,
+ * condition lookup, object listing, evidence and verdict building, address parsing.
+ */
+import { isIP } from 'node:net';
+import type { KubeObject } from '../cluster.js';
+import { KINDS, type KindKey } from '../kinds.js';
+import { STATUS_SEVERITY, type CheckStatus, type Evidence, type FixId, type Snapshot, type Verdict } from './types.js';
+
+/** Follows `path` through nested objects and arrays; undefined as soon as a step is missing. */
+export function at(value: unknown, ...path: Array<string | number>): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[key];
+  }
+  return current;
+}
+
+/** A string, a number or boolean as text, else undefined. */
+export function str(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+/** A finite number, also from numeric text. */
+export function num(value: unknown): number | undefined {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  return typeof n === 'number' && Number.isFinite(n) ? n : undefined;
+}
+
+/** The value when it is an array, else an empty one. */
+export function arr(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+export function nameOf(object: unknown): string {
+  return str(at(object, 'metadata', 'name')) ?? '?';
+}
+
+export function namespaceOf(object: unknown): string | undefined {
+  return str(at(object, 'metadata', 'namespace')) || undefined;
+}
+
+/** `namespace/name`, or `name` when cluster-scoped, as kubectl prints it. */
+export function refOf(object: unknown): string {
+  const ns = namespaceOf(object);
+  return ns ? `${ns}/${nameOf(object)}` : nameOf(object);
+}
+
+export function labelOf(object: unknown, key: string): string | undefined {
+  return str(at(object, 'metadata', 'labels', key));
+}
+
+export function annotationOf(object: unknown, key: string): string | undefined {
+  return str(at(object, 'metadata', 'annotations', key));
+}
+
+/** Splits a config value `namespace/name`. */
+export function parseRef(ref: string): { namespace: string; name: string } {
+  const slash = ref.indexOf('/');
+  return slash < 0 ? { namespace: '', name: ref } : { namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
+}
+
+/** Every object of a kind, sorted by `namespace/name` so output is stable. */
+export function listObjects(snapshot: Snapshot, kind: KindKey): KubeObject[] {
+  const map = snapshot.objects?.[kind];
+  if (!map) return [];
+  return [...map.values()].filter((o) => o && typeof o === 'object').sort((a, b) => refOf(a).localeCompare(refOf(b)));
+}
+
+/** Objects of a kind in the given namespaces (all when the list is empty). */
+export function listIn(snapshot: Snapshot, kind: KindKey, namespaces: readonly string[]): KubeObject[] {
+  const all = listObjects(snapshot, kind);
+  return namespaces.length === 0 ? all : all.filter((o) => namespaces.includes(namespaceOf(o) ?? ''));
+}
+
+export function getObject(snapshot: Snapshot, kind: KindKey, namespace: string | undefined, name: string): KubeObject | undefined {
+  return snapshot.objects?.[kind]?.get(namespace ? `${namespace}/${name}` : name);
+}
+
+/** The Kind as users know it ("HelmRelease"). */
+export function kindName(kind: KindKey): string {
+  return KINDS[kind].kind;
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason: string;
+  message: string;
+  lastTransitionTime?: string;
+}
+
+/** `status.conditions`, normalised; entries that are not objects are dropped. */
+export function conditions(object: unknown): Condition[] {
+  return conditionList(at(object, 'status', 'conditions'));
+}
+
+/** A list of conditions wherever it sits (an HTTPRoute keeps them per parent), normalised. */
+export function conditionList(list: unknown): Condition[] {
+  return arr(list)
+    .filter((c): c is Record<string, unknown> => c !== null && typeof c === 'object')
+    .map((c) => ({
+      type: str(c.type) ?? '',
+      status: str(c.status) ?? '',
+      reason: str(c.reason) ?? '',
+      message: str(c.message) ?? '',
+      lastTransitionTime: str(c.lastTransitionTime),
+    }));
+}
+
+export function condition(object: unknown, type: string): Condition | undefined {
+  return conditions(object).find((c) => c.type === type);
+}
+
+/** `status reason: message` of a condition, for an evidence value. */
+export function describeCondition(c: Condition | undefined): string {
+  if (!c) return 'no condition';
+  const head = [c.status || '?', c.reason].filter(Boolean).join(' ');
+  return c.message ? `${head}: ${c.message}` : head;
+}
+
+/** Milliseconds since the epoch, or undefined when not a parseable time. */
+export function parseTime(value: unknown): number | undefined {
+  const text = str(value);
+  if (!text) return undefined;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+/** True for a time at the epoch: a controller never wrote the condition. */
+export function isEpoch(value: unknown): boolean {
+  return parseTime(value) === 0;
+}
+
+/** "45s", "12m", "1h05m". */
+export function formatDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** "1 HelmRelease", "3 HelmReleases". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** "a, b, c and 4 more". */
+export function nameList(items: readonly string[], max = 3): string {
+  if (items.length <= max) return items.join(', ');
+  return `${items.slice(0, max).join(', ')} and ${items.length - max} more`;
+}
+
+/** The worst of some statuses (fail > warn > unknown > pending > pass); `empty` when there are none. */
+export function worst(statuses: Iterable<CheckStatus>, empty: CheckStatus = 'pass'): CheckStatus {
+  let result: CheckStatus | undefined;
+  for (const s of statuses) if (result === undefined || STATUS_SEVERITY[s] > STATUS_SEVERITY[result]) result = s;
+  return result ?? empty;
+}
+
+/** The worst status among evidence rows. */
+export function worstOf(evidence: readonly Evidence[]): CheckStatus {
+  return worst(evidence.map((e) => e.status ?? 'pass'));
+}
+
+/** An evidence row about an object. */
+export function row(kind: KindKey | string, object: unknown, field: string, value: string, status: CheckStatus): Evidence {
+  const kindLabel = kind in KINDS ? KINDS[kind as KindKey].kind : kind;
+  const namespace = namespaceOf(object);
+  return { kind: kindLabel, ...(namespace ? { namespace } : {}), name: nameOf(object), field, value, status };
+}
+
+/** An evidence row about something that is not there. */
+export function missingRow(kind: KindKey, ref: string, field = 'exists', value = 'missing', status: CheckStatus = 'fail'): Evidence {
+  const { namespace, name } = parseRef(ref);
+  return row(kind, { metadata: { name, namespace } }, field, value, status);
+}
+
+/**
+ * A verdict with evidence sorted worst first (stable) and fixes only when the check is not
+ * passing.
+ */
+export function verdict(
+  status: CheckStatus,
+  summary: string,
+  evidence: Evidence[],
+  extra: { fixes?: readonly (FixId | false | undefined)[]; gitHint?: string } = {},
+): Verdict {
+  const sorted = evidence
+    .map((e, i) => ({ e, i }))
+    .sort((x, y) => STATUS_SEVERITY[y.e.status ?? 'pass'] - STATUS_SEVERITY[x.e.status ?? 'pass'] || x.i - y.i)
+    .map(({ e }) => e);
+  const fixes = status === 'pass' ? [] : [...new Set(extra.fixes?.filter((f): f is FixId => Boolean(f)) ?? [])];
+  return { status, summary, evidence: sorted, fixes, ...(extra.gitHint && status !== 'pass' ? { gitHint: extra.gitHint } : {}) };
+}
+
+/** 4 or 6 for a valid IP address, else 0. */
+export function ipFamily(text: string): 0 | 4 | 6 {
+  return isIP(text) as 0 | 4 | 6;
+}
+
+/** One spelling per address (IPv6 compressed, lower case), so two writings compare equal. */
+export function canonicalIp(text: string): string {
+  const trimmed = text.trim();
+  if (ipFamily(trimmed) !== 6) return trimmed;
+  try {
+    return new URL(`http://[${trimmed}]/`).hostname.slice(1, -1);
+  } catch {
+    return trimmed.toLowerCase();
+  }
+}
+
+export interface ParsedAddresses {
+  v4: string[];
+  v6: string[];
+  /** Tokens that are not IP addresses, as written. */
+  bad: string[];
+}
+
+/** Parses a comma-separated address list ("fd00::1, 10.0.0.1"); empty tokens are skipped. */
+export function parseAddressList(text: string | undefined): ParsedAddresses {
+  const parsed: ParsedAddresses = { v4: [], v6: [], bad: [] };
+  for (const token of (text ?? '').split(',').map((t) => t.trim()).filter(Boolean)) {
+    const family = ipFamily(token);
+    if (family === 4) parsed.v4.push(token);
+    else if (family === 6) parsed.v6.push(token);
+    else parsed.bad.push(token);
+  }
+  return parsed;
+}
+
+/** Adds `value` to the list kept under `key`. */
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** Deployment available: condition Available True or at least one available replica. */
+export function deploymentAvailable(deployment: unknown): boolean {
+  return condition(deployment, 'Available')?.status === 'True' || (num(at(deployment, 'status', 'availableReplicas')) ?? 0) >= 1;
+}
+
+/** The evidence row for a Deployment that must be available, and the problem when it is not. */
+export function deploymentFinding(snapshot: Snapshot, ref: string): { evidence: Evidence; problem?: string; exists: boolean } {
+  const { namespace, name } = parseRef(ref);
+  const deployment = getObject(snapshot, 'deployments', namespace, name);
+  if (!deployment) return { evidence: missingRow('deployments', ref), problem: `Deployment ${ref} missing`, exists: false };
+  const ok = deploymentAvailable(deployment);
+  const replicas = `${num(at(deployment, 'status', 'availableReplicas')) ?? 0}/${num(at(deployment, 'spec', 'replicas')) ?? 1} replicas available`;
+  const available = condition(deployment, 'Available');
+  const value = available ? `${replicas}; Available ${describeCondition(available)}` : replicas;
+  return {
+    evidence: row('deployments', deployment, 'availableReplicas', value, ok ? 'pass' : 'fail'),
+    problem: ok ? undefined : `${ref} unavailable (${replicas})`,
+    exists: true,
+  };
+}

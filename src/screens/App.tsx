@@ -1,0 +1,45 @@
+/** The root: header, the open screen (or help), the help bar; one input handler for all of it. */
+import { Box, useApp } from 'ink';
+import { useEffect } from 'react';
+import { useDeck } from '../hooks/use-deck.js';
+import { useKeys } from '../hooks/use-keys.js';
+import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { Dashboard, gridColumnsFor } from './Dashboard.js';
+import { Detail } from './Detail.js';
+import { Header } from './Header.js';
+import { Help } from './Help.js';
+import { HelpBar } from './HelpBar.js';
+
+export function App() {
+  useKeys();
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const screen = useDeck((s) => s.screen);
+  const helpOpen = useDeck((s) => s.helpOpen);
+  const quit = useDeck((s) => s.quitRequested);
+  const setLayout = useDeck((s) => s.setLayout);
+  // Why one column less: writing the last column of a line makes some terminals wrap early.
+  const width = Math.max(20, columns - 1);
+  // Why one line less: Ink clears the whole screen on every frame whose output fills the terminal,
+  // which flickers over SSH; a frame one line shorter is redrawn in place.
+  const height = Math.max(6, rows - 1);
+  const bodyHeight = height - 2;
+
+  useEffect(() => setLayout({ gridColumns: gridColumnsFor(width) }), [width, setLayout]);
+  useEffect(() => {
+    if (quit) exit();
+  }, [quit, exit]);
+
+  let body;
+  if (helpOpen) body = <Help width={width} height={bodyHeight} />;
+  else if (screen === 'detail') body = <Detail width={width} height={bodyHeight} />;
+  else body = <Dashboard width={width} height={bodyHeight} />;
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Header width={width} />
+      {body}
+      <HelpBar width={width} />
+    </Box>
+  );
+}

@@ -1,0 +1,114 @@
+/** A panel's detail: every check, its evidence (the objects), its fixes and Git hints; scrolls and filters. */
+import { Box, Text } from 'ink';
+import { useEffect } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { PANEL_TITLES } from '../checks/types.js';
+import { useDeck } from '../hooks/use-deck.js';
+import { panelCheckIds, panelSyncNote } from '../store/selectors.js';
+import { buildDetailLines, type DetailLine } from './detail-lines.js';
+import { color, statusColor, SYMBOL } from './theme.js';
+
+export interface DetailProps {
+  width: number;
+  height: number;
+}
+
+function Line({ line, selected }: { line: DetailLine; selected: boolean }) {
+  return (
+    <Text inverse={selected} wrap="truncate-end">
+      <LineBody line={line} />
+    </Text>
+  );
+}
+
+function LineBody({ line }: { line: DetailLine }) {
+  if (line.kind === 'check' && line.status) {
+    return (
+      <Text bold>
+        <Text color={statusColor(line.status)}>
+          {SYMBOL[line.status]} {line.status.toUpperCase().padEnd(7)}
+        </Text>
+        {line.text}
+      </Text>
+    );
+  }
+  if (line.kind === 'evidence') {
+    return (
+      <Text>
+        {'    '}
+        {line.status ? <Text color={statusColor(line.status)}>{SYMBOL[line.status]} </Text> : '  '}
+        {line.text}
+      </Text>
+    );
+  }
+  if (line.kind === 'fix') {
+    return (
+      <Text color={color('cyan')}>
+        {'    '}
+        {line.text}
+      </Text>
+    );
+  }
+  if (line.kind === 'git') {
+    return (
+      <Text color={color('yellow')}>
+        {'    '}
+        {line.text}
+      </Text>
+    );
+  }
+  return <Text> </Text>;
+}
+
+function fullText(line: DetailLine): string {
+  return line.kind === 'check' && line.status ? `${line.status.toUpperCase()} ${line.text}` : line.text.trim();
+}
+
+export function Detail({ width, height }: DetailProps) {
+  const panel = useDeck((s) => s.focus);
+  const ids = panelCheckIds(panel);
+  const results = useDeck(useShallow((s) => ids.map((id) => s.results[id]).filter((r) => r !== undefined)));
+  const filter = useDeck((s) => s.filter);
+  const filtering = useDeck((s) => s.filtering);
+  const requested = useDeck((s) => s.scroll);
+  // The list, then two lines with the selected line in full (evidence is cut to the width above).
+  const note = useDeck((s) => panelSyncNote(s, panel));
+  const setLayout = useDeck((s) => s.setLayout);
+  const lines = buildDetailLines(results, filter);
+  const listHeight = Math.max(1, height - 4);
+  const lastLine = Math.max(0, lines.length - 1);
+  const cursor = Math.min(requested, lastLine);
+  useEffect(() => setLayout({ scrollLimit: lastLine, pageLines: listHeight }), [lastLine, listHeight, setLayout]);
+  // Keep the cursor in the middle of the window where the list allows it.
+  const start = Math.max(0, Math.min(cursor - Math.floor(listHeight / 2), lines.length - listHeight));
+  const visible = lines.slice(start, start + listHeight);
+  const selected = lines[cursor];
+  const position = lines.length ? `${cursor + 1}/${lines.length}` : '0/0';
+  const filterText = filtering ? `/${filter}█` : filter ? `filter: ${filter}` : '';
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Box width={width} justifyContent="space-between">
+        <Text bold wrap="truncate-end">
+          {PANEL_TITLES[panel]} — {ids.length} checks{note ? ` · ${note}` : ''}
+        </Text>
+        <Text dimColor>{position}</Text>
+      </Box>
+      <Box flexDirection="column" height={listHeight}>
+        {visible.length ? (
+          visible.map((line) => <Line key={line.key} line={line} selected={line === selected} />)
+        ) : (
+          <Text dimColor>{filter ? `nothing matches "${filter}"` : 'no checks'}</Text>
+        )}
+      </Box>
+      <Box height={2} width={width}>
+        <Text dimColor wrap="wrap">
+          {selected && selected.kind !== 'spacer' ? fullText(selected) : ' '}
+        </Text>
+      </Box>
+      <Text color={filtering ? color('cyan') : undefined} wrap="truncate-end">
+        {filterText || ' '}
+      </Text>
+    </Box>
+  );
+}

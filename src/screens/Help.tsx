@@ -1,0 +1,41 @@
+/** The `?` screen: every key binding (from the one table), the status symbols, and what each panel checks. */
+import { Box, Text } from 'ink';
+import { ALL_CHECKS } from '../checks/index.js';
+import { PANEL_TITLES, PANELS } from '../checks/types.js';
+import { KEY_BINDINGS } from '../store/keys.js';
+import { SYMBOL, statusColor } from './theme.js';
+
+export function Help({ width, height }: { width: number; height: number }) {
+  const keyWidth = Math.max(...KEY_BINDINGS.map((b) => b.keys.length)) + 2;
+  const statuses = (['fail', 'warn', 'unknown', 'pending', 'pass'] as const).map((s) => (
+    <Text key={s}>
+      <Text color={statusColor(s)}>{SYMBOL[s]}</Text> {s}{'  '}
+    </Text>
+  ));
+  const panels = PANELS.map((p) => `${PANEL_TITLES[p]}: ${ALL_CHECKS.filter((c) => c.panel === p).map((c) => c.id.split('.')[1]).join(', ')}`);
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text bold>Keys</Text>
+      {KEY_BINDINGS.map((b) => (
+        <Text key={b.keys} wrap="truncate-end">
+          {'  '}
+          {b.keys.padEnd(keyWidth)}
+          {b.action}
+        </Text>
+      ))}
+      <Box marginTop={1}>
+        <Text bold>Status </Text>
+        {statuses}
+      </Box>
+      <Box marginTop={1} flexDirection="column">
+        <Text bold>Checks</Text>
+        {panels.map((line) => (
+          <Text key={line} wrap="truncate-end">
+            {'  '}
+            {line}
+          </Text>
+        ))}
+      </Box>
+    </Box>
+  );
+}

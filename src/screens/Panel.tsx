@@ -1,0 +1,116 @@
+/** One dashboard panel: its title and status counts in the top border, then its worst findings. */
+import { Box, Text } from 'ink';
+import { useShallow } from 'zustand/react/shallow';
+import { PANEL_TITLES, STATUS_SEVERITY, type CheckResult, type CheckStatus, type PanelId } from '../checks/types.js';
+import { useDeck } from '../hooks/use-deck.js';
+import { countStatuses, panelCheckIds, panelSyncNote } from '../store/selectors.js';
+import { color, statusColor, SYMBOL } from './theme.js';
+
+export interface PanelProps {
+  panel: PanelId;
+  width: number;
+  height: number;
+  focused: boolean;
+}
+
+/** Worst first; equal ones keep the check table's order. */
+export function worstFirst(results: readonly CheckResult[]): CheckResult[] {
+  return results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => STATUS_SEVERITY[b.r.status] - STATUS_SEVERITY[a.r.status] || a.i - b.i)
+    .map(({ r }) => r);
+}
+
+/** The failing and warning objects of the given results, worst check first, as short lines. */
+export function badEvidence(results: readonly CheckResult[]): Array<{ key: string; status: CheckStatus; text: string }> {
+  const lines: Array<{ key: string; status: CheckStatus; text: string }> = [];
+  for (const r of results) {
+    if (r.status !== 'fail' && r.status !== 'warn') continue;
+    r.evidence.forEach((e, i) => {
+      if (e.status !== 'fail' && e.status !== 'warn') return;
+      const where = e.namespace ? `${e.namespace}/${e.name}` : e.name;
+      lines.push({ key: `${r.id}#${i}`, status: e.status, text: `${where}: ${e.value}` });
+    });
+  }
+  return lines;
+}
+
+/** The top border: `╭─ Title ───── ✗2 !1 ✓4 ─╮` (heavy lines when focused), exactly `width` wide. */
+export function topBorder(title: string, counts: string, width: number, heavy = false): string {
+  const [l, h, r] = heavy ? ['┏', '━', '┓'] : ['╭', '─', '╮'];
+  const left = `${l}${h} ${title} `;
+  const right = counts ? ` ${counts} ${h}${r}` : `${h}${r}`;
+  const fill = Math.max(0, width - left.length - right.length);
+  const line = left + h.repeat(fill) + right;
+  return line.length > width ? `${line.slice(0, width - 1)}${r}` : line;
+}
+
+export function Panel({ panel, width, height, focused }: PanelProps) {
+  const ids = panelCheckIds(panel);
+  const results = useDeck(useShallow((s) => ids.map((id) => s.results[id]).filter((r) => r !== undefined)));
+  const note = useDeck((s) => panelSyncNote(s, panel));
+  const counts = countStatuses(results.map((r) => r.status));
+  const countText = (['fail', 'warn', 'unknown', 'pending'] as const)
+    .filter((s) => counts[s] > 0)
+    .map((s) => `${SYMBOL[s]}${counts[s]}`)
+    .concat(counts.pass > 0 ? [`${SYMBOL.pass}${counts.pass}`] : [])
+    .join(' ');
+  const worst = worstFirst(results);
+  const inner = Math.max(1, height - 2);
+  const rowsForChecks = note ? inner - 1 : inner;
+  let shown = worst.slice(0, rowsForChecks);
+  let rest = worst.length - shown.length;
+  if (rest > 0) {
+    shown = worst.slice(0, Math.max(0, rowsForChecks - 1));
+    rest = worst.length - shown.length;
+  }
+  const restStatuses = countStatuses(worst.slice(shown.length).map((r) => r.status));
+  const restText =
+    rest > 0 && restStatuses.pass === rest ? `${SYMBOL.pass} ${rest} more passing` : `+${rest} more (enter for detail)`;
+  // Spare lines show the objects behind the worst findings, so a quiet panel still says who is wrong.
+  const spare = rowsForChecks - shown.length - (rest > 0 ? 1 : 0);
+  const details = spare > 0 ? badEvidence(shown).slice(0, spare) : [];
+  const borderColor = focused ? color('cyan') : undefined;
+  const title = focused ? `▶ ${PANEL_TITLES[panel]}` : PANEL_TITLES[panel];
+
+  return (
+    <Box flexDirection="column" width={width} height={height}>
+      <Text color={borderColor} bold={focused} wrap="truncate-end">
+        {topBorder(title, countText, width, focused)}
+      </Text>
+      <Box
+        flexDirection="column"
+        borderStyle={focused ? 'bold' : 'round'}
+        borderTop={false}
+        borderColor={borderColor}
+        width={width}
+        height={height - 1}
+        paddingX={1}
+      >
+        {note ? (
+          <Text dimColor wrap="truncate-end">
+            {note}
+          </Text>
+        ) : null}
+        {shown.map((r) => (
+          <Text key={r.id} wrap="truncate-end">
+            <Text color={statusColor(r.status)}>{SYMBOL[r.status]} </Text>
+            {r.summary}
+          </Text>
+        ))}
+        {details.map((d) => (
+          <Text key={d.key} wrap="truncate-end">
+            {'  '}
+            <Text color={statusColor(d.status)}>{SYMBOL[d.status]} </Text>
+            <Text dimColor>{d.text}</Text>
+          </Text>
+        ))}
+        {rest > 0 ? (
+          <Text dimColor wrap="truncate-end">
+            {restText}
+          </Text>
+        ) : null}
+      </Box>
+    </Box>
+  );
+}

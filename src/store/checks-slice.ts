@@ -1,0 +1,52 @@
+/**
+ * Check results and the store's one clock. Results are recomputed only for the checks whose
+ * inputs changed (or that depend on the clock, once a second); unchanged results keep their
+ * identity so that panels selecting them do not re-render.
+ */
+import type { StateCreator } from 'zustand/vanilla';
+import { ALL_CHECKS, evaluateDirty } from '../checks/index.js';
+import type { CheckResult, InputKey, Snapshot } from '../checks/types.js';
+import type { Config } from '../config/schema.js';
+import type { DeckState } from './deck-store.js';
+
+export interface ChecksSlice {
+  config: Config;
+  /** Results by check id, in the order of ALL_CHECKS. */
+  results: Readonly<Record<string, CheckResult>>;
+  /** The cluster's clock (scenario time in the demo), advanced by `tick`. */
+  now: number;
+  /** Re-evaluates the checks that read a changed input; used by applyBatch inside its own update. */
+  recompute(
+    parts: Pick<Snapshot, 'objects' | 'sync' | 'dns'>,
+    changed: Set<InputKey>,
+    clockTicked: boolean,
+  ): Readonly<Record<string, CheckResult>>;
+  tick(now: number): void;
+}
+
+export function snapshotOf(state: Pick<DeckState, 'objects' | 'sync' | 'dns' | 'now'>): Snapshot {
+  return { now: state.now, objects: state.objects, sync: state.sync, dns: state.dns };
+}
+
+export function createChecksSlice(config: Config, now: number): StateCreator<DeckState, [], [], ChecksSlice> {
+  return (set, get) => ({
+    config,
+    results: {},
+    now,
+    recompute(parts, changed, clockTicked) {
+      const state = get();
+      return evaluateDirty(state.results, { ...parts, now: state.now }, state.config, changed, clockTicked);
+    },
+    tick(next) {
+      const state = get();
+      if (next === state.now) return;
+      const results = evaluateDirty(state.results, snapshotOf({ ...state, now: next }), state.config, new Set(), true);
+      set({ now: next, results });
+    },
+  });
+}
+
+/** Every check's result in ALL_CHECKS order (the JSON output and the detail screen use this). */
+export function orderedResults(results: Readonly<Record<string, CheckResult>>): CheckResult[] {
+  return ALL_CHECKS.map((c) => results[c.id]).filter((r): r is CheckResult => r !== undefined);
+}

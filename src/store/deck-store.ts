@@ -1,0 +1,39 @@
+/**
+ * The one store, in slices, built by a factory so every test and every command gets its own.
+ * Components select from it through the context in `src/hooks/use-deck.ts`.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { InputKey } from '../checks/types.js';
+import type { Config } from '../config/schema.js';
+import { KIND_KEYS } from '../kinds.js';
+import { createChecksSlice, type ChecksSlice } from './checks-slice.js';
+import { createResourcesSlice, type ResourcesSlice } from './resources-slice.js';
+import { createUiSlice, type UiSlice } from './ui-slice.js';
+
+export interface MetaSlice {
+  /** The kube context, or "demo". */
+  clusterName: string;
+}
+
+export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & MetaSlice;
+export type DeckStore = StoreApi<DeckState>;
+
+export interface DeckStoreOptions {
+  config: Config;
+  clusterName: string;
+  now: number;
+}
+
+export function createDeckStore({ config, clusterName, now }: DeckStoreOptions): DeckStore {
+  const store = createStore<DeckState>()((...a) => ({
+    ...createResourcesSlice(...a),
+    ...createChecksSlice(config, now)(...a),
+    ...createUiSlice(...a),
+    clusterName,
+  }));
+  // Every check starts out evaluated (as pending), so screens and JSON always list all of them.
+  const state = store.getState();
+  const all = new Set<InputKey>([...KIND_KEYS, 'dns']);
+  store.setState({ results: state.recompute(state, all, true) });
+  return store;
+}

@@ -1,0 +1,105 @@
+/**
+ * Keys as commands: one table of bindings (the help screen and the help bar are drawn from it) and
+ * one pure `resolveKey`. The app has a single input handler that resolves and dispatches.
+ */
+
+export type Screen = 'dashboard' | 'detail';
+
+export interface KeyMode {
+  screen: Screen;
+  helpOpen: boolean;
+  /** Typing into the detail filter: every printable key is text. */
+  filtering: boolean;
+}
+
+export type Command =
+  | { type: 'focus'; direction: 'left' | 'right' | 'up' | 'down' }
+  | { type: 'open' }
+  | { type: 'back' }
+  | { type: 'help' }
+  | { type: 'quit' }
+  | { type: 'scroll'; by: number }
+  | { type: 'scroll-page'; pages: number }
+  | { type: 'scroll-to'; where: 'top' | 'bottom' }
+  | { type: 'filter-start' }
+  | { type: 'filter-type'; text: string }
+  | { type: 'filter-erase' }
+  | { type: 'filter-done' }
+  | { type: 'none' };
+
+/** The subset of Ink's Key that drdeck reads (kept structural so this file needs no Ink import). */
+export interface KeyInfo {
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  ctrl?: boolean;
+  meta?: boolean;
+  tab?: boolean;
+}
+
+export interface KeyBinding {
+  keys: string;
+  action: string;
+  screens: readonly Screen[];
+  /** Shown in the one-line help bar (the rest only in the `?` screen). */
+  bar?: string;
+}
+
+/** Every binding, in the order the help screen lists them. */
+export const KEY_BINDINGS: readonly KeyBinding[] = [
+  { keys: '←↑↓→ / h j k l', action: 'move between panels', screens: ['dashboard'], bar: 'hjkl move' },
+  { keys: 'Enter', action: "open the focused panel's detail", screens: ['dashboard'], bar: 'enter detail' },
+  { keys: '↑↓ / j k', action: 'select the line above / below (shown in full at the bottom)', screens: ['detail'], bar: 'jk select' },
+  { keys: 'PgUp PgDn / space', action: 'one page up / down', screens: ['detail'] },
+  { keys: 'g / G', action: 'go to the top / the bottom', screens: ['detail'] },
+  { keys: '/', action: 'filter the list (Enter keeps it, Esc clears it)', screens: ['detail'], bar: '/ filter' },
+  { keys: 'Esc', action: 'back to the dashboard', screens: ['detail'], bar: 'esc back' },
+  { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail'], bar: '? help' },
+  { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail'], bar: 'q quit' },
+];
+
+const NONE: Command = { type: 'none' };
+
+/** Maps one key press to a command for the current mode. Pure: tested as a table. */
+export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command {
+  if (key.ctrl && input === 'c') return { type: 'quit' };
+  if (mode.filtering) {
+    if (key.escape) return { type: 'filter-done' };
+    if (key.return) return { type: 'filter-done' };
+    if (key.backspace || key.delete) return { type: 'filter-erase' };
+    if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return NONE;
+    return input ? { type: 'filter-type', text: input } : NONE;
+  }
+  if (mode.helpOpen) {
+    if (input === '?' || key.escape || key.return) return { type: 'help' };
+    if (input === 'q') return { type: 'quit' };
+    return NONE;
+  }
+  if (input === '?') return { type: 'help' };
+  if (input === 'q') return { type: 'quit' };
+  if (mode.screen === 'dashboard') {
+    if (key.leftArrow || input === 'h') return { type: 'focus', direction: 'left' };
+    if (key.rightArrow || input === 'l') return { type: 'focus', direction: 'right' };
+    if (key.upArrow || input === 'k') return { type: 'focus', direction: 'up' };
+    if (key.downArrow || input === 'j') return { type: 'focus', direction: 'down' };
+    if (key.return) return { type: 'open' };
+    return NONE;
+  }
+  if (key.escape) return { type: 'back' };
+  if (key.upArrow || input === 'k') return { type: 'scroll', by: -1 };
+  if (key.downArrow || input === 'j') return { type: 'scroll', by: 1 };
+  if (key.pageUp) return { type: 'scroll-page', pages: -1 };
+  if (key.pageDown || input === ' ') return { type: 'scroll-page', pages: 1 };
+  if (input === 'g') return { type: 'scroll-to', where: 'top' };
+  if (input === 'G') return { type: 'scroll-to', where: 'bottom' };
+  if (input === '/') return { type: 'filter-start' };
+  if (key.leftArrow || input === 'h') return { type: 'back' };
+  return NONE;
+}

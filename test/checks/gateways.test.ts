@@ -1,0 +1,87 @@
+import { EPOCH, cond, deployment, flux, gateway, runTable } from './fixtures.js';
+
+const programmed = cond('Programmed', 'True', 'Programmed');
+const waiting = cond('Programmed', 'Unknown', 'Pending', 'Waiting for controller', EPOCH);
+const healthCheck = (name: string) => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', name, namespace: 'network' });
+
+runTable('gateways.programmed', [
+  {
+    name: 'both Programmed, addresses listed',
+    objects: { gateways: [gateway('network/gateway-external', programmed, ['10.101.27.64']), gateway('network/gateway-internal', programmed, ['fd00:101:1b::10'])] },
+    status: 'pass',
+    summary: /^2\/2 Programmed: network\/gateway-external 10\.101\.27\.64, network\/gateway-internal fd00:101:1b::10$/,
+  },
+  {
+    name: 'seed issue 7: never reconciled',
+    objects: { gateways: [gateway('network/gateway-external', waiting), gateway('network/gateway-internal', programmed, ['10.0.0.1'])] },
+    status: 'fail',
+    summary: /^1\/2 Programmed: network\/gateway-external never reconciled by its controller \(restart cilium-operator\)$/,
+    fixes: ['gateways-restart-operator'],
+  },
+  {
+    name: 'Unknown with an epoch time alone is never reconciled',
+    objects: { gateways: [gateway('network/gateway-external', cond('Programmed', 'Unknown', '', '', EPOCH)), gateway('network/gateway-internal', programmed)] },
+    status: 'fail',
+    summary: /never reconciled/,
+  },
+  {
+    name: 'Programmed False names the reason',
+    objects: { gateways: [gateway('network/gateway-external', cond('Programmed', 'False', 'AddressNotAssigned', 'no IP')), gateway('network/gateway-internal', programmed)] },
+    status: 'fail',
+    summary: /gateway-external Programmed False \(AddressNotAssigned\)/,
+  },
+  {
+    name: 'Unknown recently, with a controller: progressing',
+    objects: { gateways: [gateway('network/gateway-external', cond('Programmed', 'Unknown', 'Pending', 'assigning')), gateway('network/gateway-internal', programmed)] },
+    status: 'warn',
+  },
+  {
+    name: 'a configured Gateway missing',
+    objects: { gateways: [gateway('network/gateway-internal', programmed)] },
+    status: 'fail',
+    summary: /network\/gateway-external missing/,
+  },
+  { name: 'every Gateway when names is empty', objects: { gateways: [gateway('a/gw', programmed)] }, config: { gateways: { names: [] } }, status: 'pass', summary: /^1\/1/ },
+  { name: 'no Gateways at all', config: { gateways: { names: [] } }, status: 'warn' },
+  {
+    name: 'Gateway API not installed',
+    options: { sync: { gateways: { phase: 'not-installed' } } },
+    status: 'unknown',
+    summary: /^Gateway not installed \(CRD missing\)$/,
+  },
+]);
+
+runTable('gateways.operator', [
+  { name: 'available', objects: { deployments: [deployment('kube-system/cilium-operator', 2, 2)] }, status: 'pass' },
+  {
+    name: 'unavailable',
+    objects: { deployments: [deployment('kube-system/cilium-operator', 0, 2)] },
+    status: 'fail',
+    summary: /kube-system\/cilium-operator unavailable \(0\/2 replicas available\): nothing programs the Gateways/,
+    fixes: ['gateways-restart-operator'],
+  },
+  { name: 'missing: no restart to offer', status: 'fail', summary: /missing/, fixes: [] },
+]);
+
+runTable('gateways.health-checks', [
+  {
+    name: 'both Gateways health-checked',
+    objects: { kustomizations: [flux('flux-system/cilium', { healthChecks: [healthCheck('gateway-external'), healthCheck('gateway-internal')] })] },
+    status: 'pass',
+  },
+  {
+    name: 'one missing: warn with the YAML',
+    objects: { kustomizations: [flux('flux-system/cilium', { healthChecks: [healthCheck('gateway-external')] })] },
+    status: 'warn',
+    summary: /no Gateway health checks in flux-system\/cilium: Flux says Ready while network\/gateway-internal are unprogrammed/,
+    gitHint: /healthChecks:\n {4}- apiVersion: gateway\.networking\.k8s\.io\/v1\n {6}kind: Gateway\n {6}name: gateway-internal\n {6}namespace: network/,
+  },
+  {
+    name: 'a health check without namespace means the Kustomization namespace',
+    objects: { kustomizations: [flux('network/cilium', { healthChecks: [{ kind: 'Gateway', name: 'gateway-external' }, { kind: 'Gateway', name: 'gateway-internal' }] })] },
+    config: { gateways: { ciliumKustomization: 'network/cilium' } },
+    status: 'pass',
+  },
+  { name: 'no healthChecks at all', objects: { kustomizations: [flux('flux-system/cilium')] }, status: 'warn', summary: /gateway-external, network\/gateway-internal/ },
+  { name: 'Kustomization missing', status: 'warn', summary: /not found/ },
+]);

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { cond, runTable, service } from './fixtures.js';
+
+const DUAL = ['IPv4', 'IPv6'];
+const good = (name: string, n: number) =>
+  service(`network/${name}`, { ips: `fd00:101::1b:${n},10.101.27.${n}`, ingress: [`10.101.27.${n}`, `fd00:101::1b:${n}`], policy: 'RequireDualStack', families: DUAL });
+
+runTable('loadbalancers.dual-stack-annotation', [
+  { name: 'both families in the scheme', objects: { services: [good('smtp-relay', 122), good('mosquitto', 129)] }, status: 'pass' },
+  { name: 'ClusterIP Services are ignored', objects: { services: [service('default/api', { type: 'ClusterIP' })] }, status: 'pass', summary: /no LoadBalancer/ },
+  {
+    name: 'seed issue 6: IPv6 only, the IPv4 proposed from the scheme',
+    objects: { services: [service('network/smtp-relay', { ips: 'fd00:101::1b:122' })] },
+    status: 'fail',
+    summary: /network\/smtp-relay 0 IPv4, 1 IPv6 \(needs exactly one of each, add 10\.101\.27\.122\)/,
+    gitHint: /network\/smtp-relay: lbipam\.cilium\.io\/ips: fd00:101::1b:122,10\.101\.27\.122/,
+  },
+  {
+    name: 'IPv4 only, the IPv6 proposed',
+    objects: { services: [service('network/mqtt', { ips: '10.101.27.129' })] },
+    status: 'fail',
+    summary: /add fd00:101::1b:129/,
+  },
+  {
+    name: 'missing annotation warns and proposes a free address',
+    objects: { services: [good('a', 100), service('network/new')] },
+    status: 'warn',
+    summary: /network\/new no LB-IPAM annotation/,
+    gitHint: /network\/new: lbipam\.cilium\.io\/ips: fd00:101::1b:101,10\.101\.27\.101/,
+  },
+  {
+    name: 'garbage tokens are named',
+    objects: { services: [service('network/x', { ips: 'fd00::1,,banana' })] },
+    status: 'fail',
+    summary: /not an IP: "banana"/,
+  },
+  {
+    name: 'two addresses of one family',
+    objects: { services: [service('network/x', { ips: '10.101.27.1,10.101.27.2' })] },
+    status: 'fail',
+    summary: /2 IPv4, 0 IPv6/,
+  },
+  {
+    name: 'different host parts break the scheme',
+    objects: { services: [service('network/x', { ips: 'fd00:101::1b:123,10.101.27.122' })] },
+    status: 'warn',
+    summary: /does not follow fd00:101::1b:N,10\.101\.27\.N/,
+  },
+  {
+    name: 'outside hostMin..hostMax breaks the scheme',
+    objects: { services: [service('network/x', { ips: 'fd00:101::1b:50,10.101.27.50' })] },
+    status: 'warn',
+  },
+  {
+    name: 'the annotation name comes from the config',
+    objects: { services: [service('network/x', { ips: 'banana' })] },
+    config: { loadbalancers: { annotation: 'example.com/ips' } },
+    status: 'warn',
+    summary: /no LB-IPAM annotation/,
+  },
+]);
+
+runTable('loadbalancers.external-ip', [
+  { name: 'every LoadBalancer has an address', objects: { services: [good('a', 122)] }, status: 'pass' },
+  {
+    name: 'pending, with the IPAM condition',
+    objects: {
+      services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122', families: DUAL, policy: 'RequireDualStack', conditions: [cond('cilium.io/IPAMRequestSatisfied', 'False', 'no_pool', 'no pool for IPv6')] })],
+    },
+    status: 'fail',
+    summary: /1\/1 EXTERNAL-IP pending: network\/x \(IPAM no_pool: no pool for IPv6\)/,
+    fixes: [],
+  },
+  {
+    name: 'the older IPAM condition spelling is read too',
+    objects: { services: [service('network/x', { conditions: [cond('io.cilium/lb-ipam-request-satisfied', 'False', 'out_of_ips')] })] },
+    status: 'fail',
+    summary: /IPAM out_of_ips/,
+  },
+  {
+    name: 'seed issue 6: IPv6 requested on a SingleStack IPv4 Service',
+    objects: { services: [service('network/smtp-relay', { ips: 'fd00:101::1b:122', families: ['IPv4'], policy: 'SingleStack' })] },
+    status: 'fail',
+    summary: /annotation asks IPv6 but ipFamilies is IPv4 \(SingleStack\)/,
+    fixes: ['loadbalancers-dual-stack'],
+  },
+]);
+
+runTable('loadbalancers.status-families', [
+  { name: 'status has both', objects: { services: [good('a', 122)] }, status: 'pass', summary: /^every annotated family in the status of 1 LoadBalancer$/ },
+  {
+    name: 'seed issue 8: IPv4 only in the status of a SingleStack Service',
+    objects: { services: [service('network/smtp-relay', { ips: 'fd00:101::1b:122,10.101.27.122', ingress: ['10.101.27.122'], families: ['IPv4'] })] },
+    status: 'fail',
+    summary: /^1 lack a family in status \(external-dns publishes only the status\): network\/smtp-relay has no IPv6 \(ipFamilyPolicy SingleStack \(default\), ipFamilies IPv4\)/,
+    fixes: ['loadbalancers-dual-stack'],
+  },
+  {
+    name: 'dual-stack policy but still one family: a Cilium pool, not the policy',
+    objects: { services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122', ingress: ['10.101.27.122'], families: DUAL, policy: 'PreferDualStack' })] },
+    status: 'fail',
+    summary: /is there a Cilium LB-IPAM pool for IPv6\?/,
+    fixes: [],
+  },
+  {
+    name: 'no status yet is left to external-ip',
+    objects: { services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122' })] },
+    status: 'pass',
+    then: (r) => assert.equal(r.evidence[0].status, 'pending'),
+  },
+]);
+
+runTable('loadbalancers.address-conflict', [
+  { name: 'each address once', objects: { services: [good('a', 122), good('b', 123)] }, status: 'pass', summary: /^4 addresses claimed once each$/ },
+  {
+    name: 'one address claimed twice, also when written differently',
+    objects: { services: [service('network/a', { ips: 'fd00:101::1b:122,10.101.27.122' }), service('network/b', { ips: 'FD00:101:0::1b:122,10.101.27.123' })] },
+    status: 'fail',
+    summary: /^1 address claimed twice: fd00:101::1b:122 by network\/a and network\/b$/,
+  },
+]);

@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ALL_CHECKS, evaluateAll, evaluateDirty, runCheck } from '../../src/checks/index.js';
+import { FIX_IDS, PANELS, type Check, type InputKey } from '../../src/checks/types.js';
+import { KIND_KEYS } from '../../src/kinds.js';
+import { ago, evaluate, flux, makeConfig, makeSnapshot, notReady, pvc, service, type SnapshotOptions } from './fixtures.js';
+
+const CONTRACT_IDS = [
+  'flux.ready', 'flux.essential', 'flux.stuck', 'flux.immutable-conflict', 'flux.suspended', 'foundation.storage', 'foundation.operators',
+  'kopia.pvc-bound', 'kopia.volume-handle', 'kopia.reclaim-policy', 'kopia.not-flux-managed',
+  'restores.copy-method', 'restores.ssa-if-not-present', 'restores.secrets', 'restores.progress', 'restores.app-pvcs', 'restores.count',
+  'gateways.programmed', 'gateways.operator', 'gateways.health-checks',
+  'loadbalancers.dual-stack-annotation', 'loadbalancers.external-ip', 'loadbalancers.status-families', 'loadbalancers.address-conflict',
+  'dns.records',
+];
+
+test('ALL_CHECKS: exactly the contract ids, in panel order, with valid inputs', () => {
+  assert.deepEqual(ALL_CHECKS.map((c) => c.id), CONTRACT_IDS);
+  const panelIndex = ALL_CHECKS.map((c) => PANELS.indexOf(c.panel));
+  assert.deepEqual(panelIndex, [...panelIndex].sort((a, b) => a - b));
+  const inputs = new Set<string>([...KIND_KEYS, 'dns']);
+  for (const check of ALL_CHECKS) {
+    for (const input of [...check.inputs, ...(check.optional ?? [])]) assert.ok(inputs.has(input), `${check.id} reads unknown input ${input}`);
+    assert.ok(check.title.length > 0);
+  }
+});
+
+const pvcBound = (sync: SnapshotOptions['sync'], objects = [pvc('default/kopia', 'Bound', { volumeName: 'pv-1' })]) =>
+  evaluate('kopia.pvc-bound', makeSnapshot({ persistentvolumeclaims: objects }, { sync }));
+
+const runnerCases: Array<{ name: string; run: () => ReturnType<typeof evaluate>; status: string; summary: RegExp }> = [
+  { name: 'connecting is pending', run: () => pvcBound({ persistentvolumeclaims: { phase: 'connecting' } }), status: 'pending', summary: /^waiting for persistentvolumeclaims to sync$/ },
+  { name: 'retrying with no data yet is pending', run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying' } }, []), status: 'pending', summary: /waiting for persistentvolumeclaims/ },
+  { name: 'retrying with data is evaluated', run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying', since: 1 } }), status: 'pass', summary: /Bound/ },
+  { name: 'retrying with objects but no since is evaluated', run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying' } }), status: 'pass', summary: /Bound/ },
+  { name: 'a sync state never reported is pending', run: () => pvcBound({ persistentvolumeclaims: undefined as never }), status: 'pending', summary: /waiting/ },
+  { name: 'not installed is unknown', run: () => pvcBound({ persistentvolumeclaims: { phase: 'not-installed' } }), status: 'unknown', summary: /^PersistentVolumeClaim not installed \(CRD missing\)$/ },
+  {
+    name: 'forbidden is unknown with its detail',
+    run: () => pvcBound({ persistentvolumeclaims: { phase: 'forbidden', detail: 'no list verb' } }),
+    status: 'unknown',
+    summary: /^cannot list persistentvolumeclaims: forbidden \(no list verb\)$/,
+  },
+  {
+    name: 'unknown wins over pending',
+    run: () => evaluate('kopia.volume-handle', makeSnapshot({}, { sync: { persistentvolumeclaims: { phase: 'connecting' }, persistentvolumes: { phase: 'forbidden' } } }), makeConfig({ kopia: { savedVolumeHandle: 'x' } })),
+    status: 'unknown',
+    summary: /cannot list persistentvolumes/,
+  },
+  {
+    name: 'several inputs connecting are all named',
+    run: () => evaluate('restores.secrets', makeSnapshot({}, { sync: { replicationdestinations: { phase: 'connecting' }, secrets: { phase: 'connecting' } } })),
+    status: 'pending',
+    summary: /^waiting for replicationdestinations, secrets to sync$/,
+  },
+  {
+    name: 'an optional input connecting is pending',
+    run: () => evaluate('flux.ready', makeSnapshot({ kustomizations: [flux('flux-system/a')] }, { sync: { helmreleases: { phase: 'connecting' } } })),
+    status: 'pending',
+    summary: /waiting for helmreleases/,
+  },
+  {
+    name: 'an optional input forbidden is simply not read',
+    run: () => evaluate('flux.ready', makeSnapshot({ kustomizations: [flux('flux-system/a')] }, { sync: { helmreleases: { phase: 'forbidden' } } })),
+    status: 'pass',
+    summary: /1\/1 Ready/,
+  },
+  {
+    name: 'DNS with no resolver configured',
+    run: () => evaluate('dns.records', makeSnapshot({}, { sync: { dns: { phase: 'not-installed' } } })),
+    status: 'unknown',
+    summary: /^no resolver configured \(dns\.servers\)$/,
+  },
+];
+
+for (const c of runnerCases) {
+  test(`runCheck: ${c.name}`, () => {
+    const result = c.run();
+    assert.equal(result.status, c.status, result.summary);
+    assert.match(result.summary, c.summary);
+  });
+}
+
+const fake = (evaluate: Check['evaluate']): Check => ({ id: 'test.fake', panel: 'flux', title: 'fake', inputs: ['pods'], evaluate });
+
+test('runCheck: an exception becomes unknown "check failed"', () => {
+  const result = runCheck(fake(() => { throw new Error('boom'); }), makeSnapshot(), makeConfig());
+  assert.deepEqual(result, { id: 'test.fake', panel: 'flux', status: 'unknown', summary: 'check failed: boom', evidence: [], fixes: [] });
+});
+
+test('runCheck: a passing verdict names no fixes', () => {
+  const result = runCheck(fake(() => ({ status: 'pass', summary: 'ok', evidence: [], fixes: ['flux-reconcile'] })), makeSnapshot(), makeConfig());
+  assert.deepEqual(result.fixes, []);
+});
+
+test('evaluateAll: every check, fixes from FIX_IDS only', () => {
+  const results = evaluateAll(makeSnapshot(), makeConfig());
+  assert.deepEqual(Object.keys(results), CONTRACT_IDS);
+  for (const r of Object.values(results)) for (const f of r.fixes) assert.ok(FIX_IDS.includes(f));
+});
+
+const lbSnapshot = (ips: string, now?: number, extra = service('default/api', { type: 'ClusterIP' })) =>
+  makeSnapshot(
+    {
+      services: [service('network/x', { ips, ingress: ['10.101.27.122', 'fd00:101::1b:122'] }), extra],
+      kustomizations: [flux('flux-system/apps', { ready: notReady('HealthCheckFailed', '', ago(5)) })],
+    },
+    { now },
+  );
+
+test('evaluateDirty: nothing changed keeps the very same record', () => {
+  const config = makeConfig();
+  const before = evaluateAll(lbSnapshot('fd00:101::1b:122,10.101.27.122'), config);
+  assert.equal(evaluateDirty(before, lbSnapshot('fd00:101::1b:122,10.101.27.122'), config, new Set(), false), before);
+});
+
+test('evaluateDirty: a change that yields the same results keeps every object', () => {
+  const config = makeConfig();
+  const before = evaluateAll(lbSnapshot('fd00:101::1b:122,10.101.27.122'), config);
+  const changed = lbSnapshot('fd00:101::1b:122,10.101.27.122', undefined, service('default/other', { type: 'NodePort' }));
+  const after = evaluateDirty(before, changed, config, new Set<InputKey>(['services']), false);
+  assert.equal(after, before);
+});
+
+test('evaluateDirty: only checks reading a changed input get new objects', () => {
+  const config = makeConfig();
+  const before = evaluateAll(lbSnapshot('fd00:101::1b:122,10.101.27.122'), config);
+  const after = evaluateDirty(before, lbSnapshot('fd00:101::1b:122'), config, new Set<InputKey>(['services']), false);
+  assert.notEqual(after, before);
+  assert.notEqual(after['loadbalancers.dual-stack-annotation'], before['loadbalancers.dual-stack-annotation']);
+  assert.equal(after['loadbalancers.dual-stack-annotation'].status, 'fail');
+  assert.equal(after['loadbalancers.external-ip'], before['loadbalancers.external-ip'], 'unchanged verdict, same object');
+  assert.equal(after['flux.ready'], before['flux.ready']);
+  assert.deepEqual(Object.keys(after), CONTRACT_IDS);
+});
+
+test('evaluateDirty: a clock tick re-evaluates clock checks only', () => {
+  const config = makeConfig();
+  const before = evaluateAll(lbSnapshot('fd00:101::1b:122,10.101.27.122'), config);
+  assert.equal(before['flux.stuck'].status, 'pass');
+  const later = lbSnapshot('fd00:101::1b:122,10.101.27.122', Date.parse(ago(-10)));
+  const after = evaluateDirty(before, later, config, new Set(), true);
+  assert.equal(after['flux.stuck'].status, 'fail');
+  assert.match(after['flux.stuck'].summary, /not Ready for 15m/);
+  assert.equal(after['flux.ready'], before['flux.ready']);
+  assert.equal(evaluateDirty(before, later, config, new Set(), false), before, 'no tick, no change');
+});
+
+test('evaluateDirty: a missing previous result is computed', () => {
+  const config = makeConfig();
+  const full = evaluateAll(makeSnapshot(), config);
+  const { ['dns.records']: _dropped, ...partial } = full;
+  const after = evaluateDirty(partial, makeSnapshot(), config, new Set(), false);
+  assert.deepEqual(Object.keys(after), CONTRACT_IDS);
+  assert.equal(after['flux.ready'], full['flux.ready']);
+});

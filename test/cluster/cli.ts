@@ -1,0 +1,73 @@
+/**
+ * The test cluster from the command line (`npm run testcluster -- COMMAND DIR`):
+ *
+ *   start DIR     build if needed, start etcd + kube-apiserver, install CRDs and RBAC; returns when
+ *                 ready and leaves both running; prints the kubeconfig paths
+ *   stop DIR      stop the processes recorded in DIR/pids.json
+ *   status DIR    which of them run, and whether the API server is ready (exit 1 when not)
+ *   restart-apiserver DIR   stop and start kube-apiserver only (same port, same etcd)
+ *   compact DIR   compact etcd to its current revision (old resourceVersions then get 410 Gone)
+ *
+ * Exit codes: 0 done, 1 failed (with a one-line error on stderr).
+ */
+import { clusterStatus, compactEtcd, restartApiServer, startCluster, stopCluster } from './cluster.js';
+
+const USAGE = 'usage: testcluster start|stop|status|restart-apiserver|compact DIR [--no-watch-cache]';
+
+async function main(argv: string[]): Promise<number> {
+  const [command, dir] = argv.filter((arg) => !arg.startsWith('--'));
+  if (!command || !dir) {
+    console.error(USAGE);
+    return 1;
+  }
+  switch (command) {
+    case 'start': {
+      const cluster = await startCluster(dir, {
+        log: (line) => console.error(line),
+        watchCache: !argv.includes('--no-watch-cache'),
+      });
+      console.log(`server: ${cluster.server}`);
+      console.log(`kubeconfig: ${cluster.kubeconfig}`);
+      console.log(`viewer kubeconfig: ${cluster.viewerKubeconfig}`);
+      console.log(`operator kubeconfig: ${cluster.operatorKubeconfig}`);
+      console.log(`pids: etcd ${cluster.pids.etcd}, kube-apiserver ${cluster.pids['kube-apiserver']}`);
+      return 0;
+    }
+    case 'stop':
+      await stopCluster(dir);
+      console.log(`stopped the test cluster in ${dir}`);
+      return 0;
+    case 'status': {
+      const status = await clusterStatus(dir);
+      const show = (running: boolean, pid?: number) => (running ? `running (pid ${pid})` : 'not running');
+      console.log(`server: ${status.server ?? '-'}`);
+      console.log(`etcd: ${show(status.etcd.running, status.etcd.pid)}`);
+      console.log(`kube-apiserver: ${show(status.apiserver.running, status.apiserver.pid)}${status.apiserver.ready ? ', ready' : ''}`);
+      return status.etcd.running && status.apiserver.ready ? 0 : 1;
+    }
+    case 'restart-apiserver': {
+      const cluster = await restartApiServer(dir);
+      console.log(`kube-apiserver restarted (pid ${cluster.pids['kube-apiserver']})`);
+      return 0;
+    }
+    case 'compact':
+      console.log(`compacted etcd at revision ${await compactEtcd(dir)}`);
+      return 0;
+    default:
+      console.error(`unknown command ${command}; ${USAGE}`);
+      return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    // One line: a start failure's message goes on with the end of the process's log, which the
+    // first line names; tests show all of it, the command line only the first line.
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`testcluster: ${message.split('\n')[0]}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveKey, type Command, type KeyInfo, type KeyMode } from '../../src/store/keys.js';
+import { movedFocus } from '../../src/store/ui-slice.js';
+
+const dashboard: KeyMode = { screen: 'dashboard', helpOpen: false, filtering: false };
+const detail: KeyMode = { screen: 'detail', helpOpen: false, filtering: false };
+const help: KeyMode = { screen: 'dashboard', helpOpen: true, filtering: false };
+const filtering: KeyMode = { screen: 'detail', helpOpen: false, filtering: true };
+
+const cases: Array<[string, string, KeyInfo, KeyMode, Command]> = [
+  ['h moves left', 'h', {}, dashboard, { type: 'focus', direction: 'left' }],
+  ['l moves right', 'l', {}, dashboard, { type: 'focus', direction: 'right' }],
+  ['k moves up', 'k', {}, dashboard, { type: 'focus', direction: 'up' }],
+  ['j moves down', 'j', {}, dashboard, { type: 'focus', direction: 'down' }],
+  ['arrow left moves left', '', { leftArrow: true }, dashboard, { type: 'focus', direction: 'left' }],
+  ['arrow down moves down', '', { downArrow: true }, dashboard, { type: 'focus', direction: 'down' }],
+  ['enter opens detail', '', { return: true }, dashboard, { type: 'open' }],
+  ['? toggles help', '?', {}, dashboard, { type: 'help' }],
+  ['q quits', 'q', {}, dashboard, { type: 'quit' }],
+  ['ctrl-c quits while filtering', 'c', { ctrl: true }, filtering, { type: 'quit' }],
+  ['esc in detail goes back', '', { escape: true }, detail, { type: 'back' }],
+  ['j in detail scrolls', 'j', {}, detail, { type: 'scroll', by: 1 }],
+  ['k in detail scrolls up', 'k', {}, detail, { type: 'scroll', by: -1 }],
+  ['G goes to the bottom', 'G', {}, detail, { type: 'scroll-to', where: 'bottom' }],
+  ['page down pages', '', { pageDown: true }, detail, { type: 'scroll-page', pages: 1 }],
+  ['/ starts the filter', '/', {}, detail, { type: 'filter-start' }],
+  ['/ does nothing on the dashboard', '/', {}, dashboard, { type: 'none' }],
+  ['letters are filter text while filtering', 'q', {}, filtering, { type: 'filter-type', text: 'q' }],
+  ['backspace erases while filtering', '', { backspace: true }, filtering, { type: 'filter-erase' }],
+  ['esc ends filtering', '', { escape: true }, filtering, { type: 'filter-done' }],
+  ['enter ends filtering', '', { return: true }, filtering, { type: 'filter-done' }],
+  ['esc closes help', '', { escape: true }, help, { type: 'help' }],
+  ['panel keys do nothing under help', 'j', {}, help, { type: 'none' }],
+];
+
+for (const [name, input, key, mode, expected] of cases) {
+  test(`resolveKey: ${name}`, () => assert.deepEqual(resolveKey(input, key, mode), expected));
+}
+
+test('movedFocus walks a 2-column grid and stops at the edges', () => {
+  assert.equal(movedFocus('flux', 'right', 2), 'kopia');
+  assert.equal(movedFocus('kopia', 'right', 2), 'kopia');
+  assert.equal(movedFocus('flux', 'down', 2), 'restores');
+  assert.equal(movedFocus('restores', 'down', 2), 'loadbalancers');
+  assert.equal(movedFocus('loadbalancers', 'down', 2), 'loadbalancers');
+  assert.equal(movedFocus('dns', 'up', 2), 'gateways');
+  assert.equal(movedFocus('flux', 'up', 2), 'flux');
+  assert.equal(movedFocus('flux', 'left', 2), 'flux');
+});
+
+test('movedFocus on a 3-column grid', () => {
+  assert.equal(movedFocus('restores', 'right', 3), 'restores');
+  assert.equal(movedFocus('flux', 'down', 3), 'gateways');
+  assert.equal(movedFocus('dns', 'up', 3), 'restores');
+});
