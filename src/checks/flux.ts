@@ -241,7 +241,9 @@ const flux_stuck: Check = {
       const summary = waits.length ? `nothing stuck; ${nameList(waits, 2)}` : 'nothing stuck';
       return verdict('pass', summary, evidence);
     }
-    const g = groupLabel([...stuck.keys()], (f) => `${f.ref} (${stuck.get(f)})`);
+    // Named signals (an unreconciled HelmChart, an epoch time) say more than "not Ready for 20m": first.
+    const slow = (f: FluxObject) => (stuck.get(f)?.startsWith('not Ready for') ? 1 : 0);
+    const g = groupLabel([...stuck.keys()].sort((a, b) => slow(a) - slow(b)), (f) => `${f.ref} (${stuck.get(f)})`);
     const summary = [`${g.noun} stuck: ${nameList(g.names, 2)}`, ...waits.slice(0, 2)].join('; ');
     return verdict('fail', summary, evidence, { fixes: ['flux-reconcile-stuck', 'flux-reconcile'] });
   },

@@ -30,10 +30,13 @@ export function App() {
     if (quit) exit();
   }, [quit, exit]);
 
+  // Why the keys: after a resize Ink can keep a text's old measured size and leave blank lines in a
+  // panel; remounting the body at a new size lays it out afresh.
+  const size = `${width}x${bodyHeight}`;
   let body;
-  if (helpOpen) body = <Help width={width} height={bodyHeight} />;
-  else if (screen === 'detail') body = <Detail width={width} height={bodyHeight} />;
-  else body = <Dashboard width={width} height={bodyHeight} />;
+  if (helpOpen) body = <Help key={size} width={width} height={bodyHeight} />;
+  else if (screen === 'detail') body = <Detail key={size} width={width} height={bodyHeight} />;
+  else body = <Dashboard key={size} width={width} height={bodyHeight} />;
 
   return (
     <Box flexDirection="column" width={width} height={height}>

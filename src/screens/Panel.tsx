@@ -78,7 +78,9 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
       <Text color={borderColor} bold={focused} wrap="truncate-end">
         {topBorder(title, countText, width, focused)}
       </Text>
+      {/* Why the key: Ink leaves a blank top line when borderStyle changes on a box without a top border. */}
       <Box
+        key={focused ? 'focused' : 'plain'}
         flexDirection="column"
         borderStyle={focused ? 'bold' : 'round'}
         borderTop={false}

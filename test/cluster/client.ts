@@ -54,3 +54,17 @@ export function statusOf(error: unknown): number | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'number' ? code : undefined;
 }
+
+/** A one-line description of a client-node error: the API server's Status message when there is one. */
+export function errorText(error: unknown): string {
+  const body = (error as { body?: unknown } | null)?.body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: string };
+      if (status.message) return `HTTP ${statusOf(error)}: ${status.message}`;
+    } catch {
+      // not a Status
+    }
+  }
+  return error instanceof Error ? error.message.split('\n')[0] : String(error);
+}

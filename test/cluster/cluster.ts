@@ -19,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   ApiextensionsV1Api,
+  CustomObjectsApi,
   RbacAuthorizationV1Api,
   type V1ClusterRole,
   type V1ClusterRoleBinding,
@@ -26,7 +27,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
 import { ensureBinaries, type Binaries } from './build.js';
-import { apiClient, statusOf } from './client.js';
+import { apiClient, errorText, statusOf } from './client.js';
 import { crdFiles, readCrds } from './crds.js';
 
 const RBAC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deploy', 'rbac');
@@ -335,34 +336,49 @@ async function launchApiserver(state: ClusterState): Promise<number> {
   return pid;
 }
 
-/** Creates or replaces each CRD, then waits until every one is Established. */
+/** Creates or replaces each CRD, then waits until every one is Established and answers a list. */
 export async function installCrds(kubeconfig: string, log: (line: string) => void = () => {}): Promise<string[]> {
   const crds = readCrds(await crdFiles(log));
   const api = apiClient(kubeconfig, ApiextensionsV1Api, 60_000);
-  for (const crd of crds) {
-    const body = crd as unknown as V1CustomResourceDefinition;
+  const names = crds.map((crd) => crd.metadata?.name ?? '');
+  for (const [i, body] of crds.entries()) {
     try {
       await api.createCustomResourceDefinition({ body });
     } catch (error) {
-      if (statusOf(error) !== 409) throw new Error(`create CRD ${crd.metadata.name}: ${String(error)}`);
-      const existing = await api.readCustomResourceDefinition({ name: crd.metadata.name });
+      if (statusOf(error) !== 409) throw new Error(`create CRD ${names[i]}: ${errorText(error)}`);
+      // Started again on a folder that has them: replace, so a changed version takes effect.
+      const existing = await api.readCustomResourceDefinition({ name: names[i] });
       body.metadata = { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion };
-      await api.replaceCustomResourceDefinition({ name: crd.metadata.name, body });
+      await api.replaceCustomResourceDefinition({ name: names[i], body });
     }
   }
-  const names = crds.map((crd) => crd.metadata.name);
+  const lists = apiClient(kubeconfig, CustomObjectsApi);
+  /**
+   * Established is not enough: the new resource's watch cache starts after it, and until it has
+   * synced every request answers 429 "storage is (re)initializing". Wait for a list to answer.
+   */
+  const ready = async (crd: V1CustomResourceDefinition): Promise<boolean> => {
+    const name = crd.metadata?.name ?? '';
+    const current = await api.readCustomResourceDefinition({ name });
+    if (!current.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return false;
+    const version = crd.spec.versions.find((v) => v.served)?.name ?? '';
+    try {
+      await lists.listClusterCustomObject({ group: crd.spec.group, version, plural: crd.spec.names.plural, limit: 1 });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 429 || statusOf(error) === 404) return false;
+      throw error;
+    }
+  };
   const deadline = Date.now() + 60_000;
-  let pending = [...names];
+  let pending = [...crds];
   while (pending.length > 0) {
-    const established = await Promise.all(
-      pending.map(async (name) => {
-        const crd = await api.readCustomResourceDefinition({ name });
-        return crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ?? false;
-      }),
-    );
-    pending = pending.filter((_, i) => !established[i]);
+    const done = await Promise.all(pending.map(ready));
+    pending = pending.filter((_, i) => !done[i]);
     if (pending.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`CRDs not Established after 60 s: ${pending.join(', ')}`);
+    if (Date.now() > deadline) {
+      throw new Error(`CRDs not established and served after 60 s: ${pending.map((c) => c.metadata?.name).join(', ')}`);
+    }
     await sleep(200);
   }
   log(`installed ${names.length} CRDs`);
@@ -398,7 +414,7 @@ export async function installRbac(kubeconfig: string): Promise<void> {
     try {
       await api.createClusterRole({ body: role });
     } catch (error) {
-      if (statusOf(error) !== 409) throw new Error(`create ClusterRole ${name}: ${String(error)}`);
+      if (statusOf(error) !== 409) throw new Error(`create ClusterRole ${name}: ${errorText(error)}`);
       await api.replaceClusterRole({ name, body: role });
     }
   }
@@ -406,7 +422,7 @@ export async function installRbac(kubeconfig: string): Promise<void> {
     try {
       await api.createClusterRoleBinding({ body });
     } catch (error) {
-      if (statusOf(error) !== 409) throw new Error(`create ClusterRoleBinding ${body.metadata?.name}: ${String(error)}`);
+      if (statusOf(error) !== 409) throw new Error(`create ClusterRoleBinding ${body.metadata?.name}: ${errorText(error)}`);
     }
   }
 }

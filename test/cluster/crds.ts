@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { parseAllDocuments } from 'yaml';
+import { loadAllYaml, type V1CustomResourceDefinition } from '@kubernetes/client-node';
 import { cacheRoot, findGo, goBuild, goEnv, requiredVersion } from './build.js';
 
 const execFileP = promisify(execFile);
@@ -48,15 +48,6 @@ const SOURCES: readonly CrdSource[] = [
 
 const HELM_API_MODULE = 'github.com/fluxcd/helm-controller/api';
 const CONTROLLER_TOOLS = 'sigs.k8s.io/controller-tools';
-
-/** A CustomResourceDefinition as parsed from YAML (only the fields the installer reads are typed). */
-export interface CrdManifest {
-  apiVersion: string;
-  kind: 'CustomResourceDefinition';
-  metadata: { name: string; [key: string]: unknown };
-  spec: { group: string; names: { plural: string; kind: string }; [key: string]: unknown };
-  [key: string]: unknown;
-}
 
 interface ModuleInfo {
   Path: string;
@@ -148,14 +139,23 @@ export async function crdFiles(log: (line: string) => void = () => {}): Promise<
   return files;
 }
 
-/** Parses the CustomResourceDefinitions in YAML files (other documents are ignored). */
-export function readCrds(files: readonly string[]): CrdManifest[] {
-  const crds: CrdManifest[] = [];
+/**
+ * Parses the CustomResourceDefinitions in YAML files (other documents are ignored) into client-node's
+ * typed models. The typed API calls serialize from those models, mapping `xKubernetesPreserveUnknownFields`
+ * back to `x-kubernetes-preserve-unknown-fields`: a plain YAML object passed to them would lose every
+ * `x-kubernetes-*` key and `$ref`-style name.
+ */
+export function readCrds(files: readonly string[]): V1CustomResourceDefinition[] {
+  const crds: V1CustomResourceDefinition[] = [];
   for (const file of files) {
-    for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
-      if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
-      const value = doc.toJS({ maxAliasCount: -1 }) as Partial<CrdManifest> | null;
-      if (value?.kind === 'CustomResourceDefinition') crds.push(value as CrdManifest);
+    let docs: unknown[];
+    try {
+      docs = loadAllYaml(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    for (const doc of docs) {
+      if ((doc as { kind?: string } | null)?.kind === 'CustomResourceDefinition') crds.push(doc as V1CustomResourceDefinition);
     }
   }
   return crds;

@@ -1,0 +1,13 @@
+/** A session on the demo cluster at the start of its scenario, synced, for store and screen tests. */
+import { parseConfig } from '../src/config/load.js';
+import { startSession, waitForSync, type Session } from '../src/session.js';
+import { createDemoCluster } from '../src/sim/index.js';
+
+export async function demoSession(flushMs = 5): Promise<Session & { demo: ReturnType<typeof createDemoCluster> }> {
+  const demo = createDemoCluster({ manual: true });
+  const config = parseConfig(demo.config, 'demo');
+  const session = startSession({ cluster: demo.cluster, resolver: demo.dns, config, flushMs });
+  await waitForSync(session, 5000);
+  session.buffer.flush();
+  return Object.assign(session, { demo });
+}

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { KubeObject } from '../../src/cluster.js';
+import { defaultConfig } from '../../src/config/schema.js';
+import { KIND_KEYS } from '../../src/kinds.js';
+import { createDeckStore } from '../../src/store/deck-store.js';
+import { FeedBuffer } from '../../src/store/feed-buffer.js';
+
+function freshStore() {
+  return createDeckStore({ config: defaultConfig(), clusterName: 'test', now: Date.parse('2026-11-26T03:00:00Z') });
+}
+
+function gateway(name: string, programmed: 'True' | 'Unknown', rv: string): KubeObject {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'Gateway',
+    metadata: { name, namespace: 'network', resourceVersion: rv },
+    spec: { gatewayClassName: 'cilium' },
+    status: {
+      conditions: [
+        programmed === 'True'
+          ? { type: 'Programmed', status: 'True', reason: 'Programmed', lastTransitionTime: '2026-11-26T02:59:00Z' }
+          : { type: 'Programmed', status: 'Unknown', reason: 'Pending', message: 'Waiting for controller', lastTransitionTime: '1970-01-01T00:00:00Z' },
+      ],
+    },
+  };
+}
+
+function syncAll(buffer: FeedBuffer) {
+  for (const kind of KIND_KEYS) buffer.reset(kind, []);
+  for (const kind of KIND_KEYS) buffer.sync(kind, { phase: 'synced' });
+  buffer.sync('dns', { phase: 'not-installed', detail: 'no resolver configured (dns.servers)' });
+  buffer.flush();
+}
+
+test('every check is listed from the start, pending until its inputs sync', () => {
+  const store = freshStore();
+  const { results } = store.getState();
+  assert.equal(Object.keys(results).length, 25);
+  assert.ok(Object.values(results).every((r) => r.status === 'pending'));
+});
+
+test('a batch is one store update, and only the checks reading a changed kind are re-evaluated', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  syncAll(buffer);
+  let updates = 0;
+  store.subscribe(() => updates++);
+  const before = store.getState().results;
+
+  buffer.event('gateways', { type: 'ADDED', object: gateway('gateway-external', 'Unknown', '10') });
+  buffer.event('gateways', { type: 'ADDED', object: gateway('gateway-internal', 'Unknown', '11') });
+  buffer.flush();
+
+  assert.equal(updates, 1);
+  const after = store.getState().results;
+  assert.equal(after['gateways.programmed'].status, 'fail');
+  assert.notEqual(after['gateways.programmed'], before['gateways.programmed']);
+  // Checks that do not read Gateways keep their very objects, so their panels do not re-render.
+  assert.equal(after['kopia.pvc-bound'], before['kopia.pvc-bound']);
+  assert.equal(after['restores.copy-method'], before['restores.copy-method']);
+});
+
+test('an event with an unchanged resourceVersion changes nothing; a deletion is applied', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  syncAll(buffer);
+  buffer.event('gateways', { type: 'ADDED', object: gateway('gateway-external', 'True', '10') });
+  buffer.flush();
+  const objects = store.getState().objects;
+  buffer.event('gateways', { type: 'MODIFIED', object: gateway('gateway-external', 'True', '10') });
+  buffer.flush();
+  assert.equal(store.getState().objects, objects);
+
+  buffer.event('gateways', { type: 'DELETED', object: gateway('gateway-external', 'True', '12') });
+  buffer.flush();
+  assert.equal(store.getState().objects.gateways.size, 0);
+});
+
+test('5,000 watch events in one burst reach the store as one update', async () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 20);
+  syncAll(buffer);
+  const batchesBefore = store.getState().batches;
+  for (let i = 0; i < 5000; i++) {
+    buffer.event('services', {
+      type: 'ADDED',
+      object: { apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}`, namespace: 'default', resourceVersion: String(100 + i) }, spec: { type: 'ClusterIP' } },
+    });
+  }
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(store.getState().batches - batchesBefore, 1);
+  assert.equal(store.getState().objects.services.size, 5000);
+  buffer.close();
+});
+
+test('Secret values never reach the store', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  buffer.reset('secrets', [
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'plex-volsync-secret', namespace: 'default' }, data: { KOPIA_PASSWORD: 'c2VjcmV0' }, stringData: { x: 'y' } } as KubeObject,
+  ]);
+  buffer.flush();
+  const stored = store.getState().objects.secrets.get('default/plex-volsync-secret');
+  assert.ok(stored);
+  assert.equal(JSON.stringify(stored).includes('c2VjcmV0'), false);
+  assert.equal('data' in stored, false);
+});
+
+test('the clock tick re-evaluates only the checks that depend on time', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  syncAll(buffer);
+  const before = store.getState().results;
+  store.getState().tick(store.getState().now + 60_000);
+  const after = store.getState().results;
+  assert.equal(after['kopia.pvc-bound'], before['kopia.pvc-bound']);
+});
