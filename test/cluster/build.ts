@@ -132,8 +132,9 @@ export async function ensureBinaries(options: BuildOptions = {}): Promise<Binari
   for (const stale of [bins.kubeApiserver, bins.etcd]) rmSync(stale, { force: true });
 
   const [, major, minor] = /^v(\d+)\.(\d+)\./.exec(bins.k8sVersion) ?? [];
-  // kube-apiserver derives its emulation version from gitVersion: left at the default
-  // "v0.0.0-master" it refuses to start, so stamp the release like upstream's hack/lib/version.sh.
+  // Stamp the release like upstream's hack/lib/version.sh: unstamped, the binary reports
+  // "v0.0.0-master+$Format:%H$" from --version and GET /version (it still starts), so neither the
+  // cache check above nor a client reading the server version could tell which release it is.
   const stamp = (pkg: string): string[] => [
     `-X ${pkg}.gitVersion=${bins.k8sVersion}`,
     `-X ${pkg}.gitMajor=${major}`,

@@ -10,7 +10,7 @@
  *
  * Exit codes: 0 done, 1 failed (with a one-line error on stderr).
  */
-import { clusterStatus, compactEtcd, restartApiServer, startCluster, stopCluster } from './cluster.js';
+import { clusterStatus, compactEtcd, readState, restartApiServer, startCluster, stopCluster } from './cluster.js';
 
 const USAGE = 'usage: testcluster start|stop|status|restart-apiserver|compact DIR [--no-watch-cache]';
 
@@ -34,10 +34,12 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'stop':
+      readState(dir); // a one-line error for a folder that holds no cluster
       await stopCluster(dir);
       console.log(`stopped the test cluster in ${dir}`);
       return 0;
     case 'status': {
+      readState(dir);
       const status = await clusterStatus(dir);
       const show = (running: boolean, pid?: number) => (running ? `running (pid ${pid})` : 'not running');
       console.log(`server: ${status.server ?? '-'}`);

@@ -14,10 +14,11 @@ import {
   CustomObjectsApi,
   KubernetesObjectApi,
   PatchStrategy,
+  VersionApi,
   setHeaderOptions,
 } from '@kubernetes/client-node';
 import { KINDS, KIND_KEYS, apiVersionOf } from '../../src/kinds.js';
-import { findGo } from './build.js';
+import { binaryPaths, findGo } from './build.js';
 import { apiClient, statusOf } from './client.js';
 import { compactEtcd, isOurProcess, readPids, restartApiServer, startCluster, type Cluster } from './cluster.js';
 
@@ -46,6 +47,11 @@ test('test cluster: a real kube-apiserver with the CRDs and RBAC drdeck needs', 
     const admin = apiClient(c.kubeconfig, CustomObjectsApi);
     const adminCore = apiClient(c.kubeconfig, CoreV1Api);
 
+    await t.test('the server reports the pinned Kubernetes version', async () => {
+      const version = await apiClient(c.kubeconfig, VersionApi).getCode();
+      assert.equal(version.gitVersion, binaryPaths().k8sVersion);
+    });
+
     await t.test('every CRD kind drdeck watches is served and empty', async () => {
       const list = await admin.listClusterCustomObject({ group: 'kustomize.toolkit.fluxcd.io', version: 'v1', plural: 'kustomizations' });
       assert.deepEqual((list as { items: unknown[] }).items, []);
@@ -69,6 +75,10 @@ test('test cluster: a real kube-apiserver with the CRDs and RBAC drdeck needs', 
           mergePatch,
         );
       assert.equal(await statusOfFailure(patch), 403);
+      // Secrets: list/watch only (drdeck needs their existence, never a single Secret's data).
+      await apiClient(c.viewerKubeconfig, CoreV1Api).listSecretForAllNamespaces();
+      const readSecret = () => apiClient(c.viewerKubeconfig, CoreV1Api).readNamespacedSecret({ name: 'any', namespace: 'default' });
+      assert.equal(await statusOfFailure(readSecret), 403);
     });
 
     await t.test('the operator may patch a Service (server-side dry run)', async () => {

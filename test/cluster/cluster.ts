@@ -32,7 +32,7 @@ import { crdFiles, readCrds } from './crds.js';
 
 const RBAC_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'deploy', 'rbac');
 
-/** How long kube-apiserver may take to answer /readyz: its post-start hooks take 10-30 s on 2 cores. */
+/** How long kube-apiserver may take to answer /readyz: about 3 s on an idle 2-core machine, far more while both cores build or test. */
 const READY_TIMEOUT_MS = 90_000;
 /** How long etcd may take to answer /health. */
 const ETCD_READY_TIMEOUT_MS = 30_000;
@@ -45,10 +45,10 @@ const PROBE_TIMEOUT_MS = 3_000;
 export const USERS = {
   /** In `system:masters`: may do anything. */
   admin: { name: 'admin', groups: ['system:masters'] },
-  /** Bound to the `drdeck-viewer` ClusterRole (deploy/rbac). */
-  viewer: { name: 'viewer', groups: ['drdeck:viewers'] },
+  /** Bound (as a User) to the `drdeck-viewer` ClusterRole (deploy/rbac). */
+  viewer: { name: 'viewer', groups: [] },
   /** Bound to `drdeck-viewer` and `drdeck-operator`. */
-  operator: { name: 'operator', groups: ['drdeck:operators'] },
+  operator: { name: 'operator', groups: [] },
 } as const;
 export type UserName = keyof typeof USERS;
 
@@ -220,7 +220,8 @@ function etcdArgs(state: ClusterState): string[] {
     `--advertise-client-urls=${state.etcdUrl}`,
     `--listen-peer-urls=${peer}`,
     `--initial-advertise-peer-urls=${peer}`,
-    `--initial-cluster=default=${peer}`,
+    '--name=drdeck-test',
+    `--initial-cluster=drdeck-test=${peer}`,
     // Tests throw the data away: skip fsync, which dominates etcd's latency on a shared disk.
     '--unsafe-no-fsync',
   ];
@@ -397,17 +398,17 @@ export async function installRbac(kubeconfig: string): Promise<void> {
       roles.push(value as V1ClusterRole);
     }
   }
-  const binding = (name: string, role: string, group: string): V1ClusterRoleBinding => ({
+  const binding = (name: string, role: string, user: string): V1ClusterRoleBinding => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
     metadata: { name },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group }],
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
   });
   const bindings = [
-    binding('drdeck-test-viewers', 'drdeck-viewer', USERS.viewer.groups[0]),
-    binding('drdeck-test-operators-view', 'drdeck-viewer', USERS.operator.groups[0]),
-    binding('drdeck-test-operators', 'drdeck-operator', USERS.operator.groups[0]),
+    binding('drdeck-test-viewer', 'drdeck-viewer', USERS.viewer.name),
+    binding('drdeck-test-operator-view', 'drdeck-viewer', USERS.operator.name),
+    binding('drdeck-test-operator', 'drdeck-operator', USERS.operator.name),
   ];
   for (const role of roles) {
     const name = role.metadata?.name ?? '';
@@ -471,9 +472,12 @@ export async function startCluster(dir: string, options: StartOptions = {}): Pro
     binaries: { kubeApiserver: bins.kubeApiserver, etcd: bins.etcd },
     watchCache: options.watchCache ?? true,
   };
-  // tokens.csv: token,user,uid,"group1,group2"
+  // tokens.csv: token,user,uid[,"group1,group2"]
   const tokens = (Object.keys(USERS) as UserName[])
-    .map((user) => `${state.tokens[user]},${USERS[user].name},${USERS[user].name}-uid,"${USERS[user].groups.join(',')}"`)
+    .map((user) => {
+      const { name, groups } = USERS[user];
+      return [state.tokens[user], name, `${name}-uid`, ...(groups.length > 0 ? [`"${groups.join(',')}"`] : [])].join(',');
+    })
     .join('\n');
   writeAtomic(p.tokens, `${tokens}\n`, 0o600);
   const { privateKey } = generateKeyPairSync('rsa', {
@@ -509,14 +513,27 @@ export async function startCluster(dir: string, options: StartOptions = {}): Pro
 
 const exitHooks = new Set<string>();
 
-/** Last resort for tests: SIGKILL the recorded processes if Node exits while they still run. */
+/** SIGKILLs the recorded processes of every folder started with stopOnExit (synchronous: runs on exit). */
+function killRecorded(): void {
+  for (const dir of exitHooks) {
+    for (const pid of Object.values(readPids(dir))) if (isOurProcess(pid, dir)) process.kill(pid, 'SIGKILL');
+  }
+}
+
+/**
+ * Last resort for tests: SIGKILL the recorded processes if Node exits, or is interrupted or
+ * terminated (a test runner's timeout), while they still run. The processes are detached, so
+ * nothing else would end them.
+ */
 function killOnExit(dir: string): void {
   if (exitHooks.size === 0) {
-    process.on('exit', () => {
-      for (const d of exitHooks) {
-        for (const pid of Object.values(readPids(d))) if (isOurProcess(pid, d)) process.kill(pid, 'SIGKILL');
-      }
-    });
+    process.on('exit', killRecorded);
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        killRecorded();
+        process.kill(process.pid, signal); // our listener is gone: the default action ends the process
+      });
+    }
   }
   exitHooks.add(dir);
 }
