@@ -60,7 +60,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--timeout <seconds>', 'how long to wait for the cluster to answer', positiveNumber, 30)
     .action(async (opts: { json?: boolean; demo?: boolean; config?: string; context?: string; kubeconfig?: string; timeout: number }) => {
       const { runCheck } = await import('./commands/check.js');
-      exitCode = await runCheck(opts);
+      // Commander hands --context/--kubeconfig/--config to the program wherever they stand.
+      exitCode = await runCheck({ ...program.opts(), ...opts });
     });
 
   await program.parseAsync(argv);

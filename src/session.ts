@@ -54,13 +54,14 @@ export function startSession({ cluster, resolver, config, flushMs, tickMs = 1000
 
 /**
  * Resolves once every input has left `connecting` (synced, not installed, forbidden, or retrying),
- * or rejects after `timeoutMs` naming what never answered.
+ * or rejects after `timeoutMs` naming what never answered. With `untilFresh`, a watched kind that is
+ * `retrying` has not answered either (a real cluster that cannot be reached), while DNS may be.
  */
-export function waitForSync(session: Session, timeoutMs: number): Promise<void> {
+export function waitForSync(session: Session, timeoutMs: number, { untilFresh = false } = {}): Promise<void> {
   const { store, buffer } = session;
   const pending = (): string[] =>
     Object.entries(store.getState().sync)
-      .filter(([, s]) => s.phase === 'connecting')
+      .filter(([key, s]) => s.phase === 'connecting' || (untilFresh && key !== 'dns' && s.phase === 'retrying'))
       .map(([key]) => key);
   return new Promise((resolve, reject) => {
     const poll = setInterval(() => {

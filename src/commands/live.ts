@@ -1,6 +1,25 @@
-/** `drdeck` on a kubeconfig. */
-import { UsageError } from './errors.js';
+/** `drdeck` on a kubeconfig: the dashboard on the current (or `--context`) kube context. */
+import { loadConfig } from '../config/load.js';
+import { resolveKubeconfig } from '../k8s/kubeconfig.js';
+import { startSession } from '../session.js';
 
-export async function runLive(_opts: { context?: string; kubeconfig?: string; config?: string; readOnly?: boolean }): Promise<number> {
-  throw new UsageError('live clusters are not available in this build yet; run `drdeck demo` (or `npm run demo`)');
+export interface LiveOptions {
+  context?: string;
+  kubeconfig?: string;
+  config?: string;
+  readOnly?: boolean;
+}
+
+export async function runLive(opts: LiveOptions): Promise<number> {
+  const { config } = loadConfig({ file: opts.config });
+  // Kubeconfig mistakes (no file, unknown context) end here, as one line, before any screen.
+  const kubeconfig = resolveKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.context });
+  const { runTui } = await import('./tui.js');
+  const { KubeCluster } = await import('../k8s/kube-cluster.js');
+  const cluster = new KubeCluster({ kubeconfig, requestTimeoutMs: config.requestTimeoutMs });
+  // Why this order: the session's watchers start loading the Kubernetes client (about 0.6 s), which
+  // cannot finish before the synchronous first paint of runTui, so "connecting" is on screen first.
+  // No resolver yet: the DNS checks say "no resolver configured" until src/dns has a real one.
+  const session = startSession({ cluster, resolver: undefined, config });
+  return runTui(session);
 }

@@ -7,12 +7,15 @@
  *   status DIR    which of them run, and whether the API server is ready (exit 1 when not)
  *   restart-apiserver DIR   stop and start kube-apiserver only (same port, same etcd)
  *   compact DIR   compact etcd to its current revision (old resourceVersions then get 410 Gone)
+ *   scenario DIR rebuild   write the demo scenario's start state (status included), serve its DNS
+ *                 records with dnsmasq, and write DIR/drdeck.yaml for `drdeck --config`
  *
  * Exit codes: 0 done, 1 failed (with a one-line error on stderr).
  */
 import { clusterStatus, compactEtcd, readState, restartApiServer, startCluster, stopCluster } from './cluster.js';
+import { SCENARIOS, writeScenario, type ScenarioName } from './scenario.js';
 
-const USAGE = 'usage: testcluster start|stop|status|restart-apiserver|compact DIR [--no-watch-cache]';
+const USAGE = 'usage: testcluster start|stop|status|restart-apiserver|compact DIR [--no-watch-cache] | scenario DIR rebuild';
 
 async function main(argv: string[]): Promise<number> {
   const [command, dir] = argv.filter((arg) => !arg.startsWith('--'));
@@ -52,6 +55,17 @@ async function main(argv: string[]): Promise<number> {
       console.log(`kube-apiserver restarted (pid ${cluster.pids['kube-apiserver']})`);
       return 0;
     }
+    case 'scenario': {
+      const name = argv.filter((arg) => !arg.startsWith('--'))[2];
+      if (!SCENARIOS.includes(name as ScenarioName)) {
+        console.error(`unknown scenario ${name ?? '(none)'}; scenarios: ${SCENARIOS.join(', ')}`);
+        return 1;
+      }
+      const written = await writeScenario(dir, name as ScenarioName, (line) => console.error(line));
+      console.log(`wrote ${written.objects} objects; DNS at ${written.dnsServer}`);
+      console.log(`check it: npx drdeck check --kubeconfig ${dir}/kubeconfig --config ${written.config} --json`);
+      return 0;
+    }
     case 'compact':
       console.log(`compacted etcd at revision ${await compactEtcd(dir)}`);
       return 0;
@@ -69,7 +83,7 @@ main(process.argv.slice(2)).then(
     // One line: a start failure's message goes on with the end of the process's log, which the
     // first line names; tests show all of it, the command line only the first line.
     const message = error instanceof Error ? error.message : String(error);
-    console.error(`testcluster: ${message.split('\n')[0]}`);
+    console.error(`testcluster: ${process.env.DRDECK_DEBUG ? message : message.split('\n')[0]}`);
     process.exitCode = 1;
   },
 );

@@ -56,6 +56,8 @@ export type UserName = keyof typeof USERS;
 export interface Pids {
   etcd?: number;
   'kube-apiserver'?: number;
+  /** The scenario's DNS server (test/cluster/dns-server.ts), when one was started. */
+  dnsmasq?: number;
 }
 
 /** What a running cluster's folder records in cluster.json. */
@@ -85,7 +87,7 @@ export interface Cluster {
   /** The CA of the apiserver's serving certificate. */
   readonly caFile: string;
   readonly etcdUrl: string;
-  readonly pids: Readonly<Required<Pids>>;
+  readonly pids: Readonly<Required<Omit<Pids, 'dnsmasq'>>>;
   readonly state: ClusterState;
   /** Stops both processes (same as {@link stopCluster}). */
   stop(): Promise<void>;
@@ -143,7 +145,7 @@ export function readPids(dir: string): Pids {
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Pids) : {};
 }
 
-function writePids(dir: string, pids: Pids): void {
+export function writePids(dir: string, pids: Pids): void {
   writeAtomic(paths(dir).pids, `${JSON.stringify(pids, null, 2)}\n`);
 }
 
@@ -168,7 +170,7 @@ export function isOurProcess(pid: number, dir: string): boolean {
 }
 
 /** Picks a free loopback port (the kernel's choice; released just before the server binds it). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once('error', fail);
@@ -180,7 +182,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts a detached process with its output appended to LOG; it outlives this Node process. */
-function startProcess(binary: string, args: string[], log: string): number {
+export function startProcess(binary: string, args: string[], log: string): number {
   const fd = openSync(log, 'a');
   try {
     const child = spawn(binary, args, { detached: true, stdio: ['ignore', fd, fd] });
@@ -199,7 +201,7 @@ function tail(file: string, lines = 15): string {
 }
 
 /** Stops one recorded process: SIGTERM, then SIGKILL after the grace period; waits until it is gone. */
-async function stopProcess(pid: number, dir: string): Promise<void> {
+export async function stopProcess(pid: number, dir: string): Promise<void> {
   if (!isOurProcess(pid, dir)) return;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + STOP_GRACE_MS;
@@ -547,6 +549,7 @@ export async function stopCluster(dir: string): Promise<void> {
   const pids = readPids(dir);
   if (pids['kube-apiserver']) await stopProcess(pids['kube-apiserver'], dir);
   if (pids.etcd) await stopProcess(pids.etcd, dir);
+  if (pids.dnsmasq) await stopProcess(pids.dnsmasq, dir);
   if (existsSync(paths(dir).pids)) writePids(dir, {});
   exitHooks.delete(dir);
 }
@@ -556,7 +559,7 @@ export async function stopApiServer(dir: string): Promise<void> {
   dir = resolve(dir);
   const pids = readPids(dir);
   if (pids['kube-apiserver']) await stopProcess(pids['kube-apiserver'], dir);
-  writePids(dir, { etcd: pids.etcd });
+  writePids(dir, { etcd: pids.etcd, dnsmasq: pids.dnsmasq });
 }
 
 /** Starts kube-apiserver again on the same port against the same etcd, and waits until it is ready. */

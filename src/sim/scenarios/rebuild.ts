@@ -337,7 +337,13 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
         spec: { interval: '1h', url: r.url },
         status: {
           observedGeneration: 1,
-          artifact: { revision: index, digest: index, lastUpdateTime: timestamp(at(27 * SECOND)) },
+          artifact: {
+            revision: index,
+            digest: index,
+            path: `helmrepository/${r.namespace}/${r.repository}/index-${fakeDigest(r.url).slice(0, 12)}.yaml`,
+            url: `http://source-controller.flux-system.svc.cluster.local./helmrepository/${r.namespace}/${r.repository}/index-${fakeDigest(r.url).slice(0, 12)}.yaml`,
+            lastUpdateTime: timestamp(at(27 * SECOND)),
+          },
           conditions: conditions([{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `stored artifact: revision '${index}'` }], at(27 * SECOND)),
         },
       });
@@ -358,6 +364,8 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
         artifact: {
           revision: r.version,
           digest: `sha256:${fakeDigest(`${r.chart}@${r.version}`)}`,
+          path: `helmchart/${r.namespace}/${chartName}/${r.chart}-${r.version}.tgz`,
+          url: `http://source-controller.flux-system.svc.cluster.local./helmchart/${r.namespace}/${chartName}/${r.chart}-${r.version}.tgz`,
           lastUpdateTime: timestamp(at(28 * SECOND)),
         },
         conditions: conditions(

@@ -1,0 +1,111 @@
+/**
+ * Fixes as data: `{id, title, dangerous, plan, run}`. The confirm screen, the help bar, read-only
+ * mode, the audit log and `drdeck fix` all derive from these. `plan` is pure (a snapshot and the
+ * config in, the exact requests out); `run` sends the plan through the Cluster interface it is
+ * handed and follows the effect through the store's snapshots, never through return values.
+ */
+import type { KubeObject, PatchType } from '../cluster.js';
+import type { FixId, PanelId, Snapshot } from '../checks/types.js';
+import type { Config } from '../config/schema.js';
+import type { KindKey } from '../kinds.js';
+
+/** One object a fix acts on. */
+export interface FixTarget {
+  kind: KindKey;
+  namespace?: string;
+  name: string;
+}
+
+/** One request a fix will send, exactly: shown on the confirm screen, dry-run first, audited. */
+export interface PlannedRequest {
+  verb: 'create' | 'patch' | 'delete';
+  kind: KindKey;
+  namespace?: string;
+  name: string;
+  /** For patch. */
+  patchType?: PatchType;
+  subresource?: 'status';
+  /** The patch, or the object to create. */
+  body?: unknown;
+  /** One line for people: "annotate HelmRelease ceph-csi/ceph-csi-rbd to reconcile". */
+  summary: string;
+}
+
+/** How the operator confirms: `y`, or the object's name typed out for a destructive step. */
+export type Confirmation = { kind: 'yes' } | { kind: 'type'; text: string };
+
+export interface Plan {
+  fixId: FixId;
+  title: string;
+  targets: FixTarget[];
+  /** In the order they are sent. */
+  requests: PlannedRequest[];
+  /** The equivalent kubectl / flux command lines. */
+  commands: string[];
+  /** What the operator must know before confirming (Git must change too, what will be deleted). */
+  warnings: string[];
+  /** Shown in full before confirming a destructive step: the PVC, its PV, its handle, its policy. */
+  details: string[];
+  confirm: Confirmation;
+  /** The change to make in Git, when the lasting cure lives there (a values snippet, a template line). */
+  gitChange?: string;
+  /** The token written by this run (reconcile requestedAt, restore trigger), to follow it. */
+  token?: string;
+}
+
+/** A plan could not be made: nothing to do, or a reason it must not run (never deletes a saved PV). */
+export interface NoPlan {
+  refused: string;
+}
+
+export interface PlanOptions {
+  /** `namespace/name` (or `name`) when the operator picked one object; all applicable otherwise. */
+  target?: string;
+  /** One unique token per run (reconcile requestedAt, restore trigger). */
+  token: string;
+  /** For a HelmRelease reconcile: also force and reset (the same token). */
+  force?: boolean;
+  /** Reconcile the object's source first. */
+  withSource?: boolean;
+}
+
+/** What a run can use: the cluster to write to, and the store's view to follow the effect. */
+export interface RunContext {
+  /** Sends one planned request (no dry run). The runner provides it so every request is audited alike. */
+  send(request: PlannedRequest): Promise<KubeObject | void>;
+  /** The latest snapshot from the store (effects arrive through the watch). */
+  snapshot(): Snapshot;
+  /** Resolves when `done` returns a result for a snapshot, rejects after `timeoutMs` with `what`. */
+  waitFor<T>(what: string, timeoutMs: number, done: (snapshot: Snapshot) => T | undefined): Promise<T>;
+  /** One line of progress for the spinner. */
+  progress(line: string): void;
+  /** Scenario or wall-clock time. */
+  now(): number;
+}
+
+export interface FixOutcome {
+  ok: boolean;
+  /** One line: "2 HelmReleases Ready", "restore of plex failed: ...". */
+  message: string;
+}
+
+export interface Fix {
+  id: FixId;
+  title: string;
+  /** Deletes or replaces something: confirmed by typing the object's name. */
+  dangerous: boolean;
+  /** The panel whose fix key offers it. */
+  panel: PanelId;
+  /** The key on the panel's detail (and dashboard) that offers it. */
+  key: string;
+  /** The targets this fix would act on now (empty: nothing to do). */
+  targets(snapshot: Snapshot, config: Config): FixTarget[];
+  plan(snapshot: Snapshot, config: Config, options: PlanOptions): Plan | NoPlan;
+  /** How long to follow the effect before calling the run failed. */
+  timeoutMs: number;
+  run(plan: Plan, context: RunContext, config: Config): Promise<FixOutcome>;
+}
+
+export function isPlan(plan: Plan | NoPlan): plan is Plan {
+  return 'requests' in plan;
+}
