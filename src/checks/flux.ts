@@ -33,7 +33,8 @@ import {
   type Condition,
 } from './util.js';
 
-const FLUX_KINDS = [
+/** The Flux kinds drdeck watches, Kustomizations first. */
+export const FLUX_KINDS = [
   'kustomizations',
   'helmreleases',
   'gitrepositories',
@@ -41,7 +42,7 @@ const FLUX_KINDS = [
   'helmrepositories',
   'helmcharts',
 ] as const satisfies readonly KindKey[];
-type FluxKind = (typeof FLUX_KINDS)[number];
+export type FluxKind = (typeof FLUX_KINDS)[number];
 
 /** Only Kustomizations are required: a missing HelmRelease or OCIRepository CRD is not an error. */
 const FLUX_INPUTS = { inputs: ['kustomizations'], optional: FLUX_KINDS.slice(1) } as const;
@@ -51,9 +52,10 @@ const PROGRESS_REASONS = new Set(['Progressing', 'DependencyNotReady', 'Reconcil
 const DEPENDENCY_NOT_READY = 'DependencyNotReady';
 const NOT_RECONCILED = 'latest generation of object has not been reconciled';
 
-type FluxState = 'ready' | 'waiting' | 'progressing' | 'failed';
+export type FluxState = 'ready' | 'waiting' | 'progressing' | 'failed';
 
-interface FluxObject {
+/** A Flux object with its Ready condition classified. */
+export interface FluxObject {
   kind: FluxKind;
   object: KubeObject;
   ref: string;
@@ -62,7 +64,7 @@ interface FluxObject {
   suspended: boolean;
 }
 
-function classify(kind: FluxKind, object: KubeObject): FluxObject {
+export function classify(kind: FluxKind, object: KubeObject): FluxObject {
   const ready = condition(object, 'Ready');
   let state: FluxState;
   if (ready?.status === 'True') state = 'ready';
@@ -72,7 +74,8 @@ function classify(kind: FluxKind, object: KubeObject): FluxObject {
   return { kind, object, ref: refOf(object), ready, state, suspended: at(object, 'spec', 'suspend') === true };
 }
 
-function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLUX_KINDS): FluxObject[] {
+/** Every Flux object of these kinds, classified. */
+export function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLUX_KINDS): FluxObject[] {
   return kinds.flatMap((kind) => listObjects(snapshot, kind).map((o) => classify(kind, o)));
 }
 
@@ -147,12 +150,13 @@ const flux_essential: Check = {
   },
 };
 
-interface DependencyRef {
+export interface DependencyRef {
   namespace: string;
   name: string;
 }
 
-function dependsOn(object: KubeObject): DependencyRef[] {
+/** `spec.dependsOn`, with the object's own namespace where none is given. */
+export function dependsOn(object: KubeObject): DependencyRef[] {
   const own = namespaceOf(object) ?? '';
   return arr(at(object, 'spec', 'dependsOn')).flatMap((d) => {
     const name = str(at(d, 'name'));
@@ -181,7 +185,7 @@ function rootBlocker(snapshot: Snapshot, f: FluxObject, seen = new Set<string>()
 }
 
 /** Why an object looks stuck: every signal the seed and Flux document, empty when none. */
-function stuckSignals(f: FluxObject, now: number, thresholdMs: number): string[] {
+export function stuckSignals(f: FluxObject, now: number, thresholdMs: number): string[] {
   const signals: string[] = [];
   const conds = conditions(f.object);
   const notReconciled = conds.find((c) => c.message.includes(NOT_RECONCILED));
@@ -249,7 +253,8 @@ const flux_stuck: Check = {
   },
 };
 
-const IMMUTABLE = /is immutable/i;
+/** A Ready message of this shape is cured in Git, not by a reconcile (seed issue 4). */
+export const IMMUTABLE = /is immutable/i;
 
 /** Inventory id `<namespace>_<name>_<group>_<kind>` as "Kind namespace/name". */
 function describeInventoryId(id: string): string {
@@ -258,7 +263,7 @@ function describeInventoryId(id: string): string {
   return `${kindName} ${ns ? `${ns}/` : ''}${name ?? id}`;
 }
 
-const IMMUTABLE_HINT = [
+export const IMMUTABLE_HINT = [
   'Seed issue 4: a shared resource (like the Kopia repository PVC) inside a Kustomize component that',
   'every app includes makes every app Kustomization apply it. Remove it from the component, e.g.',
   'kubernetes/components/volsync/kustomization.yaml:',

@@ -27,7 +27,7 @@ import {
 } from './util.js';
 
 /** The Gateways to check: the configured ones (missing ones as undefined), or every Gateway. */
-function targetGateways(snapshot: Snapshot, config: Config): Array<{ ref: string; gateway?: KubeObject }> {
+export function targetGateways(snapshot: Snapshot, config: Config): Array<{ ref: string; gateway?: KubeObject }> {
   if (config.gateways.names.length === 0) return listObjects(snapshot, 'gateways').map((g) => ({ ref: refOf(g), gateway: g }));
   return config.gateways.names.map((ref) => {
     const { namespace, name } = parseRef(ref);

@@ -7,7 +7,8 @@ import type { Config } from '../config/schema.js';
 import type { Check, Evidence, Snapshot, Verdict } from './types.js';
 import { arr, at, getObject, labelOf, missingRow, parseRef, row, str, verdict } from './util.js';
 
-const FLUX_LABELS = [
+/** Labels kustomize-controller and helm-controller put on what they apply. */
+export const FLUX_LABELS = [
   'kustomize.toolkit.fluxcd.io/name',
   'kustomize.toolkit.fluxcd.io/namespace',
   'helm.toolkit.fluxcd.io/name',
@@ -117,7 +118,7 @@ const reclaimPolicy: Check = {
   },
 };
 
-const NOT_FLUX_HINT = [
+export const NOT_FLUX_HINT = [
   'Seed issue 2: the Kopia repository PVC must not be managed by Flux. Remove kopia-repository-pvc.yaml',
   'from the resources of kubernetes/apps/6-data/kopia/app/kustomization.yaml and of',
   'kubernetes/components/volsync/kustomization.yaml; the PVC is created once by the reclaim step.',

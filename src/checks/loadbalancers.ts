@@ -52,7 +52,7 @@ function familiesIn(ips: readonly string[]): Set<Family> {
 }
 
 /** The Service's spec.ipFamilies (default IPv4, as a SingleStack Service on an IPv4-first cluster). */
-function serviceFamilies(service: unknown): Family[] {
+export function serviceFamilies(service: unknown): Family[] {
   const families = arr(at(service, 'spec', 'ipFamilies')).filter((f): f is Family => f === 'IPv4' || f === 'IPv6');
   return families.length ? families : ['IPv4'];
 }
@@ -73,7 +73,7 @@ function inRange(host: string | undefined, config: Config): boolean {
 }
 
 /** Every scheme host part already claimed by some annotation. */
-function usedHosts(snapshot: Snapshot, config: Config): Set<string> {
+export function usedHosts(snapshot: Snapshot, config: Config): Set<string> {
   const { ipv4Prefix, ipv6Prefix } = config.loadbalancers;
   const used = new Set<string>();
   for (const svc of loadBalancerServices(snapshot)) {
@@ -84,7 +84,7 @@ function usedHosts(snapshot: Snapshot, config: Config): Set<string> {
 }
 
 /** The addresses the scheme proposes for a Service, keeping the one of each family it already has. */
-function proposeAddresses(parsed: ParsedAddresses, config: Config, used: Set<string>): { v6: string; v4: string } | undefined {
+export function proposeAddresses(parsed: ParsedAddresses, config: Config, used: Set<string>): { v6: string; v4: string } | undefined {
   const { ipv4Prefix, ipv6Prefix, hostMin, hostMax } = config.loadbalancers;
   const host =
     [...parsed.v4.map((a) => hostPart(a, ipv4Prefix)), ...parsed.v6.map((a) => hostPart(a, ipv6Prefix))].find((h) => inRange(h, config)) ??

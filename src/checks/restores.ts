@@ -27,14 +27,15 @@ import {
 
 /** Mover sections of an RD spec; the seed uses the Kopia mover. */
 const MOVERS = ['kopia', 'restic', 'rclone', 'rsync', 'rsyncTLS'] as const;
-const SSA_LABEL = 'kustomize.toolkit.fluxcd.io/ssa';
+export const SSA_LABEL = 'kustomize.toolkit.fluxcd.io/ssa';
 
-function replicationDestinations(snapshot: Snapshot, config: Config): KubeObject[] {
+/** The RDs in the configured namespaces, sorted. */
+export function replicationDestinations(snapshot: Snapshot, config: Config): KubeObject[] {
   return listIn(snapshot, 'replicationdestinations', config.restores.namespaces);
 }
 
 /** The RD's mover name and spec section (kopia first). */
-function moverOf(rd: KubeObject): { mover: string; spec: unknown } | undefined {
+export function moverOf(rd: KubeObject): { mover: string; spec: unknown } | undefined {
   const mover = MOVERS.find((m) => {
     const section = at(rd, 'spec', m);
     return section !== null && typeof section === 'object';
@@ -42,7 +43,7 @@ function moverOf(rd: KubeObject): { mover: string; spec: unknown } | undefined {
   return mover ? { mover, spec: at(rd, 'spec', mover) } : undefined;
 }
 
-const COPY_METHOD_HINT = [
+export const COPY_METHOD_HINT = [
   'Seed issue 3: add copyMethod: Snapshot to the RD template,',
   'kubernetes/components/volsync/replicationdestination.yaml:',
   '  spec:',
@@ -77,7 +78,7 @@ const copyMethod: Check = {
   },
 };
 
-const SSA_HINT = [
+export const SSA_HINT = [
   'Seed issue 9: remove the label from kubernetes/components/volsync/replicationdestination.yaml:',
   '  metadata:',
   '    labels:',
@@ -131,7 +132,7 @@ const secrets: Check = {
   },
 };
 
-type RestoreState = 'done' | 'running' | 'failed' | 'triggered' | 'not triggered';
+export type RestoreState = 'done' | 'running' | 'failed' | 'triggered' | 'not triggered';
 
 const RESTORE_STATUS: Record<RestoreState, CheckStatus> = {
   done: 'pass',
@@ -142,7 +143,7 @@ const RESTORE_STATUS: Record<RestoreState, CheckStatus> = {
 };
 
 /** Where one RD's restore stands, and the message worth showing. */
-function restoreState(rd: KubeObject): { state: RestoreState; detail: string } {
+export function restoreState(rd: KubeObject): { state: RestoreState; detail: string } {
   const sync = condition(rd, 'Synchronizing');
   const trigger = str(at(rd, 'spec', 'trigger', 'manual'));
   const lastManual = str(at(rd, 'status', 'lastManualSync'));

@@ -1,6 +1,7 @@
 /** `drdeck check`: every check once, as a table or JSON; exit 0 all pass, 1 something fails, 2 could not run. */
 import type { SyncState } from '../cluster.js';
 import { loadConfig } from '../config/load.js';
+import { DnsResolver } from '../dns/resolver.js';
 import { buildReport, exitCodeOf, formatTable } from '../headless/check-output.js';
 import { resolveKubeconfig } from '../k8s/kubeconfig.js';
 import { startSession, waitForSync, type Session } from '../session.js';
@@ -30,8 +31,9 @@ async function startLive(opts: CheckOptions): Promise<{ session: Session; where:
   const cluster = new KubeCluster({ kubeconfig, requestTimeoutMs: config.requestTimeoutMs });
   // Load the client first, so a kubeconfig client-node refuses is one clear line, not a timeout.
   await cluster.connect();
-  // No resolver yet: the DNS checks say "no resolver configured" until src/dns has a real one.
-  const session = startSession({ cluster, resolver: undefined, config, flushMs: 10 });
+  // Without dns.servers the DNS checks say "no resolver configured".
+  const resolver = config.dns.servers.length ? new DnsResolver(config.dns.servers) : undefined;
+  const session = startSession({ cluster, resolver, config, flushMs: 10 });
   return { session, where: `the cluster ${cluster.name} (${cluster.server})` };
 }
 

@@ -1,5 +1,6 @@
 /** `drdeck` on a kubeconfig: the dashboard on the current (or `--context`) kube context. */
 import { loadConfig } from '../config/load.js';
+import { DnsResolver } from '../dns/resolver.js';
 import { resolveKubeconfig } from '../k8s/kubeconfig.js';
 import { startSession } from '../session.js';
 
@@ -19,7 +20,8 @@ export async function runLive(opts: LiveOptions): Promise<number> {
   const cluster = new KubeCluster({ kubeconfig, requestTimeoutMs: config.requestTimeoutMs });
   // Why this order: the session's watchers start loading the Kubernetes client (about 0.6 s), which
   // cannot finish before the synchronous first paint of runTui, so "connecting" is on screen first.
-  // No resolver yet: the DNS checks say "no resolver configured" until src/dns has a real one.
-  const session = startSession({ cluster, resolver: undefined, config });
+  // Without dns.servers the DNS checks say "no resolver configured".
+  const resolver = config.dns.servers.length ? new DnsResolver(config.dns.servers) : undefined;
+  const session = startSession({ cluster, resolver, config });
   return runTui(session);
 }

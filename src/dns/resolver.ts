@@ -24,15 +24,24 @@ export class DnsResolver implements Resolver {
     } catch (err) {
       throw new Error(`bad dns.servers entry (${this.label}): ${(err as Error).message}`);
     }
+    // Why a timer of our own: Node checks c-ares' deadlines on a timer that ticks every `timeout` ms
+    // (at most every second), so c-ares alone gives up anywhere between one and two timeouts late
+    // (measured: 400 ms asked, 802 ms taken). Cancelling at the deadline bounds it for real.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      resolver.cancel();
+    }, timeoutMs * this.servers.length);
     try {
       return type === 'A' ? await resolver.resolve4(name) : await resolver.resolve6(name);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (EMPTY_ANSWERS.has(code)) return [];
-      if (code === 'ETIMEOUT') throw new Error(`${this.label} did not answer ${type} ${name} within ${timeoutMs} ms`);
+      if (timedOut || code === 'ETIMEOUT') throw new Error(`${this.label} did not answer ${type} ${name} within ${timeoutMs} ms`);
       if (code === 'ECONNREFUSED') throw new Error(`${this.label} refused the query for ${type} ${name}`);
       throw new Error(`${this.label}: ${type} ${name}: ${code || (err as Error).message}`);
     } finally {
+      clearTimeout(timer);
       resolver.cancel();
     }
   }

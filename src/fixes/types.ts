@@ -59,7 +59,11 @@ export interface NoPlan {
 }
 
 export interface PlanOptions {
-  /** `namespace/name` (or `name`) when the operator picked one object; all applicable otherwise. */
+  /**
+   * `namespace/name` (or `name`) when the operator picked one object; all applicable otherwise.
+   * May start with the Kind where names alone are ambiguous: `HelmRelease/ceph-csi/ceph-csi-rbd`
+   * (`formatTarget` in src/fixes/util.ts writes this form from a FixTarget).
+   */
   target?: string;
   /** One unique token per run (reconcile requestedAt, restore trigger). */
   token: string;
@@ -67,6 +71,11 @@ export interface PlanOptions {
   force?: boolean;
   /** Reconcile the object's source first. */
   withSource?: boolean;
+  /**
+   * The time of the plan, ms since epoch, for timestamps a fix writes (a rollout's `restartedAt`).
+   * Default: the snapshot's `now`.
+   */
+  now?: number;
 }
 
 /** What a run can use: the cluster to write to, and the store's view to follow the effect. */
@@ -87,6 +96,8 @@ export interface FixOutcome {
   ok: boolean;
   /** One line: "2 HelmReleases Ready", "restore of plex failed: ...". */
   message: string;
+  /** One line per object followed, for the log and the audit: "default/plex-dst: failed: ...". */
+  details?: string[];
 }
 
 export interface Fix {

@@ -62,9 +62,6 @@ export function networkError(error: unknown, url: URL, what: string): ClusterErr
   return new ClusterError(`${message}: ${what}`, 0, code || 'NetworkError');
 }
 
-/** Raised inside the client when a deadline passes; becomes the "timed out after" ClusterError. */
-class Deadline extends Error {}
-
 /**
  * Requests to one API server with one kubeconfig user. Every request has a deadline; closing the
  * `closed` signal aborts everything in flight.
@@ -128,7 +125,7 @@ export class ApiClient {
     const what = describe(spec);
     if (this.closed.aborted) throw new ClusterError(`the connection to the cluster is closed: ${what}`, 0, 'Closed');
     const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new Deadline()), ms);
+    const timer = setTimeout(() => deadline.abort(), ms);
     const aborted = AbortSignal.any([deadline.signal, this.closed, ...(signal ? [signal] : [])]);
     const fail = (error: unknown): ClusterError => {
       if (error instanceof ClusterError) return error;

@@ -90,7 +90,7 @@ function readFile(file: string): Fields {
   try {
     value = parse(text);
   } catch (error) {
-    throw new KubeconfigError(`kubeconfig ${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+    throw new KubeconfigError(`kubeconfig ${file} is not valid YAML: ${(error as Error).message.split('\n')[0].replace(/:$/, '')}`);
   }
   if (value === null || value === undefined) return {};
   if (typeof value !== 'object' || Array.isArray(value)) throw new KubeconfigError(`kubeconfig ${file} is not a kubeconfig (expected a mapping)`);
@@ -166,8 +166,8 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
 
   const contextName = options.context || current;
   if (!contextName) throw new KubeconfigError(`no current context in ${where}; pass --context${available}`);
-  const context = contexts.get(contextName)?.context as Fields | undefined;
   if (!contexts.has(contextName)) throw new KubeconfigError(`context "${contextName}" not found in ${where}${available}`);
+  const context = contexts.get(contextName)?.context as Fields | undefined;
   const clusterName = typeof context?.cluster === 'string' ? context.cluster : '';
   const cluster = clusters.get(clusterName)?.cluster as Fields | undefined;
   if (!cluster) throw new KubeconfigError(`context "${contextName}" names cluster "${clusterName}", which is not in ${where}`);

@@ -74,7 +74,8 @@ export class KindWatcher {
   /** When the data was last known fresh: the last list, event, bookmark or healthy watch. */
   private freshAt: number | undefined;
   private failures = 0;
-  private listedAt = 0;
+  /** Whether a watch since the last list went anywhere (an event, a bookmark, a normal end). */
+  private progressed = false;
   /** What the current request needs, for the "forbidden" detail. */
   private verb: 'list' | 'watch' = 'list';
 
@@ -134,8 +135,8 @@ export class KindWatcher {
       // everything, so nothing is duplicated and no deletion is missed.
       this.rv = undefined;
       log(`${this.kind}: 410 Gone (${error.message}), relisting`);
-      // A 410 right after a list would loop: back off instead.
-      if (Date.now() - this.listedAt > MIN_WATCH_MS) return 0;
+      // A 410 on the very first watch after a list would loop: back off instead.
+      if (this.progressed) return 0;
     } else if (error.code === 404) {
       // The CRD went away (or its version did): discovery decides whether it is still served.
       this.options.discovery.forget(this.kind);
@@ -165,7 +166,8 @@ export class KindWatcher {
     const { items, resourceVersion } = await listAll(api, this.kind, { pageSize: this.options.tuning.pageSize, signal: this.stopper.signal });
     if (this.stopped) return;
     this.rv = resourceVersion;
-    this.listedAt = this.freshAt = Date.now();
+    this.progressed = false;
+    this.freshAt = Date.now();
     this.emitReset(items);
     this.setState({ phase: 'synced', since: this.freshAt });
   }
@@ -235,6 +237,7 @@ export class KindWatcher {
         }
         this.freshAt = Date.now();
         this.failures = 0;
+        this.progressed = true;
         arm();
       });
       res.on('end', () => {
@@ -242,6 +245,7 @@ export class KindWatcher {
         else {
           this.freshAt = Date.now();
           this.failures = 0;
+          this.progressed = true;
           finish();
         }
       });

@@ -2,7 +2,9 @@
  * The embedded simulated cluster of `drdeck demo` and the tests: the object store, its clock, the
  * demo DNS server and the `rebuild` scenario, wired together.
  */
+import { configSchema } from '../config/schema.js';
 import { SimClock } from './clock.js';
+import { startControllers } from './controllers/index.js';
 import { SimDns } from './dns.js';
 import { SimCluster } from './object-store.js';
 import { createRebuildScenario, type Scenario, type StepContext } from './scenarios/rebuild.js';
@@ -10,6 +12,14 @@ import type { DemoConfig } from './types.js';
 
 export { SimClock, type SimClockOptions } from './clock.js';
 export { SimDns, type SimDnsRecord } from './dns.js';
+export {
+  startControllers,
+  wallClockScheduler,
+  type ControllerOptions,
+  type DnsTable,
+  type RunningControllers,
+  type Scheduler,
+} from './controllers/index.js';
 export { SimCluster, timestamp, type SimClusterOptions, type WatchHandler } from './object-store.js';
 export { applyJsonPatch, applyMergePatch, PatchError } from './patch.js';
 export {
@@ -27,6 +37,10 @@ export interface DemoClusterOptions {
   speed?: number;
   /** Time moves only through `clock.advance()`: for tests. */
   manual?: boolean;
+  /** Run the simulated controllers that react to fixes (default true). */
+  controllers?: boolean;
+  /** Where the controllers say what they do (default: nowhere). */
+  log?: (line: string) => void;
   /**
    * When Flux was deployed, ms since epoch. Default: 30 s before now (rounded down to the second),
    * so the demo's timestamps look like today's.
@@ -45,7 +59,8 @@ export interface DemoCluster {
 
 /**
  * The `rebuild` scenario, loaded and running: the clock starts at t0 + 30 s with every seed issue
- * present, and the scenario's steps are scheduled on it. `cluster.close()` also closes the clock.
+ * present, and the scenario's steps are scheduled on it; the simulated controllers react to fixes.
+ * `cluster.close()` also closes the clock and stops the controllers.
  */
 export function createDemoCluster(options: DemoClusterOptions = {}): DemoCluster {
   const t0 = options.t0 ?? Math.floor(Date.now() / 1000) * 1000 - 30_000;
@@ -60,6 +75,12 @@ export function createDemoCluster(options: DemoClusterOptions = {}): DemoCluster
 
   const context: StepContext = { cluster, dns, now: () => clock.now() };
   for (const step of scenario.steps) clock.at(t0 + step.at, () => step.run(context));
+
+  if (options.controllers ?? true) {
+    // Scheduled on the scenario clock, so `clock.advance()` drives them and `close()` cancels them.
+    const controllers = startControllers({ cluster, scheduler: clock, dns, config: configSchema.parse(scenario.config), log: options.log });
+    cluster.onClose(() => controllers.stop());
+  }
 
   return { cluster, dns, clock, config: scenario.config, scenario };
 }

@@ -9,13 +9,23 @@
  *   compact DIR   compact etcd to its current revision (old resourceVersions then get 410 Gone)
  *   scenario DIR rebuild   write the demo scenario's start state (status included), serve its DNS
  *                 records with dnsmasq, and write DIR/drdeck.yaml for `drdeck --config`
+ *   simulate DIR [--speed N]   run drdeck's simulated controllers (Flux, VolSync, PV, Cilium,
+ *                 LB-IPAM, external-dns into dnsmasq) against the server until SIGINT/SIGTERM
  *
  * Exit codes: 0 done, 1 failed (with a one-line error on stderr).
  */
 import { clusterStatus, compactEtcd, readState, restartApiServer, startCluster, stopCluster } from './cluster.js';
 import { SCENARIOS, writeScenario, type ScenarioName } from './scenario.js';
 
-const USAGE = 'usage: testcluster start|stop|status|restart-apiserver|compact DIR [--no-watch-cache] | scenario DIR rebuild';
+const USAGE =
+  'usage: testcluster start|stop|status|restart-apiserver|compact DIR [--no-watch-cache] | scenario DIR rebuild | simulate DIR [--speed N]';
+
+/** The value of `--name N` or `--name=N`. */
+function option(argv: string[], name: string): string | undefined {
+  const i = argv.findIndex((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`));
+  if (i < 0) return undefined;
+  return argv[i].includes('=') ? argv[i].slice(argv[i].indexOf('=') + 1) : argv[i + 1];
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, dir] = argv.filter((arg) => !arg.startsWith('--'));
@@ -64,6 +74,17 @@ async function main(argv: string[]): Promise<number> {
       const written = await writeScenario(dir, name as ScenarioName, (line) => console.error(line));
       console.log(`wrote ${written.objects} objects; DNS at ${written.dnsServer}`);
       console.log(`check it: npx drdeck check --kubeconfig ${dir}/kubeconfig --config ${written.config} --json`);
+      return 0;
+    }
+    case 'simulate': {
+      const raw = option(argv, 'speed');
+      const speed = raw === undefined ? 1 : Number(raw);
+      if (!(speed > 0)) {
+        console.error(`--speed must be a number > 0, not ${raw}`);
+        return 1;
+      }
+      const { simulate } = await import('./simulate.js');
+      await simulate(dir, { speed });
       return 0;
     }
     case 'compact':

@@ -71,15 +71,21 @@ async function waitForPort(port: number, pid: number, dir: string): Promise<void
 
 /**
  * Starts (or restarts with new records) the DNS server of the cluster in DIR. The config file lives
- * in DIR, so the process's command line names DIR and stopCluster can tell it is ours.
+ * in DIR, so the process's command line names DIR and stopCluster can tell it is ours. `port`
+ * keeps the port of a restart the same, so a drdeck.yaml that names it stays right.
  */
-export async function startDnsServer(dir: string, records: readonly DnsRecord[], zones: readonly string[]): Promise<DnsServer> {
+export async function startDnsServer(
+  dir: string,
+  records: readonly DnsRecord[],
+  zones: readonly string[],
+  options: { port?: number } = {},
+): Promise<DnsServer> {
   dir = resolve(dir);
   const binary = findDnsmasq();
   if (!binary) throw new Error('dnsmasq not found: apt-get install dnsmasq-base');
   const previous = readPids(dir).dnsmasq;
   if (previous) await stopProcess(previous, dir);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const conf = join(dir, 'dnsmasq.conf');
   writeFileSync(conf, dnsmasqConfig(records, zones, port));
   // Why --user=root: dnsmasq drops to "nobody", who may not read a config in a private temp dir.

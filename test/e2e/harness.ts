@@ -75,15 +75,29 @@ export function adminClient(kubeconfig: string): KubeCluster {
   return new KubeCluster({ kubeconfig: resolveKubeconfig({ kubeconfig }) });
 }
 
-/** Polls `probe` every 20 ms until it returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, probe: () => T | Promise<T>, timeoutMs = 10_000): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
+/**
+ * Polls `probe` every 20 ms until it returns a truthy value; fails with `what` (and what `explain`
+ * says about the state then) after `timeoutMs`.
+ */
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  explain?: () => string,
+): Promise<Exclude<T, false | null | undefined | 0 | ''>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value) return value as Exclude<T, false | null | undefined | 0 | ''>;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${explain ? `: ${explain()}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The sync phases that differ from `phase`, for a failed wait's message. */
+export function syncExcept(session: Session, phase: string): string {
+  const states = Object.entries(session.store.getState().sync).filter(([, s]) => s.phase !== phase);
+  return JSON.stringify(Object.fromEntries(states));
 }
 
 /** The store's objects of a kind in one namespace, as `name -> uid`. */

@@ -12,7 +12,7 @@ import { apiClient } from '../cluster/client.js';
 import { installCrds } from '../cluster/cluster.js';
 import { ClusterError } from '../../src/cluster.js';
 import { KIND_KEYS } from '../../src/kinds.js';
-import { CAN_RUN, FAST_WATCH, kubeconfigVariant, liveSession, skipWithoutGo, startE2eCluster, startProxy, waitFor } from './harness.js';
+import { CAN_RUN, FAST_WATCH, kubeconfigVariant, liveSession, skipWithoutGo, startE2eCluster, startProxy, syncExcept, waitFor } from './harness.js';
 
 let env: Awaited<ReturnType<typeof startE2eCluster>> | undefined;
 before(async () => {
@@ -38,7 +38,7 @@ test('an API server that stops answering: every request ends within its timeout,
   const session = liveSession(kubeconfig, { requestTimeoutMs: 1500, watch: { ...FAST_WATCH, staleMs: 3000 } });
   try {
     const sync = () => session.store.getState().sync;
-    await waitFor('every kind synced', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'));
+    await waitFor('every kind synced', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 10_000, () => syncExcept(session, 'synced'));
 
     proxy.setMode('blackhole');
     const started = performance.now();
@@ -49,26 +49,27 @@ test('an API server that stops answering: every request ends within its timeout,
       return true;
     });
     const took = performance.now() - started;
-    assert.ok(took >= 1400 && took < 2500, `the request ended after ${Math.round(took)} ms`);
+    // The upper bound leaves room for a loaded CI machine; what matters is that it ends.
+    assert.ok(took >= 1400 && took < 4000, `the request ended after ${Math.round(took)} ms`);
     await assert.rejects(session.kube.canI('patch', 'services', '', 'default'), /^ClusterError: timed out after 1\.5 s: POST \/apis\/authorization\.k8s\.io/);
 
     // Open watches hear nothing: the staleness timer (3 s) restarts them, and the new ones time out.
-    await waitFor('every kind retrying', () => KIND_KEYS.every((k) => sync()[k].phase === 'retrying'), 15_000);
+    await waitFor('every kind retrying', () => KIND_KEYS.every((k) => sync()[k].phase === 'retrying'), 15_000, () => syncExcept(session, 'retrying'));
     t.diagnostic(`every watch retrying ${Math.round(performance.now() - started)} ms after the black hole opened`);
     assert.match(sync().services.detail ?? '', /^timed out after 1\.5 s: GET \/api\/v1\/services; retrying in \d+ s$/);
     assert.ok(session.logs.some((line) => /^services: watch silent for 3 s, restarting it$/.test(line)));
 
     proxy.setMode('pass');
-    await waitFor('every kind synced again', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 15_000);
+    await waitFor('every kind synced again', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 15_000, () => syncExcept(session, 'synced'));
   } finally {
     session.close();
     await proxy.close();
   }
   // Closing leaves nothing behind: no more timers or sockets than before the session started.
-  await waitFor('no handle left by the session', () => {
-    const now = handles();
-    return Object.entries(now).every(([type, count]) => count <= (baseline[type] ?? 0));
-  }, 2000);
+  const left = () => Object.entries(handles()).filter(([type, count]) => count > (baseline[type] ?? 0));
+  await waitFor('no handle left by the session', () => left().length === 0, 5000).catch(() => {
+    assert.deepEqual(Object.fromEntries(left()), {}, `handles before the session: ${JSON.stringify(baseline)}`);
+  });
 });
 
 test('a CRD that is not installed: its checks say so, the rest works, and it comes back when installed', async (t) => {
@@ -78,7 +79,7 @@ test('a CRD that is not installed: its checks say so, the rest works, and it com
   try {
     const sync = () => session.store.getState().sync;
     const result = (id: string) => session.store.getState().results[id];
-    await waitFor('every kind synced', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'));
+    await waitFor('every kind synced', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 10_000, () => syncExcept(session, 'synced'));
 
     await apiClient(cluster.kubeconfig, ApiextensionsV1Api).deleteCustomResourceDefinition({ name: 'gateways.gateway.networking.k8s.io' });
     await waitFor('gateways not installed', () => sync().gateways.phase === 'not-installed', 20_000);

@@ -19,6 +19,7 @@ import {
   skipWithoutGo,
   startE2eCluster,
   startProxy,
+  syncExcept,
   storeObjects,
   waitFor,
 } from './harness.js';
@@ -41,7 +42,7 @@ test('a change on the server reaches the store within one second', async (t) => 
   const session = liveSession(cluster.kubeconfig);
   try {
     await createNamespace(cluster.kubeconfig, 'latency');
-    await waitFor('every kind synced', () => allSynced(session));
+    await waitFor('every kind synced', () => allSynced(session), 10_000, () => syncExcept(session, 'synced'));
     const services = () => session.store.getState().objects.services;
     const timings: Record<string, number> = {};
     const timed = async (what: string, write: () => Promise<unknown>, seen: () => boolean) => {
@@ -92,7 +93,7 @@ test('an API server outage: retrying while it is down, then the store matches th
     // Written at once, while drdeck is still backing off.
     await admin.create('services', service('outage', 'born'));
     await admin.delete('services', 'outage', 'doomed');
-    await waitFor('every kind synced again', () => allSynced(session), 30_000);
+    await waitFor('every kind synced again', () => allSynced(session), 30_000, () => syncExcept(session, 'synced'));
     await waitFor('the store matches the server', async () => {
       const server = await serverObjects(admin, 'services', 'outage');
       const store = storeObjects(session, 'services', 'outage');
@@ -132,7 +133,7 @@ test('a watch forced into 410 Gone by etcd compaction relists: no duplicate, no 
     proxy.setMode('pass');
 
     await waitFor('services relisted after 410', () => session.logs.some((line) => /^services: 410 Gone \(too old resource version.*\), relisting$/.test(line)), 30_000);
-    await waitFor('every kind synced again', () => allSynced(session), 30_000);
+    await waitFor('every kind synced again', () => allSynced(session), 30_000, () => syncExcept(session, 'synced'));
     await waitFor('the store matches the server', async () => {
       const server = await serverObjects(admin, 'services', 'gone');
       const store = storeObjects(session, 'services', 'gone');

@@ -1,0 +1,35 @@
+/**
+ * Every fix, in panel order: the table the confirm screen, the help bar, read-only mode, the audit
+ * log and the JSON output derive from. `dns-add-records` is not here yet: it needs the RouterOS
+ * client.
+ */
+import type { FixId } from '../checks/types.js';
+import { makeDualStack } from './make-dual-stack.js';
+import { reclaimKopia } from './reclaim-kopia.js';
+import { reconcileFlux } from './reconcile-flux.js';
+import { reconcileStuck } from './reconcile-stuck.js';
+import { recreateRestore } from './recreate-restore.js';
+import { restartCiliumOperator } from './restart-cilium-operator.js';
+import { setCopyMethod } from './set-copy-method.js';
+import { triggerRestores } from './trigger-restores.js';
+import type { Fix } from './types.js';
+
+export const ALL_FIXES: readonly Fix[] = [
+  reconcileFlux,
+  reconcileStuck,
+  reclaimKopia,
+  triggerRestores,
+  setCopyMethod,
+  recreateRestore,
+  restartCiliumOperator,
+  makeDualStack,
+];
+
+/** The fix with this id, if drdeck has it. */
+export function fixById(id: FixId | string): Fix | undefined {
+  return ALL_FIXES.find((f) => f.id === id);
+}
+
+export { isPlan, type Fix, type FixOutcome, type FixTarget, type NoPlan, type Plan, type PlanOptions, type PlannedRequest, type RunContext } from './types.js';
+export { formatTarget, parseTarget, kubectlCommand } from './util.js';
+export { dryRunPlan, sendPlanned, type DryRunResult } from './send.js';

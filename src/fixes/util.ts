@@ -1,0 +1,163 @@
+/**
+ * Helpers shared by the fixes: targets as strings, planned requests and their kubectl equivalents,
+ * YAML for the confirm screen, and the small pieces of `run` every fix repeats (send in order,
+ * wait without throwing).
+ */
+import { stringify } from 'yaml';
+import type { KubeObject } from '../cluster.js';
+import type { Snapshot } from '../checks/types.js';
+import { namespaceOf, nameOf } from '../checks/util.js';
+import { KIND_KEYS, KINDS, type KindKey } from '../kinds.js';
+import type { FixTarget, NoPlan, PlannedRequest, RunContext } from './types.js';
+
+/** The resource name kubectl accepts, short where kubectl has a short one people use. */
+const KUBECTL_NAMES: Partial<Record<KindKey, string>> = {
+  persistentvolumeclaims: 'pvc',
+  persistentvolumes: 'pv',
+};
+
+export function kubectlResource(kind: KindKey): string {
+  return KUBECTL_NAMES[kind] ?? KINDS[kind].kind.toLowerCase();
+}
+
+/** A FixTarget as a target string the plans accept: `Kind/namespace/name` (or `Kind/name`). */
+export function formatTarget(target: FixTarget): string {
+  return [KINDS[target.kind].kind, target.namespace, target.name].filter(Boolean).join('/');
+}
+
+export interface ParsedTarget {
+  kind?: KindKey;
+  namespace?: string;
+  name: string;
+}
+
+/** The kind a word names: `HelmRelease`, `helmrelease`, `helmreleases`, `pvc`. */
+function kindOfWord(word: string): KindKey | undefined {
+  const w = word.toLowerCase();
+  return KIND_KEYS.find((k) => k === w || KINDS[k].kind.toLowerCase() === w || KUBECTL_NAMES[k] === w);
+}
+
+/**
+ * Parses a target string: `name`, `namespace/name`, or either with a leading Kind
+ * (`HelmRelease/ceph-csi/ceph-csi-rbd`, `PersistentVolume/pv-1`).
+ */
+export function parseTarget(text: string): ParsedTarget {
+  const parts = text.trim().split('/').filter(Boolean);
+  const kind = parts.length > 1 ? kindOfWord(parts[0]) : undefined;
+  const rest = kind ? parts.slice(1) : parts;
+  if (rest.length >= 2) return { kind, namespace: rest[0], name: rest.slice(1).join('/') };
+  return { kind, name: rest[0] ?? '' };
+}
+
+/** True when `object` of `kind` is the one the parsed target names. */
+export function matchesTarget(target: ParsedTarget, kind: KindKey, object: unknown): boolean {
+  if (target.kind && target.kind !== kind) return false;
+  if (nameOf(object) !== target.name) return false;
+  return target.namespace === undefined || target.namespace === (namespaceOf(object) ?? '');
+}
+
+export function targetOf(kind: KindKey, object: unknown): FixTarget {
+  const namespace = namespaceOf(object);
+  return { kind, ...(namespace ? { namespace } : {}), name: nameOf(object) };
+}
+
+export function noPlan(refused: string): NoPlan {
+  return { refused };
+}
+
+/** Quotes a word for a POSIX shell when it needs it. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_.,:/=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+function nsFlag(namespace: string | undefined): string {
+  return namespace ? ` -n ${shellQuote(namespace)}` : '';
+}
+
+/** A merge patch, as the request and as the `kubectl patch` line that sends the same bytes. */
+export function mergePatch(kind: KindKey, namespace: string | undefined, name: string, body: unknown, summary: string): PlannedRequest {
+  return { verb: 'patch', kind, ...(namespace ? { namespace } : {}), name, patchType: 'merge', body, summary };
+}
+
+export function createRequest(kind: KindKey, object: KubeObject, summary: string): PlannedRequest {
+  const namespace = object.metadata.namespace;
+  return { verb: 'create', kind, ...(namespace ? { namespace } : {}), name: object.metadata.name, body: object, summary };
+}
+
+export function deleteRequest(kind: KindKey, namespace: string | undefined, name: string, summary: string): PlannedRequest {
+  return { verb: 'delete', kind, ...(namespace ? { namespace } : {}), name, summary };
+}
+
+/** The kubectl command line that does what the request does. */
+export function kubectlCommand(request: PlannedRequest): string {
+  const target = `${kubectlResource(request.kind)} ${shellQuote(request.name)}${nsFlag(request.namespace)}`;
+  switch (request.verb) {
+    case 'patch': {
+      const sub = request.subresource ? ` --subresource=${request.subresource}` : '';
+      return `kubectl patch ${target}${sub} --type=${request.patchType ?? 'merge'} -p ${shellQuote(JSON.stringify(request.body))}`;
+    }
+    case 'delete':
+      return `kubectl delete ${target}`;
+    case 'create':
+      return applyCommand([request.body as KubeObject]);
+  }
+}
+
+/** `kubectl apply -f -` with the objects as a YAML here-document. */
+export function applyCommand(objects: readonly KubeObject[]): string {
+  return `kubectl apply -f - <<'EOF'\n${objects.map(toYaml).join('---\n')}EOF`;
+}
+
+/** `kubectl annotate ... --overwrite key=value...`. */
+export function annotateCommand(kind: KindKey, namespace: string | undefined, name: string, annotations: Record<string, string>): string {
+  const pairs = Object.entries(annotations).map(([k, v]) => shellQuote(`${k}=${v}`));
+  return `kubectl annotate ${kubectlResource(kind)} ${shellQuote(name)}${nsFlag(namespace)} --overwrite ${pairs.join(' ')}`;
+}
+
+/** An object as a manifest: apiVersion and kind first, as people write them. */
+export function toYaml(object: unknown): string {
+  return stringify(object, { lineWidth: 0 });
+}
+
+/** The error of a failed request or wait, as one line. */
+export function errorText(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0];
+}
+
+/**
+ * `context.waitFor` that resolves to undefined on timeout instead of rejecting: every fix reports
+ * a timeout as an outcome ("not Programmed after 5m"), never as a crash.
+ */
+export async function waitQuietly<T>(
+  context: RunContext,
+  what: string,
+  timeoutMs: number,
+  done: (snapshot: Snapshot) => T | undefined,
+): Promise<T | undefined> {
+  try {
+    return await context.waitFor(what, Math.max(0, timeoutMs), done);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Sends one request; the error as text when it fails. */
+export async function trySend(context: RunContext, request: PlannedRequest): Promise<string | undefined> {
+  try {
+    await context.send(request);
+    return undefined;
+  } catch (error) {
+    return `${request.summary}: ${errorText(error)}`;
+  }
+}
+
+/** "1 Service", "3 Services". */
+export function count(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
+}
+
+/** Milliseconds left of a budget that started at `start`. */
+export function remaining(context: RunContext, start: number, budgetMs: number): number {
+  return Math.max(0, budgetMs - (context.now() - start));
+}

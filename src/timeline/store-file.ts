@@ -1,0 +1,176 @@
+/**
+ * A context's timeline on disk: `<state dir>/timeline-<context>.json`, so that it survives a
+ * restart of drdeck or a dropped SSH session. Written atomically; read back validated.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
+import { PHASE_IDS, type PhaseId } from './phases.js';
+import type { PhaseRecord, TimelineState } from './timeline.js';
+
+const time = z.number().finite();
+
+const recordSchema = z.object({
+  completedAt: time.optional(),
+  regressions: z.array(z.object({ from: time, to: time.optional() })).optional(),
+  uncertain: z.boolean().optional(),
+});
+
+const stateSchema = z.object({
+  version: z.literal(1),
+  context: z.string(),
+  t0: time.optional(),
+  startedAt: time,
+  sessions: z.array(time),
+  finishedAt: time.optional(),
+  // Any key: a phase this version does not know (saved by a newer drdeck) is dropped, not an error.
+  phases: z.record(z.string(), recordSchema),
+});
+
+const SAFE = /[^A-Za-z0-9._-]/g;
+const MAX_NAME = 100;
+
+/**
+ * The file for a context. Characters outside `[A-Za-z0-9._-]` become `_`; when that changed the
+ * name (or it was cut to length), a short hash of the real name keeps two contexts apart
+ * ("a/b" and "a_b", EKS ARNs).
+ */
+export function timelineFile(dir: string, context: string): string {
+  let safe = context.replace(SAFE, '_').replace(/^\.+/, '_');
+  if (safe !== context || safe.length > MAX_NAME || safe === '') {
+    const hash = createHash('sha256').update(context).digest('hex').slice(0, 8);
+    safe = `${safe.slice(0, MAX_NAME)}-${hash}`;
+  }
+  return join(dir, `timeline-${safe}.json`);
+}
+
+const TMP_MARK = '.tmp-';
+
+/**
+ * Writes the timeline atomically: a temporary file in the same directory, fsync, rename over the
+ * file, fsync the directory. Why: a rename within one file system replaces the name in one step,
+ * so a reader (or a drdeck killed mid-write) sees the old file or the new one, never half of one;
+ * the fsyncs make the data reach the disk before the name points at it. Returns the file's path.
+ */
+export function saveTimeline(dir: string, state: TimelineState): string {
+  const file = timelineFile(dir, state.context);
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}${TMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = openSync(tmp, 'w', 0o600);
+  try {
+    writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+  syncDir(dir);
+  return file;
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Not every platform can open or fsync a directory (Windows); the rename is still atomic.
+  }
+}
+
+export interface LoadedTimeline {
+  /** Undefined when there is no file, or it was corrupt. */
+  state?: TimelineState;
+  /** Set when the file was corrupt and moved aside. */
+  warning?: string;
+}
+
+/**
+ * The saved timeline of a context: `{}` when there is none; when the file does not parse or has
+ * the wrong shape it is moved aside to `<file>.corrupt-<time>` and a warning says so. Temporary
+ * files left by a writer that died are removed.
+ */
+export function loadTimeline(dir: string, context: string, now: number = Date.now()): LoadedTimeline {
+  const file = timelineFile(dir, context);
+  removeOrphans(file);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw error;
+  }
+  const parsed = parse(text, context);
+  if (parsed.ok) return { state: parsed.state };
+  const aside = moveAside(file, now);
+  return { warning: `${basename(file)} was corrupt (${parsed.problem}); moved aside to ${aside}; a fresh timeline starts` };
+}
+
+type Parsed = { ok: true; state: TimelineState } | { ok: false; problem: string };
+
+function parse(text: string, context: string): Parsed {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, problem: 'not JSON' };
+  }
+  const result = stateSchema.safeParse(json);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    return { ok: false, problem: `${issue.path.join('.') || 'top level'}: ${issue.message}` };
+  }
+  const data = result.data;
+  if (data.context !== context) return { ok: false, problem: `holds context ${JSON.stringify(data.context)}` };
+  const phases: Partial<Record<PhaseId, PhaseRecord>> = {};
+  for (const id of PHASE_IDS) {
+    const record = data.phases[id];
+    if (record) phases[id] = record;
+  }
+  return { ok: true, state: { ...data, phases } };
+}
+
+/** `<file>.corrupt-20251202T120000Z`, with a counter if that name is taken. */
+function moveAside(file: string, now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+  let target = `${file}.corrupt-${stamp}`;
+  for (let n = 2; existsSync(target); n++) target = `${file}.corrupt-${stamp}-${n}`;
+  renameSync(file, target);
+  return target;
+}
+
+/** Removes `<file>.tmp-<pid>-*` whose writer is no longer running. */
+function removeOrphans(file: string): void {
+  const dir = dirname(file);
+  const prefix = `${basename(file)}${TMP_MARK}`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length).split('-')[0]);
+    if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || isAlive(pid))) continue;
+    rmSync(join(dir, name), { force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * Every fix run against the demo cluster, whose simulated controllers (Flux, VolSync, the PV
+ * controller, Cilium's operator, LB-IPAM) react to the requests the way the real ones do. Each test
+ * gets a fresh demo at the start of the rebuild scenario; scenario time moves only while a fix waits.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { REBUILD_FACTS } from '../../src/sim/index.js';
+import { getObject } from '../../src/checks/util.js';
+import { ALL_FIXES, dryRunPlan, fixById, isPlan } from '../../src/fixes/index.js';
+import { demoRun } from './run-context.js';
+
+const MINUTE = 60_000;
+
+async function withDemo(fn: (demo: Awaited<ReturnType<typeof demoRun>>) => Promise<void>): Promise<void> {
+  const demo = await demoRun();
+  try {
+    await fn(demo);
+  } finally {
+    demo.close();
+  }
+}
+
+const result = (demo: Awaited<ReturnType<typeof demoRun>>, id: string) => demo.store.getState().results[id];
+
+test('flux-reconcile with its source: the HelmChart first, then the stuck HelmRelease turns Ready', () =>
+  withDemo(async (demo) => {
+    const { plan, outcome } = await demo.run('flux-reconcile', { withSource: true, force: true });
+    assert.deepEqual(
+      demo.sent.map((r) => `${r.kind} ${r.namespace}/${r.name}`),
+      ['helmcharts ceph-csi/ceph-csi-ceph-csi-cephfs', 'helmreleases ceph-csi/ceph-csi-cephfs'],
+    );
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.match(outcome.message, /^ceph-csi\/ceph-csi-cephfs Ready: /);
+    const hr = getObject(demo.snapshot(), 'helmreleases', 'ceph-csi', 'ceph-csi-cephfs');
+    assert.equal(hr?.status?.lastHandledReconcileAt, plan.token);
+    assert.equal(hr?.status?.lastHandledForceAt, plan.token);
+    // The other one was not touched and is still stuck.
+    assert.match(result(demo, 'flux.stuck').summary, /ceph-csi\/ceph-csi-rbd/);
+  }));
+
+test('flux-reconcile-stuck: charts then releases, all Ready; the Git-cured Kustomizations left alone', () =>
+  withDemo(async (demo) => {
+    const { plan, outcome } = await demo.run('flux-reconcile-stuck');
+    assert.deepEqual(
+      plan.requests.map((r) => r.kind),
+      ['helmcharts', 'helmcharts', 'helmreleases', 'helmreleases'],
+    );
+    assert.match(plan.warnings[0], /^skipping 22 objects failing on an immutable field/);
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.equal(outcome.message, '4 objects reconciled: 4 Ready');
+    assert.equal(result(demo, 'flux.stuck').status, 'pass', result(demo, 'flux.stuck').summary);
+    // The app Kustomizations still fail: their cure is in Git.
+    assert.equal(result(demo, 'flux.immutable-conflict').status, 'fail');
+  }));
+
+test('kopia-reclaim: the wrong PVC deleted, a PV with the saved handle, the PVC Bound to it', () =>
+  withDemo(async (demo) => {
+    const { plan, outcome } = await demo.run('kopia-reclaim');
+    assert.deepEqual(plan.confirm, { kind: 'type', text: 'kopia' });
+    assert.deepEqual(
+      demo.sent.map((r) => `${r.verb} ${r.kind} ${r.name}`),
+      ['delete persistentvolumeclaims kopia', 'create persistentvolumes kopia-c2d9e0f4', 'create persistentvolumeclaims kopia'],
+    );
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.equal(outcome.message, 'PVC default/kopia Bound to PV kopia-c2d9e0f4 with the saved handle');
+    for (const id of ['kopia.pvc-bound', 'kopia.volume-handle', 'kopia.reclaim-policy', 'kopia.not-flux-managed']) {
+      assert.equal(result(demo, id).status, 'pass', `${id}: ${result(demo, id).summary}`);
+    }
+    // Nothing more to do: the fix is no longer offered.
+    const fix = fixById('kopia-reclaim')!;
+    assert.deepEqual(fix.targets(demo.snapshot(), demo.store.getState().config), []);
+    assert.equal(getObject(demo.snapshot(), 'persistentvolumes', undefined, 'kopia-c2d9e0f4')?.spec?.csi?.volumeHandle, REBUILD_FACTS.savedVolumeHandle);
+  }));
+
+test('restores-set-copy-method: the 8 RDs get copyMethod Snapshot and VolSync drops its error', () =>
+  withDemo(async (demo) => {
+    const { outcome } = await demo.run('restores-set-copy-method');
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.match(outcome.message, /^copyMethod: Snapshot on 8\/8 RDs; next: trigger their restores; change Git too$/);
+    assert.equal(result(demo, 'restores.copy-method').status, 'pass');
+  }));
+
+test('restores-trigger after the reclaim and copyMethod: 21 restored, thelounge fails on its missing Secret', () =>
+  withDemo(async (demo) => {
+    assert.equal((await demo.run('kopia-reclaim')).outcome.ok, true);
+    assert.equal((await demo.run('restores-set-copy-method')).outcome.ok, true);
+    const { plan, outcome, elapsedMs } = await demo.run('restores-trigger');
+    assert.equal(plan.requests.length, 22);
+    assert.equal(new Set(plan.requests.map((r) => JSON.stringify(r.body))).size, 1, 'one token for the run');
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.message, '21 restored, 1 failed: thelounge: secret thelounge-volsync-secret not found');
+    assert.ok(elapsedMs <= 20 * MINUTE, `took ${elapsedMs / MINUTE} min`);
+    assert.match(result(demo, 'restores.progress').summary, /^21\/22 restored: 1 failed/);
+    assert.ok(demo.progress.some((line) => /^\d+\/22 restored, \d+ failed, \d+ running$/.test(line)), 'progress while following');
+  }));
+
+test('restores-trigger without the reclaim: the mover finds no snapshots (seed issue 2)', () =>
+  withDemo(async (demo) => {
+    const { plan, outcome } = await demo.run('restores-trigger', { target: 'default/plex-dst' });
+    assert.match(plan.warnings.join('\n'), /the Kopia repository PVC default\/kopia is not bound to the subvolume saved in Git/);
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.message, /^0 restored, 1 failed: plex: mover failed: No snapshots found for plex-src@default$/);
+  }));
+
+test('restores-recreate: the RD is deleted; recreated by Flux, or said plainly that it was not', () =>
+  withDemo(async (demo) => {
+    const { plan, outcome } = await demo.run('restores-recreate', { target: 'default/sonarr-dst' });
+    assert.deepEqual(plan.confirm, { kind: 'type', text: 'sonarr-dst' });
+    assert.deepEqual(
+      demo.sent.map((r) => `${r.verb} ${r.kind} ${r.name}`),
+      ['delete replicationdestinations sonarr-dst', 'patch kustomizations sonarr'],
+    );
+    assert.match(outcome.message, /^default\/sonarr-dst recreated by Flux|^Flux did not recreate default\/sonarr-dst yet within 3 min/);
+    if (!outcome.ok) assert.equal(getObject(demo.snapshot(), 'replicationdestinations', 'default', 'sonarr-dst'), undefined);
+  }));
+
+test('gateways-restart-operator: the rollout followed to the end, then both Gateways Programmed', () =>
+  withDemo(async (demo) => {
+    const { plan, outcome } = await demo.run('gateways-restart-operator');
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.match(outcome.message, /^kube-system\/cilium-operator restarted \(2\/2 replicas updated and available\); 2\/2 Gateways Programmed: network\/gateway-external \S+/);
+    const d = getObject(demo.snapshot(), 'deployments', 'kube-system', 'cilium-operator');
+    assert.equal(d?.spec?.template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], plan.token);
+    assert.ok(demo.progress.some((l) => /old replicas pending termination|new replicas updated|updated replicas available/.test(l)), demo.progress.join('\n'));
+    assert.equal(result(demo, 'gateways.programmed').status, 'pass', result(demo, 'gateways.programmed').summary);
+  }));
+
+test('loadbalancers-dual-stack: both families for the Services whose annotation has both; emby waits for Git', () =>
+  withDemo(async (demo) => {
+    const { outcome } = await demo.run('loadbalancers-dual-stack');
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.message, /^2\/3 Services list IPv4 and IPv6; not yet: default\/emby: \S+ \(see the annotation in Git\)$/);
+    assert.ok(outcome.details?.some((l) => /^network\/smtp-relay: 10\.101\.27\.122, fd00:101::1b:122$/.test(l)), outcome.details?.join('\n'));
+  }));
+
+test('a request the cluster refuses ends the run with its error, not an exception', () =>
+  withDemo(async (demo) => {
+    const fix = fixById('restores-set-copy-method')!;
+    const config = demo.store.getState().config;
+    await demo.settle();
+    const plan = fix.plan(demo.snapshot(), config, { token: 't' });
+    assert.ok(isPlan(plan));
+    await demo.demo.cluster.delete('replicationdestinations', 'default', 'atuin-dst');
+    const outcome = await fix.run(plan, demo.context, config);
+    assert.equal(outcome.ok, false);
+    assert.match(outcome.message, /^copyMethod: Snapshot on 7\/8 RDs; 1 failed: default\/atuin-dst: .*not found/);
+  }));
+
+test('a dry run of every plan on the demo is admitted and changes nothing (the reclaim\'s create-after-delete expected)', () =>
+  withDemo(async (demo) => {
+    await demo.settle();
+    const config = demo.store.getState().config;
+    const before = demo.demo.cluster.resourceVersion;
+    for (const fix of ALL_FIXES) {
+      const plan = fix.plan(demo.snapshot(), config, { token: 'dry', withSource: true, force: true });
+      if (!isPlan(plan)) continue;
+      const results = await dryRunPlan(demo.demo.cluster, plan);
+      for (const r of results) assert.equal(r.error, undefined, `${fix.id}: ${r.request.summary}: ${r.error}`);
+      if (fix.id === 'kopia-reclaim') assert.deepEqual(results.map((r) => r.note), [undefined, undefined, 'exists until the delete before it runs']);
+    }
+    assert.equal(demo.demo.cluster.resourceVersion, before, 'a dry run writes nothing');
+  }));
