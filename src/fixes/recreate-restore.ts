@@ -146,10 +146,13 @@ export const recreateRestore: Fix = {
         details: notes,
       };
     }
-    const problems = [lacksCopyMethod(recreated) && 'still lacks copyMethod: Snapshot', ifNotPresent(recreated) && 'still labelled IfNotPresent'].filter(Boolean);
-    return problems.length
-      ? { ok: false, message: `${ref} recreated by Flux but ${problems.join(' and ')}: Git has not changed yet (${RD_TEMPLATE})`, details: notes }
-      : { ok: true, message: `${ref} recreated by Flux from Git (new uid ${recreated.metadata.uid ?? '?'})`, details: notes };
+    // Why only a missing copyMethod fails the run: it is what blocks the restore. The IfNotPresent
+    // label coming back is expected until Git changes; it is said, not counted as a failure.
+    if (lacksCopyMethod(recreated)) {
+      return { ok: false, message: `${ref} recreated by Flux but still lacks copyMethod: Snapshot: Git has not changed yet (${RD_TEMPLATE})`, details: notes };
+    }
+    const label = ifNotPresent(recreated) ? `; still labelled IfNotPresent until Git changes (${RD_TEMPLATE})` : '';
+    return { ok: true, message: `${ref} recreated by Flux from Git (new uid ${recreated.metadata.uid ?? '?'})${label}`, details: notes };
   },
 };
 

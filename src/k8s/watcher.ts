@@ -74,7 +74,7 @@ export class KindWatcher {
   /** When the data was last known fresh: the last list, event, bookmark or healthy watch. */
   private freshAt: number | undefined;
   private failures = 0;
-  /** Whether a watch since the last list went anywhere (an event, a bookmark, a normal end). */
+  /** Whether a watch since the last list went anywhere (an event, a bookmark, or it stayed open a while). */
   private progressed = false;
   /** What the current request needs, for the "forbidden" detail. */
   private verb: 'list' | 'watch' = 'list';
@@ -207,6 +207,7 @@ export class KindWatcher {
         settled = true;
         clearTimeout(staleTimer);
         stream.abort();
+        if (received > 0 || Date.now() - openedAt >= MIN_WATCH_MS) this.progressed = true;
         if (error === undefined) resolve();
         else reject(api.streamError(error, spec));
       };
@@ -227,9 +228,9 @@ export class KindWatcher {
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
           if (!line) continue;
-          received++;
           try {
             this.handle(JSON.parse(line) as RawEvent);
+            received++;
           } catch (error) {
             finish(error instanceof SyntaxError ? new ClusterError(`the API server sent an unreadable watch event: ${error.message}`, 0, 'InvalidResponse') : error);
             return;
@@ -237,7 +238,6 @@ export class KindWatcher {
         }
         this.freshAt = Date.now();
         this.failures = 0;
-        this.progressed = true;
         arm();
       });
       res.on('end', () => {
@@ -245,7 +245,6 @@ export class KindWatcher {
         else {
           this.freshAt = Date.now();
           this.failures = 0;
-          this.progressed = true;
           finish();
         }
       });

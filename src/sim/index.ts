@@ -78,7 +78,14 @@ export function createDemoCluster(options: DemoClusterOptions = {}): DemoCluster
 
   if (options.controllers ?? true) {
     // Scheduled on the scenario clock, so `clock.advance()` drives them and `close()` cancels them.
-    const controllers = startControllers({ cluster, scheduler: clock, dns, config: configSchema.parse(scenario.config), log: options.log });
+    const controllers = startControllers({
+      cluster,
+      scheduler: clock,
+      dns,
+      config: configSchema.parse(scenario.config),
+      log: options.log,
+      git: scenario.git,
+    });
     cluster.onClose(() => controllers.stop());
   }
 

@@ -14,6 +14,7 @@ import { configSchema, type Config } from '../../src/config/schema.js';
 import { KubeCluster } from '../../src/k8s/kube-cluster.js';
 import { resolveKubeconfig } from '../../src/k8s/kubeconfig.js';
 import { SimDns } from '../../src/sim/dns.js';
+import { createRebuildScenario } from '../../src/sim/scenarios/rebuild.js';
 import { startControllers, wallClockScheduler, type DnsTable } from '../../src/sim/controllers/index.js';
 import { readState } from './cluster.js';
 import { startDnsServer, type DnsRecord } from './dns-server.js';
@@ -147,7 +148,9 @@ export async function simulate(dir: string, options: SimulateOptions = {}): Prom
   if (!served) await dns.serve();
 
   const scheduler = wallClockScheduler(speed);
-  const controllers = startControllers({ cluster, scheduler, dns, config, log });
+  // What Git holds for the rebuild scenario, so an RD deleted by restores-recreate is applied again.
+  const git = createRebuildScenario({ t0: Date.now() }).git;
+  const controllers = startControllers({ cluster, scheduler, dns, config, log, git });
   log(`simulating Flux, VolSync, PV, Cilium, LB-IPAM and external-dns against ${state.server} at speed ${speed}; Ctrl-C stops`);
 
   await new Promise<void>((done) => {

@@ -12,7 +12,19 @@ import { apiClient } from '../cluster/client.js';
 import { installCrds } from '../cluster/cluster.js';
 import { ClusterError } from '../../src/cluster.js';
 import { KIND_KEYS } from '../../src/kinds.js';
-import { CAN_RUN, FAST_WATCH, kubeconfigVariant, liveSession, skipWithoutGo, startE2eCluster, startProxy, syncExcept, waitFor } from './harness.js';
+import {
+  adminClient,
+  CAN_RUN,
+  FAST_WATCH,
+  kubeconfigVariant,
+  liveSession,
+  service,
+  skipWithoutGo,
+  startE2eCluster,
+  startProxy,
+  syncExcept,
+  waitFor,
+} from './harness.js';
 
 let env: Awaited<ReturnType<typeof startE2eCluster>> | undefined;
 before(async () => {
@@ -39,6 +51,11 @@ test('an API server that stops answering: every request ends within its timeout,
   try {
     const sync = () => session.store.getState().sync;
     await waitFor('every kind synced', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 10_000, () => syncExcept(session, 'synced'));
+    // Synced means listed; an event through the proxy shows that the Services watch is open too.
+    const admin = adminClient(cluster.kubeconfig);
+    await admin.create('services', service('default', 'watch-is-open'));
+    admin.close();
+    await waitFor('the Services watch open', () => session.store.getState().objects.services.has('default/watch-is-open'));
 
     proxy.setMode('blackhole');
     const started = performance.now();
@@ -57,7 +74,7 @@ test('an API server that stops answering: every request ends within its timeout,
     await waitFor('every kind retrying', () => KIND_KEYS.every((k) => sync()[k].phase === 'retrying'), 15_000, () => syncExcept(session, 'retrying'));
     t.diagnostic(`every watch retrying ${Math.round(performance.now() - started)} ms after the black hole opened`);
     assert.match(sync().services.detail ?? '', /^timed out after 1\.5 s: GET \/api\/v1\/services; retrying in \d+ s$/);
-    assert.ok(session.logs.some((line) => /^services: watch silent for 3 s, restarting it$/.test(line)));
+    assert.ok(session.logs.some((line) => /^services: watch silent for 3 s, restarting it$/.test(line)), session.logs.join('\n'));
 
     proxy.setMode('pass');
     await waitFor('every kind synced again', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 15_000, () => syncExcept(session, 'synced'));

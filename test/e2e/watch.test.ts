@@ -143,6 +143,7 @@ test('a watch forced into 410 Gone by etcd compaction relists: no duplicate, no 
     assert.deepEqual([...after.keys()].sort(), ['a', 'c', 'd']);
     assert.equal(after.get('a'), before.get('a'));
     assert.notEqual(after.get('c'), before.get('c'), 'c is the new object, not the deleted one');
+    assert.equal(session.logs.filter((line) => /^services: too old resource version.*retrying/.test(line)).length, 0, 'relisted at once, no back-off');
     t.diagnostic(session.logs.filter((line) => line.startsWith('services:')).join('\n'));
   } finally {
     session.close();

@@ -20,6 +20,7 @@ const REQUESTED_AT = 'reconcile.fluxcd.io/requestedAt';
 const FORCE_AT = 'reconcile.fluxcd.io/forceAt';
 const RESET_AT = 'reconcile.fluxcd.io/resetAt';
 const NOT_RECONCILED = 'latest generation of object has not been reconciled';
+const KS_NAME_LABEL = 'kustomize.toolkit.fluxcd.io/name';
 
 const FLUX_KINDS = ['kustomizations', 'helmreleases', 'helmcharts', 'gitrepositories', 'ocirepositories', 'helmrepositories'] as const satisfies readonly KindKey[];
 type FluxKind = (typeof FLUX_KINDS)[number];
@@ -113,8 +114,22 @@ export function fluxController(ctx: ControllerContext): Controller {
         status.conditions = conditionsOf(object).map((c) => (c.observedGeneration === undefined ? c : { ...c, observedGeneration: generation }));
       }
     }
+    if (kind === 'kustomizations') await applyMissing(object);
     await patchStatus(ctx, kind, namespace, name, status);
     ctx.log(`flux: reconciled ${ref}${token ? ` (${token})` : ''}${wasResumed ? ' after resume' : ''}`);
+  }
+
+  /** kustomize-controller applies what Git holds: objects of this Kustomization that are gone come back. */
+  async function applyMissing(ks: KubeObject): Promise<void> {
+    for (const { kind, object } of ctx.git) {
+      if (object.metadata.labels?.[KS_NAME_LABEL] !== ks.metadata.name) continue;
+      const { namespace, name } = object.metadata;
+      if (ctx.cache.get(kind, namespace, name) || ctx.stopped) continue;
+      const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, managedFields: _mf, ...metadata } = object.metadata;
+      const { status: _status, ...body } = object;
+      await ctx.cluster.create(kind, { ...body, metadata });
+      ctx.log(`flux: Kustomization ${refOf(ks)} applied ${KINDS[kind].kind} ${refOf(object)} from Git`);
+    }
   }
 
   /**

@@ -65,6 +65,7 @@ export function startControllers(options: ControllerOptions): RunningControllers
     cluster,
     config,
     dns,
+    git: options.git ?? [],
     get cache() {
       return cache;
     },

@@ -35,6 +35,12 @@ export interface ControllerOptions {
   config: Config;
   /** One line per action taken and per write that failed (default: nothing). */
   log?: (line: string) => void;
+  /**
+   * What Git holds: objects the simulated Flux applies again when their Kustomization (label
+   * kustomize.toolkit.fluxcd.io/name) reconciles and they are missing, e.g. an RD deleted by the
+   * restores-recreate fix. Default: nothing.
+   */
+  git?: ReadonlyArray<{ kind: KindKey; object: KubeObject }>;
 }
 
 /** What each controller gets: the shared watch cache and helpers that stop working after `stop()`. */
@@ -43,6 +49,8 @@ export interface ControllerContext {
   readonly cache: ObjectCache;
   readonly config: Config;
   readonly dns: DnsTable;
+  /** See ControllerOptions.git. */
+  readonly git: ReadonlyArray<{ kind: KindKey; object: KubeObject }>;
   now(): number;
   log(line: string): void;
   /** Runs `fn` after `ms`, unless stopped first. */

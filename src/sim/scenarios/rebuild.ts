@@ -134,6 +134,8 @@ export interface Scenario {
   dns: SeedRecord[];
   /** Sorted by `at`. */
   steps: ScenarioStep[];
+  /** The objects as Git holds them, which the simulated Flux applies again when they are missing. */
+  git: SeedObject[];
   /** Config overrides for the demo; `configSchema.parse` accepts them. */
   config: DemoConfig;
 }
@@ -765,6 +767,15 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
     objects,
     dns,
     steps: rebuildSteps(CSI_PODS).sort((a, b) => a.at - b.at),
+    // Git already has `copyMethod: Snapshot` in the RD template (the seed's short-term fix for issue
+    // 3); the live RDs lack it because Flux could not update them. An RD deleted and applied again
+    // comes back as Git has it, IfNotPresent label included (seed issue 9).
+    git: objects
+      .filter((o) => o.kind === 'replicationdestinations')
+      .map(({ kind, object }) => ({
+        kind,
+        object: { ...object, status: undefined, spec: { ...object.spec, kopia: { ...object.spec.kopia, copyMethod: 'Snapshot' } } },
+      })),
     config: {
       kopia: { savedVolumeHandle: REBUILD_FACTS.savedVolumeHandle },
       dns: { servers: ['demo'] },
