@@ -59,24 +59,24 @@ export interface ResolvedKubeconfig {
 }
 
 /** Where the kubeconfig comes from, as kubectl decides it. */
-export function kubeconfigFiles(options: KubeconfigOptions = {}): { files: string[]; source: string } {
+export function kubeconfigFiles(options: KubeconfigOptions = {}): string[] {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   if (options.kubeconfig) {
     const file = resolve(cwd, options.kubeconfig);
     if (!existsSync(file)) throw new KubeconfigError(`kubeconfig ${file} does not exist (--kubeconfig)`);
-    return { files: [file], source: '--kubeconfig' };
+    return [file];
   }
   if (env.KUBECONFIG) {
     const listed = [...new Set(env.KUBECONFIG.split(delimiter).filter(Boolean).map((f) => resolve(cwd, f)))];
     const files = listed.filter((f) => existsSync(f));
     if (files.length === 0) throw new KubeconfigError(`no kubeconfig found: none of the files in KUBECONFIG exists (${listed.join(delimiter)})`);
-    return { files, source: 'KUBECONFIG' };
+    return files;
   }
   const home = env.HOME || homedir();
   const file = join(home, '.kube', 'config');
   if (!existsSync(file)) throw new KubeconfigError(`no kubeconfig found: ${file} does not exist (use --kubeconfig FILE or set KUBECONFIG)`);
-  return { files: [file], source: '~/.kube/config' };
+  return [file];
 }
 
 function readFile(file: string): Fields {
@@ -146,7 +146,7 @@ function mustExist(path: unknown, what: string): void {
  * problem.
  */
 export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKubeconfig {
-  const { files } = kubeconfigFiles(options);
+  const files = kubeconfigFiles(options);
   const clusters = new Map<string, Entry>();
   const users = new Map<string, Entry>();
   const contexts = new Map<string, Entry>();
