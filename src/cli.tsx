@@ -6,6 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { isUserError } from './commands/errors.js';
+import type { FixCommandOptions } from './commands/fix.js';
+
+/** Kept as text here so `--help` loads no fix code. */
+const FIX_LIST =
+  'flux-reconcile, flux-reconcile-stuck, kopia-reclaim, restores-trigger, restores-set-copy-method, restores-recreate, gateways-restart-operator, loadbalancers-dual-stack';
 
 function packageVersion(): string {
   try {
@@ -30,10 +35,13 @@ async function main(argv: string[]): Promise<number> {
     .description('The disaster-recovery checklist of a rebuilt Kubernetes cluster, live, as a terminal dashboard.')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError()
+    // Why: the program's own options (for the TUI) must not swallow a subcommand's --config.
+    .enablePositionalOptions()
     .option('--context <name>', 'kube context to use')
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
     .option('--config <file>', 'drdeck config file (default: ./drdeck.yaml, then $XDG_CONFIG_HOME/drdeck/config.yaml)')
     .option('--read-only', 'never offer or run a fix')
+    .option('--state-dir <dir>', 'where the audit log and timelines live (default: $XDG_STATE_HOME/drdeck)')
     .action(async () => {
       const { runLive } = await import('./commands/live.js');
       exitCode = await runLive(program.opts());
@@ -44,6 +52,8 @@ async function main(argv: string[]): Promise<number> {
     .description('the dashboard on an embedded simulated cluster that replays the seed rebuild; needs no cluster')
     .option('--speed <n>', 'scenario minutes per real minute', positiveNumber, 10)
     .option('--config <file>', 'drdeck config file')
+    .option('--read-only', 'never offer or run a fix')
+    .option('--state-dir <dir>', 'where the audit log and timelines live')
     .action(async (opts: { speed: number; config?: string }) => {
       const { runDemo } = await import('./commands/demo.js');
       exitCode = await runDemo(opts);
@@ -60,8 +70,31 @@ async function main(argv: string[]): Promise<number> {
     .option('--timeout <seconds>', 'how long to wait for the cluster to answer', positiveNumber, 30)
     .action(async (opts: { json?: boolean; demo?: boolean; config?: string; context?: string; kubeconfig?: string; timeout: number }) => {
       const { runCheck } = await import('./commands/check.js');
-      // Commander hands --context/--kubeconfig/--config to the program wherever they stand.
-      exitCode = await runCheck({ ...program.opts(), ...opts });
+      exitCode = await runCheck(opts);
+    });
+
+  program
+    .command('fix')
+    .description('run one fix headless: plan, access review, server-side dry run, then apply with --yes')
+    .argument('<id>', 'the fix id (drdeck fix --help lists them)')
+    .option('--target <namespace/name>', 'the one object to fix (default: every object the fix applies to)')
+    .option('--dry-run', 'show the plan and the server-side dry run; send nothing')
+    .option('--yes', 'apply without asking (destructive fixes too)')
+    .option('--json', 'print the plan, the dry run and the outcome as JSON')
+    .option('--demo', 'fix the embedded demo cluster (its scenario starts afresh)')
+    .option('--speed <n>', 'demo scenario speed while following the fix', positiveNumber, 60)
+    .option('--force', 'flux-reconcile of a HelmRelease: also force and reset')
+    .option('--with-source', "flux-reconcile: reconcile the object's source first")
+    .option('--context <name>', 'kube context to use')
+    .option('--kubeconfig <file>', 'kubeconfig file')
+    .option('--config <file>', 'drdeck config file')
+    .option('--read-only', 'refuse (exit 3): for scripts that must never write')
+    .option('--state-dir <dir>', 'where the audit log lives')
+    .option('--timeout <seconds>', 'how long to wait for the cluster to answer', positiveNumber, 30)
+    .addHelpText('after', `\nFixes: ${FIX_LIST}\nExit codes: 0 done, 1 the fix failed, 2 could not run, 3 refused (read-only, forbidden, not confirmed without --yes).`)
+    .action(async (id: string, opts: FixCommandOptions) => {
+      const { runFix } = await import('./commands/fix.js');
+      exitCode = await runFix(id, opts);
     });
 
   await program.parseAsync(argv);

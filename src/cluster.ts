@@ -93,9 +93,20 @@ export interface DnsAnswer {
   checkedAt: number;
 }
 
+/** The answer of an access review: may the user do this, and if not, what it takes. */
+export interface AccessAnswer {
+  allowed: boolean;
+  /** What it takes, in RBAC's words: "patch on replicationdestinations.volsync.backube in default". */
+  need: string;
+  /** The authorizer's reason, when it gave one. */
+  reason?: string;
+}
+
 export interface Cluster {
   /** What the UI calls this cluster: the kube context, or "demo". */
   readonly name: string;
+  /** Who drdeck acts as (the kubeconfig's user), for the audit log. */
+  readonly user: string;
   /** The cluster's clock in ms since epoch: real time, or scenario time in the demo. */
   now(): number;
   list(kind: KindKey, namespace?: string): Promise<ListResult>;
@@ -115,6 +126,8 @@ export interface Cluster {
    * reporting sync state. Returns a function that stops all watches.
    */
   feed(kinds: readonly KindKey[], sink: FeedSink): () => void;
+  /** Whether the user may `verb` this kind (SelfSubjectAccessReview on a real cluster; briefly cached). */
+  access(verb: string, kind: KindKey, namespace?: string, subresource?: 'status'): Promise<AccessAnswer>;
   /** Releases timers and connections. */
   close(): void;
 }

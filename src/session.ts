@@ -6,6 +6,7 @@ import type { Cluster, Resolver } from './cluster.js';
 import type { Config } from './config/schema.js';
 import { DnsPoller } from './dns/poller.js';
 import { KIND_KEYS } from './kinds.js';
+import type { AuditEntry } from './state/audit-log.js';
 import { createDeckStore, type DeckStore } from './store/deck-store.js';
 import { FeedBuffer } from './store/feed-buffer.js';
 
@@ -24,10 +25,17 @@ export interface SessionOptions {
   flushMs?: number;
   /** Clock period; why 1 s: ages and ETAs on screen are shown to the second, no finer. */
   tickMs?: number;
+  /** Read-only mode and where fix attempts are audited; without it fixes are off. */
+  fixes?: { readOnly: boolean; audit: (entry: AuditEntry) => void };
 }
 
-export function startSession({ cluster, resolver, config, flushMs, tickMs = 1000 }: SessionOptions): Session {
-  const store = createDeckStore({ config, clusterName: cluster.name, now: cluster.now() });
+export function startSession({ cluster, resolver, config, flushMs, tickMs = 1000, fixes }: SessionOptions): Session {
+  const store = createDeckStore({
+    config,
+    clusterName: cluster.name,
+    now: cluster.now(),
+    fixes: fixes && { cluster, readOnly: fixes.readOnly, audit: fixes.audit },
+  });
   const buffer = new FeedBuffer(store, flushMs);
   const stopFeed = cluster.feed(KIND_KEYS, buffer);
   const poller = new DnsPoller({

@@ -1,12 +1,8 @@
 /** `drdeck demo`: the dashboard on the embedded simulated cluster replaying the seed's rebuild. */
-import { loadConfig } from '../config/load.js';
-import { startSession } from '../session.js';
-import { createDemoCluster } from '../sim/index.js';
+import { connect } from './connect.js';
 
-export async function runDemo(opts: { speed: number; config?: string }): Promise<number> {
-  const demo = createDemoCluster({ speed: opts.speed });
-  const { config } = loadConfig({ file: opts.config, overrides: demo.config });
-  const session = startSession({ cluster: demo.cluster, resolver: demo.dns, config });
+export async function runDemo(opts: { speed: number; config?: string; readOnly?: boolean; stateDir?: string }): Promise<number> {
+  const { session } = await connect({ ...opts, demo: true });
   const { runTui } = await import('./tui.js');
   return runTui(session);
 }

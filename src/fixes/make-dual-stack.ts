@@ -79,6 +79,7 @@ export const makeDualStack: Fix = {
   dangerous: false,
   panel: 'loadbalancers',
   key: 'd',
+  label: 'dual-stack',
   timeoutMs: TIMEOUT_MS,
 
   targets(snapshot) {

@@ -136,6 +136,7 @@ export const reclaimKopia: Fix = {
   dangerous: true,
   panel: 'kopia',
   key: 'c',
+  label: 'reclaim',
   timeoutMs: TIMEOUT_MS,
 
   targets(snapshot, config) {

@@ -79,6 +79,7 @@ export const reconcileFlux: Fix = {
   dangerous: false,
   panel: 'flux',
   key: 'r',
+  label: 'reconcile',
   timeoutMs: TIMEOUT_MS,
 
   targets(snapshot, config) {

@@ -65,6 +65,7 @@ export const reconcileStuck: Fix = {
   dangerous: false,
   panel: 'flux',
   key: 'R',
+  label: 'reconcile stuck',
   timeoutMs: TIMEOUT_MS,
 
   targets(snapshot, config) {

@@ -57,6 +57,7 @@ export const recreateRestore: Fix = {
   dangerous: true,
   panel: 'restores',
   key: 'D',
+  label: 'recreate RD',
   timeoutMs: TIMEOUT_MS,
 
   targets(snapshot, config) {

@@ -58,6 +58,7 @@ export const restartCiliumOperator: Fix = {
   dangerous: false,
   panel: 'gateways',
   key: 'o',
+  label: 'restart operator',
   timeoutMs: TIMEOUT_MS,
 
   targets(snapshot, config) {

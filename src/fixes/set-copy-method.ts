@@ -26,6 +26,7 @@ export const setCopyMethod: Fix = {
   dangerous: false,
   panel: 'restores',
   key: 'm',
+  label: 'copyMethod',
   timeoutMs: TIMEOUT_MS,
 
   targets(snapshot, config) {

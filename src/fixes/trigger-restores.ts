@@ -64,7 +64,8 @@ export const triggerRestores: Fix = {
   title: 'Trigger the restores',
   dangerous: false,
   panel: 'restores',
-  key: 't',
+  key: 'T',
+  label: 'trigger restores',
   timeoutMs: TIMEOUT_MS,
 
   targets(snapshot, config) {

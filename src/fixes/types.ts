@@ -109,6 +109,8 @@ export interface Fix {
   panel: PanelId;
   /** The key on the panel's detail (and dashboard) that offers it. */
   key: string;
+  /** Two words for the help bar: "trigger restores". */
+  label: string;
   /** The targets this fix would act on now (empty: nothing to do). */
   targets(snapshot: Snapshot, config: Config): FixTarget[];
   plan(snapshot: Snapshot, config: Config, options: PlanOptions): Plan | NoPlan;

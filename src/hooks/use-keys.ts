@@ -1,6 +1,9 @@
 /** The app's single input handler: key -> command (resolveKey) -> store action. */
 import { useInput } from 'ink';
-import { resolveKey, type KeyInfo } from '../store/keys.js';
+import { fixById } from '../fixes/index.js';
+import type { DeckState } from '../store/deck-store.js';
+import { offeredFixes } from '../store/fixes-slice.js';
+import { resolveKey, type KeyInfo, type KeyMode } from '../store/keys.js';
 import { useDeckStore } from './use-deck.js';
 
 /**
@@ -12,12 +15,26 @@ export function splitChunk(input: string, key: KeyInfo): Array<[string, KeyInfo]
   return [...input].map((ch): [string, KeyInfo] => (ch === '\r' || ch === '\n' ? ['', { return: true }] : [ch, {}]));
 }
 
+/** The mode keys are read in: the open screen, help, the filter, a confirm screen, the fix keys on offer. */
+export function keyMode(state: DeckState): KeyMode {
+  const open = state.confirming && state.fixes[state.confirming.fixId];
+  const confirm = state.confirming ? (open?.prepared?.plan.confirm.kind === 'type' ? 'type' : 'yes') : undefined;
+  const fixKeys: Record<string, string> = {};
+  if (!state.helpOpen && !state.filtering) {
+    for (const id of offeredFixes(state, state.focus)) {
+      const fix = fixById(id);
+      if (fix) fixKeys[fix.key] = id;
+    }
+  }
+  return { screen: state.screen, helpOpen: state.helpOpen, filtering: state.filtering, confirm, fixKeys };
+}
+
 export function useKeys(): void {
   const store = useDeckStore();
   useInput((input, key) => {
     for (const [ch, info] of splitChunk(input, key)) {
       const state = store.getState();
-      state.dispatch(resolveKey(ch, info, { screen: state.screen, helpOpen: state.helpOpen, filtering: state.filtering }));
+      state.dispatch(resolveKey(ch, info, keyMode(state)));
     }
   });
 }

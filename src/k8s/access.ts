@@ -3,15 +3,10 @@
  * on replicationdestinations.volsync.backube in default". Answers are cached for a minute: a screen
  * asks about the same few verbs on every render, and RBAC rarely changes under an operator's feet.
  */
+import type { AccessAnswer } from '../cluster.js';
 import type { ApiClient } from './http.js';
 
-export interface AccessAnswer {
-  allowed: boolean;
-  /** What it takes, in RBAC's words: "patch on replicationdestinations.volsync.backube in default". */
-  need: string;
-  /** The authorizer's reason, when it gave one. */
-  reason?: string;
-}
+export type { AccessAnswer } from '../cluster.js';
 
 interface Review {
   status?: { allowed?: boolean; denied?: boolean; reason?: string; evaluationError?: string };

@@ -45,23 +45,25 @@ const FIELD_MANAGER = 'drdeck';
 export class KubeCluster implements Cluster {
   /** The kube context. */
   readonly name: string;
+  readonly user: string;
   readonly server: string;
   readonly requestTimeoutMs: number;
   private readonly closing = new AbortController();
   private client: Promise<ApiClient> | undefined;
   private readonly discovery: Discovery;
-  private readonly access: AccessReview;
+  private readonly reviews: AccessReview;
   private readonly watchers = new Set<KindWatcher>();
   private readonly tuning: WatchTuning;
 
   constructor(private readonly options: KubeClusterOptions) {
     this.name = options.kubeconfig.contextName;
+    this.user = options.kubeconfig.userName;
     this.server = options.kubeconfig.server;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.tuning = { ...DEFAULT_WATCH_TUNING, ...options.watch };
     const api = () => this.connect();
     this.discovery = new Discovery(api);
-    this.access = new AccessReview(api);
+    this.reviews = new AccessReview(api);
   }
 
   now(): number {
@@ -156,10 +158,15 @@ export class KubeCluster implements Cluster {
    * 'volsync.backube', 'default')`; answers are cached for a minute.
    */
   canI(verb: string, resource: string, group: string, namespace?: string, name?: string): Promise<AccessAnswer> {
-    return this.access.canI(verb, resource, group, namespace, name);
+    return this.reviews.canI(verb, resource, group, namespace, name);
   }
 
   /** Whether the user may `verb` objects of a kind drdeck knows. */
+  access(verb: string, kind: KindKey, namespace?: string, subresource?: 'status'): Promise<AccessAnswer> {
+    const resource = subresource ? `${KINDS[kind].plural}/${subresource}` : KINDS[kind].plural;
+    return this.canI(verb, resource, KINDS[kind].group, namespace);
+  }
+
   canIKind(verb: string, kind: KindKey, namespace?: string, name?: string): Promise<AccessAnswer> {
     return this.canI(verb, KINDS[kind].plural, KINDS[kind].group, namespace, name);
   }

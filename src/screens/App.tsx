@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { useDeck } from '../hooks/use-deck.js';
 import { useKeys } from '../hooks/use-keys.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { Confirm } from './Confirm.js';
 import { Dashboard, gridColumnsFor } from './Dashboard.js';
 import { Detail } from './Detail.js';
 import { Header } from './Header.js';
@@ -16,6 +17,7 @@ export function App() {
   const { columns, rows } = useTerminalSize();
   const screen = useDeck((s) => s.screen);
   const helpOpen = useDeck((s) => s.helpOpen);
+  const confirming = useDeck((s) => s.confirming !== null);
   const quit = useDeck((s) => s.quitRequested);
   const setLayout = useDeck((s) => s.setLayout);
   // Why one column less: writing the last column of a line makes some terminals wrap early.
@@ -34,7 +36,8 @@ export function App() {
   // panel; remounting the body at a new size lays it out afresh.
   const size = `${width}x${bodyHeight}`;
   let body;
-  if (helpOpen) body = <Help key={size} width={width} height={bodyHeight} />;
+  if (confirming) body = <Confirm key={size} width={width} height={bodyHeight} />;
+  else if (helpOpen) body = <Help key={size} width={width} height={bodyHeight} />;
   else if (screen === 'detail') body = <Detail key={size} width={width} height={bodyHeight} />;
   else body = <Dashboard key={size} width={width} height={bodyHeight} />;
 

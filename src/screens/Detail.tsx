@@ -79,6 +79,8 @@ export function Detail({ width, height }: DetailProps) {
   const lastLine = Math.max(0, lines.length - 1);
   const cursor = Math.min(requested, lastLine);
   useEffect(() => setLayout({ scrollLimit: lastLine, pageLines: listHeight }), [lastLine, listHeight, setLayout]);
+  const selectedTarget = lines[Math.min(requested, lastLine)]?.target;
+  useEffect(() => setLayout({ selection: selectedTarget }), [selectedTarget, setLayout]);
   // Keep the cursor in the middle of the window where the list allows it.
   const start = Math.max(0, Math.min(cursor - Math.floor(listHeight / 2), lines.length - listHeight));
   const visible = lines.slice(start, start + listHeight);

@@ -23,11 +23,11 @@ export function Help({ width, height }: { width: number; height: number }) {
           {b.action}
         </Text>
       ))}
-      <Box marginTop={1}>
+      <Box>
         <Text bold>Status </Text>
         {statuses}
       </Box>
-      <Box marginTop={1} flexDirection="column">
+      <Box flexDirection="column">
         <Text bold>Checks</Text>
         {panels.map((line) => (
           <Text key={line} wrap="truncate-end">

@@ -1,6 +1,10 @@
 /** One dashboard panel: its title and status counts in the top border, then its worst findings. */
 import { Box, Text } from 'ink';
+import Spinner from 'ink-spinner';
 import { useShallow } from 'zustand/react/shallow';
+import { fixById } from '../fixes/index.js';
+import type { DeckState } from '../store/deck-store.js';
+import type { FixActivity } from '../store/fixes-slice.js';
 import { PANEL_TITLES, STATUS_SEVERITY, type CheckResult, type CheckStatus, type PanelId } from '../checks/types.js';
 import { useDeck } from '../hooks/use-deck.js';
 import { countStatuses, panelCheckIds, panelSyncNote } from '../store/selectors.js';
@@ -19,6 +23,37 @@ export function worstFirst(results: readonly CheckResult[]): CheckResult[] {
     .map((r, i) => ({ r, i }))
     .sort((a, b) => STATUS_SEVERITY[b.r.status] - STATUS_SEVERITY[a.r.status] || a.i - b.i)
     .map(({ r }) => r);
+}
+
+/** The newest fix activity of a panel's fixes (one line on the panel). */
+export function latestActivity(fixes: DeckState['fixes'], panel: PanelId): FixActivity | undefined {
+  let latest: FixActivity | undefined;
+  for (const activity of Object.values(fixes)) {
+    if (!activity || fixById(activity.fixId)?.panel !== panel) continue;
+    if (!latest || activity.startedAt >= latest.startedAt) latest = activity;
+  }
+  return latest;
+}
+
+const ACTIVITY: Record<FixActivity['phase'], { symbol: string; tone?: string }> = {
+  preparing: { symbol: '' },
+  confirm: { symbol: '?', tone: 'cyan' },
+  running: { symbol: '' },
+  done: { symbol: '✓', tone: 'green' },
+  failed: { symbol: '✗', tone: 'red' },
+  refused: { symbol: '!', tone: 'yellow' },
+  cancelled: { symbol: '-' },
+};
+
+function FixLine({ activity }: { activity: FixActivity }) {
+  const fix = fixById(activity.fixId);
+  const { symbol, tone } = ACTIVITY[activity.phase];
+  const busy = activity.phase === 'preparing' || activity.phase === 'running';
+  return (
+    <Text wrap="truncate-end" color={tone ? color(tone) : undefined}>
+      {busy ? <Spinner type="dots" /> : symbol} {fix?.label ?? activity.fixId}: {activity.message}
+    </Text>
+  );
 }
 
 /** The failing and warning objects of the given results, worst check first, as short lines. */
@@ -49,6 +84,7 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
   const ids = panelCheckIds(panel);
   const results = useDeck(useShallow((s) => ids.map((id) => s.results[id]).filter((r) => r !== undefined)));
   const note = useDeck((s) => panelSyncNote(s, panel));
+  const activity = useDeck((s) => latestActivity(s.fixes, panel));
   const counts = countStatuses(results.map((r) => r.status));
   const countText = (['fail', 'warn', 'unknown', 'pending'] as const)
     .filter((s) => counts[s] > 0)
@@ -57,7 +93,7 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
     .join(' ');
   const worst = worstFirst(results);
   const inner = Math.max(1, height - 2);
-  const rowsForChecks = note ? inner - 1 : inner;
+  const rowsForChecks = inner - (note ? 1 : 0) - (activity ? 1 : 0);
   let shown = worst.slice(0, rowsForChecks);
   let rest = worst.length - shown.length;
   if (rest > 0) {
@@ -94,6 +130,7 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
             {note}
           </Text>
         ) : null}
+        {activity ? <FixLine activity={activity} /> : null}
         {shown.map((r) => (
           <Text key={r.id} wrap="truncate-end">
             <Text color={statusColor(r.status)}>{SYMBOL[r.status]} </Text>

@@ -6,6 +6,8 @@ export interface DetailLine {
   kind: 'check' | 'evidence' | 'fix' | 'git' | 'spacer';
   text: string;
   status?: CheckStatus;
+  /** For an evidence line: the object, as `Kind/namespace/name` (what a fix key acts on). */
+  target?: string;
 }
 
 export function evidenceText(e: Evidence): string {
@@ -20,6 +22,7 @@ function linesOf(result: CheckResult): { head: DetailLine; body: DetailLine[] } 
     kind: 'evidence',
     status: e.status,
     text: evidenceText(e),
+    target: `${e.kind}/${e.namespace ? `${e.namespace}/` : ''}${e.name}`,
   }));
   if (result.fixes.length) body.push({ key: `${result.id}#fix`, kind: 'fix', text: `fix: ${result.fixes.join(', ')}` });
   if (result.gitHint) {

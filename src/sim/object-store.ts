@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import {
+  type AccessAnswer,
   ClusterError,
   type Cluster,
   type FeedSink,
@@ -64,6 +65,9 @@ const clone = <T>(value: T): T => structuredClone(value);
 /** An in-memory API server. Writes apply synchronously; their watch events are delivered in a microtask. */
 export class SimCluster implements Cluster {
   readonly name: string;
+  readonly user = 'demo-operator';
+  /** Verbs the demo's user may not use, as "verb kind" (tests of refusals); everything else is allowed. */
+  readonly denied = new Set<string>();
   private readonly clock: { now(): number };
   private readonly historyLimit: number;
   private readonly store = new Map<KindKey, Map<string, KubeObject>>();
@@ -83,6 +87,11 @@ export class SimCluster implements Cluster {
 
   now(): number {
     return this.clock.now();
+  }
+
+  async access(verb: string, kind: KindKey, namespace?: string, subresource?: 'status'): Promise<AccessAnswer> {
+    const need = `${verb} on ${resourceName(kind).replace(/^([^.]+)/, `$1${subresource ? `/${subresource}` : ''}`)}${namespace ? ` in ${namespace}` : ''}`;
+    return { allowed: !this.denied.has(`${verb} ${kind}`), need };
   }
 
   /** The resourceVersion of the latest write. */

@@ -7,6 +7,7 @@ import type { InputKey } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { KIND_KEYS } from '../kinds.js';
 import { createChecksSlice, type ChecksSlice } from './checks-slice.js';
+import { createFixesSlice, type FixEnvironment, type FixesSlice } from './fixes-slice.js';
 import { createResourcesSlice, type ResourcesSlice } from './resources-slice.js';
 import { createUiSlice, type UiSlice } from './ui-slice.js';
 
@@ -15,20 +16,23 @@ export interface MetaSlice {
   clusterName: string;
 }
 
-export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & MetaSlice;
+export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & MetaSlice;
 export type DeckStore = StoreApi<DeckState>;
 
 export interface DeckStoreOptions {
   config: Config;
   clusterName: string;
   now: number;
+  /** The cluster to fix and where to audit; without it the store only looks (fixes are off). */
+  fixes?: FixEnvironment;
 }
 
-export function createDeckStore({ config, clusterName, now }: DeckStoreOptions): DeckStore {
+export function createDeckStore({ config, clusterName, now, fixes }: DeckStoreOptions): DeckStore {
   const store = createStore<DeckState>()((...a) => ({
     ...createResourcesSlice(...a),
     ...createChecksSlice(config, now)(...a),
     ...createUiSlice(...a),
+    ...createFixesSlice(fixes)(...a),
     clusterName,
   }));
   // Every check starts out evaluated (as pending), so screens and JSON always list all of them.

@@ -10,6 +10,10 @@ export interface KeyMode {
   helpOpen: boolean;
   /** Typing into the detail filter: every printable key is text. */
   filtering: boolean;
+  /** A fix's confirm screen is open: `y` to apply, or its name typed out. */
+  confirm?: 'yes' | 'type';
+  /** The fix keys the focused panel offers now. */
+  fixKeys?: Readonly<Record<string, string>>;
 }
 
 export type Command =
@@ -25,6 +29,11 @@ export type Command =
   | { type: 'filter-type'; text: string }
   | { type: 'filter-erase' }
   | { type: 'filter-done' }
+  | { type: 'fix'; fixId: string }
+  | { type: 'confirm-accept' }
+  | { type: 'confirm-cancel' }
+  | { type: 'confirm-type'; text: string }
+  | { type: 'confirm-erase' }
   | { type: 'none' };
 
 /** The subset of Ink's Key that drdeck reads (kept structural so this file needs no Ink import). */
@@ -57,10 +66,10 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: '←↑↓→ / h j k l', action: 'move between panels', screens: ['dashboard'], bar: 'hjkl move' },
   { keys: 'Enter', action: "open the focused panel's detail", screens: ['dashboard'], bar: 'enter detail' },
   { keys: '↑↓ / j k', action: 'select the line above / below (shown in full at the bottom)', screens: ['detail'], bar: 'jk select' },
-  { keys: 'PgUp PgDn / space', action: 'one page up / down', screens: ['detail'] },
-  { keys: 'g / G', action: 'go to the top / the bottom', screens: ['detail'] },
+  { keys: 'PgUp PgDn space g G', action: 'a page up / down, the top / the bottom', screens: ['detail'] },
   { keys: '/', action: 'filter the list (Enter keeps it, Esc clears it)', screens: ['detail'], bar: '/ filter' },
   { keys: 'Esc', action: 'back to the dashboard', screens: ['detail'], bar: 'esc back' },
+  { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
   { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail'], bar: '? help' },
   { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail'], bar: 'q quit' },
 ];
@@ -70,6 +79,27 @@ const NONE: Command = { type: 'none' };
 /** Maps one key press to a command for the current mode. Pure: tested as a table. */
 export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command {
   if (key.ctrl && input === 'c') return { type: 'quit' };
+  if (mode.confirm === 'type') {
+    if (key.escape) return { type: 'confirm-cancel' };
+    if (key.return) return { type: 'confirm-accept' };
+    if (key.backspace || key.delete) return { type: 'confirm-erase' };
+    // Letters are the name being typed: the plan scrolls with the arrows and page keys only.
+    if (key.upArrow) return { type: 'scroll', by: -1 };
+    if (key.downArrow) return { type: 'scroll', by: 1 };
+    if (key.pageUp) return { type: 'scroll', by: -10 };
+    if (key.pageDown) return { type: 'scroll', by: 10 };
+    if (key.ctrl || key.meta || key.tab || key.leftArrow || key.rightArrow) return NONE;
+    return input ? { type: 'confirm-type', text: input } : NONE;
+  }
+  if (mode.confirm === 'yes') {
+    if (input === 'y' || input === 'Y') return { type: 'confirm-accept' };
+    if (input === 'n' || input === 'N' || key.escape || input === 'q') return { type: 'confirm-cancel' };
+    if (key.upArrow || input === 'k') return { type: 'scroll', by: -1 };
+    if (key.downArrow || input === 'j') return { type: 'scroll', by: 1 };
+    if (key.pageUp) return { type: 'scroll', by: -10 };
+    if (key.pageDown || input === ' ') return { type: 'scroll', by: 10 };
+    return NONE;
+  }
   if (mode.filtering) {
     if (key.escape) return { type: 'filter-done' };
     if (key.return) return { type: 'filter-done' };
@@ -84,6 +114,8 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
   }
   if (input === '?') return { type: 'help' };
   if (input === 'q') return { type: 'quit' };
+  const fixId = mode.fixKeys?.[input];
+  if (fixId) return { type: 'fix', fixId };
   if (mode.screen === 'dashboard') {
     if (key.leftArrow || input === 'h') return { type: 'focus', direction: 'left' };
     if (key.rightArrow || input === 'l') return { type: 'focus', direction: 'right' };

@@ -1,6 +1,8 @@
 /** What the operator is looking at: the focused panel, the open screen, help, the detail filter. */
 import type { StateCreator } from 'zustand/vanilla';
-import { PANELS, type PanelId } from '../checks/types.js';
+import { PANELS, type FixId, type PanelId } from '../checks/types.js';
+import { fixById, parseTarget } from '../fixes/index.js';
+import { snapshotOf } from './checks-slice.js';
 import type { DeckState } from './deck-store.js';
 import type { Command, Screen } from './keys.js';
 
@@ -12,14 +14,19 @@ export interface UiSlice {
   filter: string;
   /** The selected line of the detail list (the list scrolls to keep it in view). */
   scroll: number;
+  /** First line of the confirm screen's plan, and the last it can start at (set by the screen). */
+  confirmScroll: number;
+  confirmScrollLimit: number;
   /** Panels per row on the dashboard, set from the terminal width (focus moves on this grid). */
   gridColumns: number;
   /** Lines the detail list can show, set from the terminal height (a page for PgUp/PgDn). */
   pageLines: number;
   /** The last line the detail cursor can reach, set by the detail screen as its content changes. */
   scrollLimit: number;
+  /** The object under the detail cursor, as `Kind/namespace/name`: a fix key acts on it when it can. */
+  selection: string | undefined;
   quitRequested: boolean;
-  setLayout(layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit'>>): void;
+  setLayout(layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit'>>): void;
   dispatch(command: Command): void;
 }
 
@@ -35,6 +42,17 @@ export function movedFocus(focus: PanelId, direction: 'left' | 'right' | 'up' | 
   return PANELS[next];
 }
 
+/** The selected object, when the fix can act on it alone; otherwise the fix takes all it applies to. */
+function fixTarget(state: DeckState, fixId: FixId): string | undefined {
+  const fix = fixById(fixId);
+  const selected = state.selection && parseTarget(state.selection);
+  if (!fix || !selected) return undefined;
+  const match = fix
+    .targets(snapshotOf(state), state.config)
+    .find((t) => t.kind === selected.kind && t.name === selected.name && (t.namespace ?? '') === (selected.namespace ?? ''));
+  return match ? state.selection : undefined;
+}
+
 export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get) => ({
   screen: 'dashboard',
   focus: 'flux',
@@ -45,6 +63,9 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
   gridColumns: 2,
   pageLines: 10,
   scrollLimit: 0,
+  selection: undefined,
+  confirmScroll: 0,
+  confirmScrollLimit: 0,
   quitRequested: false,
   setLayout(layout) {
     const state = get();
@@ -56,14 +77,24 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
   dispatch(command) {
     const state = get();
     const clamp = (line: number) => Math.max(0, Math.min(line, state.scrollLimit));
+    if (state.confirming) {
+      // The confirm screen has its own scroll; everything else waits until it closes.
+      if (command.type === 'confirm-accept') void state.confirmFix();
+      else if (command.type === 'confirm-cancel') state.cancelFix();
+      else if (command.type === 'confirm-type') state.typeConfirm(command.text);
+      else if (command.type === 'confirm-erase') state.eraseConfirm();
+      else if (command.type === 'scroll') set({ confirmScroll: Math.max(0, Math.min(state.confirmScrollLimit, state.confirmScroll + command.by)) });
+      else if (command.type === 'quit') set({ quitRequested: true });
+      return;
+    }
     switch (command.type) {
       case 'focus':
         return set({ focus: movedFocus(state.focus, command.direction, state.gridColumns) });
       case 'open':
-        return set({ screen: 'detail', scroll: 0, filter: '', filtering: false });
+        return set({ screen: 'detail', scroll: 0, filter: '', filtering: false, selection: undefined });
       case 'back':
         if (state.filter) return set({ filter: '', scroll: 0 });
-        return set({ screen: 'dashboard', scroll: 0 });
+        return set({ screen: 'dashboard', scroll: 0, selection: undefined });
       case 'help':
         return set({ helpOpen: !state.helpOpen });
       case 'quit':
@@ -82,6 +113,15 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
         return set({ filter: state.filter.slice(0, -1), scroll: 0 });
       case 'filter-done':
         return set({ filtering: false });
+      case 'fix':
+        set({ confirmScroll: 0 });
+        void state.requestFix(command.fixId as FixId, state.screen === 'detail' ? fixTarget(state, command.fixId as FixId) : undefined);
+        return;
+      case 'confirm-accept':
+      case 'confirm-cancel':
+      case 'confirm-type':
+      case 'confirm-erase':
+        return;
       case 'none':
         return;
     }

@@ -1,0 +1,106 @@
+/**
+ * `drdeck fix ID`: one fix, headless, through the same runner as the fix keys: plan, access review,
+ * server-side dry run, then (with --yes) the requests and the following of their effect.
+ * Exit codes: 0 done (or nothing to do, or --dry-run), 1 the fix failed, 2 could not run,
+ * 3 refused (read-only, forbidden, or not confirmed without --yes).
+ */
+import { FIX_IDS, type FixId } from '../checks/types.js';
+import { ALL_FIXES, fixById } from '../fixes/index.js';
+import { dryRunText } from '../fixes/runner.js';
+import { waitForSync } from '../session.js';
+import type { FixActivity } from '../store/fixes-slice.js';
+import { confirmLines } from '../screens/confirm-lines.js';
+import { connect } from './connect.js';
+import { UsageError } from './errors.js';
+
+export interface FixCommandOptions {
+  target?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  json?: boolean;
+  demo?: boolean;
+  speed: number;
+  context?: string;
+  kubeconfig?: string;
+  config?: string;
+  readOnly?: boolean;
+  stateDir?: string;
+  timeout: number;
+  force?: boolean;
+  withSource?: boolean;
+}
+
+/** Matches the fixes' own NoPlan wording for "already fine". */
+const NOTHING_TO_DO = /^(nothing|no restore to trigger)/;
+
+async function settled(get: () => FixActivity | undefined, phases: ReadonlySet<string>): Promise<FixActivity> {
+  for (;;) {
+    const activity = get();
+    if (activity && phases.has(activity.phase)) return activity;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function runFix(id: string, opts: FixCommandOptions): Promise<number> {
+  const fix = fixById(id);
+  if (!fix) {
+    const known = ALL_FIXES.map((f) => f.id).join(', ');
+    const later = FIX_IDS.includes(id as FixId) ? ` (${id} is not available in this build)` : '';
+    throw new UsageError(`unknown fix "${id}"${later}; fixes: ${known}`);
+  }
+  const out: string[] = [];
+  const say = (line: string) => out.push(line);
+  const { session, where } = await connect({ ...opts, speed: opts.speed, loadClientFirst: true, flushMs: 20 });
+  const { store } = session;
+  const activity = () => store.getState().fixes[fix.id];
+  let code: number;
+  let result: Record<string, unknown> = { fix: fix.id };
+  try {
+    try {
+      await waitForSync(session, opts.timeout * 1000, { untilFresh: !opts.demo });
+    } catch {
+      throw new Error(`no answer from ${where} within ${opts.timeout} s`);
+    }
+    session.buffer.flush();
+    void store.getState().requestFix(fix.id, opts.target, { force: opts.force, withSource: opts.withSource });
+    const prepared = await settled(activity, new Set(['confirm', 'refused']));
+    if (prepared.phase === 'refused') {
+      const nothing = NOTHING_TO_DO.test(prepared.message);
+      code = nothing ? 0 : /^(read-only|not allowed)/.test(prepared.message) ? 3 : 2;
+      say(`${nothing ? 'nothing to do' : code === 3 ? 'refused' : 'could not run'}: ${prepared.message}`);
+      result = { ...result, outcome: nothing ? 'nothing-to-do' : 'refused', message: prepared.message };
+    } else {
+      const plan = prepared.prepared!.plan;
+      say(`${plan.title} (${fix.id}) on ${where}`);
+      for (const line of confirmLines(prepared.prepared!)) say(line.tone === 'heading' ? `\n${line.text}:` : `  ${line.text}`);
+      result = {
+        ...result,
+        plan: { title: plan.title, targets: plan.targets, requests: plan.requests, commands: plan.commands, warnings: plan.warnings, gitChange: plan.gitChange },
+        dryRun: dryRunText(prepared.prepared!.dryRun),
+      };
+      if (opts.dryRun) {
+        store.getState().cancelFix({ dryRun: true });
+        code = 0;
+        say('\ndry run: the server accepted every request; nothing was sent');
+        result.outcome = 'dry-run';
+      } else if (!opts.yes) {
+        store.getState().cancelFix();
+        code = 3;
+        say('\nnot confirmed: nothing was sent (add --yes to apply)');
+        result.outcome = 'not-confirmed';
+      } else {
+        if (plan.confirm.kind === 'type') store.getState().typeConfirm(plan.confirm.text);
+        say('\napplying…');
+        await store.getState().confirmFix();
+        const done = activity();
+        code = done?.phase === 'done' ? 0 : 1;
+        say(`${code === 0 ? 'done' : 'failed'}: ${done?.message ?? ''}`);
+        result = { ...result, outcome: code === 0 ? 'done' : 'failed', message: done?.message };
+      }
+    }
+  } finally {
+    session.close();
+  }
+  process.stdout.write(opts.json ? `${JSON.stringify({ ...result, exitCode: code }, null, 2)}\n` : `${out.join('\n')}\n`);
+  return code;
+}

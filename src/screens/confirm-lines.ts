@@ -1,0 +1,77 @@
+/** What the confirm screen shows of a prepared fix: everything it will send, and why. Pure. */
+import { KINDS } from '../kinds.js';
+import type { Prepared } from '../fixes/runner.js';
+
+export interface ConfirmLine {
+  key: string;
+  text: string;
+  tone?: 'heading' | 'warning' | 'ok' | 'error' | 'command' | 'git';
+}
+
+const where = (r: { namespace?: string; name: string }) => (r.namespace ? `${r.namespace}/${r.name}` : r.name);
+
+function compact(body: unknown): string {
+  if (body === undefined) return '';
+  const text = JSON.stringify(body);
+  return text.length > 400 ? `${text.slice(0, 399)}…` : text;
+}
+
+/**
+ * Wraps one line into rows of at most `width` characters, at spaces where it can; continuation
+ * rows are indented by two. Why by hand: rows must be counted exactly to scroll and to fit 24 lines.
+ */
+export function wrapRows(text: string, width: number): string[] {
+  const rows: string[] = [];
+  let rest = text;
+  let indent = '';
+  while ([...indent, ...rest].length > width) {
+    const room = Math.max(8, width - indent.length);
+    const chars = [...rest];
+    let cut = chars.slice(0, room + 1).join('').lastIndexOf(' ');
+    if (cut < room / 2) cut = room;
+    rows.push(indent + chars.slice(0, cut).join('').trimEnd());
+    rest = chars.slice(cut).join('').trimStart();
+    indent = '  ';
+  }
+  rows.push(indent + rest);
+  return rows;
+}
+
+/** The confirm lines as screen rows of `width`, each keeping its line's tone. */
+export function confirmRows(prepared: Prepared, width: number): ConfirmLine[] {
+  return confirmLines(prepared).flatMap((line) => wrapRows(line.text, width).map((text, i) => ({ key: `${line.key}.${i}`, text, tone: line.tone })));
+}
+
+export function confirmLines(prepared: Prepared): ConfirmLine[] {
+  const { plan, dryRun } = prepared;
+  const lines: ConfirmLine[] = [];
+  const push = (text: string, tone?: ConfirmLine['tone']) => lines.push({ key: `${lines.length}`, text, tone });
+
+  push(`${plan.targets.length} target${plan.targets.length === 1 ? '' : 's'}: ${plan.targets.map(where).join(', ') || '-'}`);
+  if (plan.warnings.length) {
+    push('Before you confirm', 'heading');
+    for (const w of plan.warnings) push(`! ${w}`, 'warning');
+  }
+  if (plan.details.length) {
+    push('Details', 'heading');
+    for (const d of plan.details) push(`  ${d}`);
+  }
+  push(`Requests (${plan.requests.length}), each checked by a server-side dry run`, 'heading');
+  plan.requests.forEach((r, i) => {
+    const result = dryRun[i];
+    const verdict = result?.error ? `✗ ${result.error}` : result?.note ? `✓ (${result.note})` : '✓';
+    const kind = KINDS[r.kind].kind;
+    const sub = r.subresource ? `/${r.subresource}` : '';
+    push(`${verdict.startsWith('✗') ? '✗' : '✓'} ${r.verb.toUpperCase()} ${kind}${sub} ${where(r)}${r.patchType ? ` (${r.patchType})` : ''} ${compact(r.body)}`, result?.error ? 'error' : 'ok');
+    if (result?.error || result?.note) push(`    ${result.error ?? result.note}`, result.error ? 'error' : undefined);
+  });
+  if (plan.commands.length) {
+    push('The same by hand', 'heading');
+    for (const c of plan.commands) for (const line of c.split('\n')) push(`  $ ${line}`, 'command');
+  }
+  if (plan.gitChange) {
+    push('And in Git (Flux undoes a live change until Git has it)', 'heading');
+    for (const line of plan.gitChange.split('\n')) push(`  ${line}`, 'git');
+  }
+  return lines;
+}

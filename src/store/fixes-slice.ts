@@ -1,0 +1,166 @@
+/**
+ * Fixes on keys: the fix the operator asked for, its plan and dry run on the confirm screen, the
+ * run with its progress, and the outcome shown on the panel. A fix already preparing, awaiting
+ * confirmation or running ignores its key: pressing twice never applies it twice.
+ */
+import type { StateCreator } from 'zustand/vanilla';
+import type { Cluster } from '../cluster.js';
+import type { FixId, Snapshot } from '../checks/types.js';
+import { ALL_FIXES, fixById } from '../fixes/index.js';
+import { applyFix, prepareFix, recordNotApplied, type FixHost, type Prepared } from '../fixes/runner.js';
+import type { FixTarget, PlanOptions } from '../fixes/types.js';
+import type { AuditEntry } from '../state/audit-log.js';
+import { snapshotOf } from './checks-slice.js';
+import type { DeckState } from './deck-store.js';
+
+export type FixPhase = 'preparing' | 'confirm' | 'running' | 'done' | 'failed' | 'refused' | 'cancelled';
+
+export interface FixActivity {
+  fixId: FixId;
+  phase: FixPhase;
+  /** The latest line: progress while running, the outcome or the refusal after. */
+  message: string;
+  /** Set from `confirm` on: what will be (or was) sent, and the dry run's answers. */
+  prepared?: Prepared;
+  startedAt: number;
+  endedAt?: number;
+}
+
+/** What the fixes need from outside the store; absent in stores built only to look. */
+export interface FixEnvironment {
+  cluster: Cluster;
+  readOnly: boolean;
+  audit(entry: AuditEntry): void;
+}
+
+export interface FixesSlice {
+  readOnly: boolean;
+  fixes: Readonly<Partial<Record<FixId, FixActivity>>>;
+  /** The fix whose confirm screen is open, and what the operator typed so far. */
+  confirming: { fixId: FixId; typed: string } | null;
+  requestFix(fixId: FixId, target?: string, options?: Pick<PlanOptions, 'force' | 'withSource'>): Promise<void>;
+  confirmFix(): Promise<void>;
+  /** Closes the confirm screen without sending; `dryRun` records it as a dry run rather than a cancel. */
+  cancelFix(options?: { dryRun?: boolean }): void;
+  typeConfirm(text: string): void;
+  eraseConfirm(): void;
+}
+
+const BUSY: ReadonlySet<FixPhase> = new Set(['preparing', 'confirm', 'running']);
+
+/** A run's token: unique per run, readable in `kubectl get -o yaml` (an RFC3339 time, as the flux CLI uses). */
+function tokenAt(now: number): string {
+  return new Date(now).toISOString();
+}
+
+/** `Kind/namespace/name` for a target, as `drdeck fix --target` and parseTarget take it. */
+export function targetString(t: FixTarget): string {
+  return t.namespace ? `${t.namespace}/${t.name}` : t.name;
+}
+
+export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<DeckState, [], [], FixesSlice> {
+  return (set, get, api) => {
+    const update = (fixId: FixId, patch: Partial<FixActivity>) => {
+      const current = get().fixes[fixId];
+      if (!current) return;
+      set({ fixes: { ...get().fixes, [fixId]: { ...current, ...patch } } });
+    };
+
+    const host = (fixId: FixId): FixHost | undefined =>
+      env && {
+        cluster: env.cluster,
+        config: get().config,
+        readOnly: env.readOnly,
+        audit: env.audit,
+        snapshot: () => snapshotOf(get()),
+        progress: (line) => update(fixId, { message: line }),
+        waitFor: <T,>(what: string, timeoutMs: number, done: (s: Snapshot) => T | undefined) =>
+          new Promise<T>((resolve, reject) => {
+            const deadline = env.cluster.now() + timeoutMs;
+            let finished = false;
+            const check = () => {
+              if (finished) return;
+              const result = done(snapshotOf(get()));
+              if (result !== undefined) finish(() => resolve(result));
+              else if (env.cluster.now() > deadline) finish(() => reject(new Error(`timed out: ${what}`)));
+            };
+            const finish = (then: () => void) => {
+              finished = true;
+              unsubscribe();
+              clearInterval(timer);
+              then();
+            };
+            // Why both: effects arrive as store updates; the deadline passes on the clock alone.
+            const unsubscribe = api.subscribe(check);
+            const timer = setInterval(check, 250);
+            check();
+          }),
+      };
+
+    return {
+      readOnly: env?.readOnly ?? true,
+      fixes: {},
+      confirming: null,
+
+      async requestFix(fixId, target, options = {}) {
+        const fix = fixById(fixId);
+        const fixHost = host(fixId);
+        if (!fix || !fixHost || BUSY.has(get().fixes[fixId]?.phase ?? 'done')) return;
+        const startedAt = fixHost.cluster.now();
+        set({ fixes: { ...get().fixes, [fixId]: { fixId, phase: 'preparing', message: 'checking access and dry-running…', startedAt } } });
+        const prepared = await prepareFix(fixHost, fix, { ...options, target, token: tokenAt(startedAt), now: startedAt });
+        if (prepared.refused) {
+          update(fixId, { phase: 'refused', message: prepared.message, endedAt: fixHost.cluster.now() });
+          return;
+        }
+        update(fixId, { phase: 'confirm', message: 'waiting for confirmation', prepared });
+        set({ confirming: { fixId, typed: '' } });
+      },
+
+      async confirmFix() {
+        const open = get().confirming;
+        const activity = open && get().fixes[open.fixId];
+        const fixHost = open && host(open.fixId);
+        if (!open || !activity?.prepared || !fixHost) return;
+        const { confirm } = activity.prepared.plan;
+        if (confirm.kind === 'type' && open.typed !== confirm.text) return;
+        set({ confirming: null });
+        update(open.fixId, { phase: 'running', message: 'sending…' });
+        const outcome = await applyFix(fixHost, activity.prepared);
+        update(open.fixId, { phase: outcome.ok ? 'done' : 'failed', message: outcome.message, endedAt: fixHost.cluster.now() });
+      },
+
+      cancelFix(options = {}) {
+        const open = get().confirming;
+        const activity = open && get().fixes[open.fixId];
+        const fixHost = open && host(open.fixId);
+        if (!open) return;
+        set({ confirming: null });
+        const outcome = options.dryRun ? 'dry-run' : 'cancelled';
+        if (activity?.prepared && fixHost) recordNotApplied(fixHost, activity.prepared, outcome);
+        update(open.fixId, {
+          phase: 'cancelled',
+          message: options.dryRun ? 'dry run: nothing was sent' : 'cancelled: nothing was sent',
+          endedAt: fixHost?.cluster.now(),
+        });
+      },
+
+      typeConfirm(text) {
+        const open = get().confirming;
+        if (open) set({ confirming: { ...open, typed: open.typed + text } });
+      },
+
+      eraseConfirm() {
+        const open = get().confirming;
+        if (open) set({ confirming: { ...open, typed: open.typed.slice(0, -1) } });
+      },
+    };
+  };
+}
+
+/** The fixes a panel offers now: not read-only, and with something to act on. */
+export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config'> & Parameters<typeof snapshotOf>[0], panel: string): FixId[] {
+  if (state.readOnly) return [];
+  const snapshot = snapshotOf(state);
+  return ALL_FIXES.filter((f) => f.panel === panel && f.targets(snapshot, state.config).length > 0).map((f) => f.id);
+}
