@@ -6,11 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { isUserError } from './commands/errors.js';
+import type { DemoOptions } from './commands/demo.js';
 import type { FixCommandOptions } from './commands/fix.js';
 
 /** Kept as text here so `--help` loads no fix code. */
 const FIX_LIST =
-  'flux-reconcile, flux-reconcile-stuck, kopia-reclaim, restores-trigger, restores-set-copy-method, restores-recreate, gateways-restart-operator, loadbalancers-dual-stack';
+  'flux-reconcile, flux-reconcile-stuck, kopia-reclaim, restores-trigger, restores-set-copy-method, restores-recreate, gateways-restart-operator, loadbalancers-dual-stack, dns-add-records';
 
 function packageVersion(): string {
   try {
@@ -54,7 +55,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--config <file>', 'drdeck config file')
     .option('--read-only', 'never offer or run a fix')
     .option('--state-dir <dir>', 'where the audit log and timelines live')
-    .action(async (opts: { speed: number; config?: string }) => {
+    .option('--autopilot', 'apply each fix as soon as it is offered, print the report, exit (0 when every phase was reached)')
+    .action(async (opts: DemoOptions) => {
       const { runDemo } = await import('./commands/demo.js');
       exitCode = await runDemo(opts);
     });
@@ -71,6 +73,20 @@ async function main(argv: string[]): Promise<number> {
     .action(async (opts: { json?: boolean; demo?: boolean; config?: string; context?: string; kubeconfig?: string; timeout: number }) => {
       const { runCheck } = await import('./commands/check.js');
       exitCode = await runCheck(opts);
+    });
+
+  program
+    .command('report')
+    .description("the recovery's post-mortem: phase, expected, actual, delta; the fixes applied; the total against best/typical/worst")
+    .option('--format <md|json>', 'Markdown or JSON', 'md')
+    .option('--context <name>', 'the kube context whose timeline to report (default: the current one)')
+    .option('--kubeconfig <file>', 'kubeconfig file (to find the current context)')
+    .option('--demo', "the demo's timeline")
+    .option('--config <file>', 'drdeck config file (expected durations)')
+    .option('--state-dir <dir>', 'where the timelines and the audit log live')
+    .action(async (opts: { format: string; context?: string; kubeconfig?: string; demo?: boolean; config?: string; stateDir?: string }) => {
+      const { runReport } = await import('./commands/report.js');
+      exitCode = await runReport(opts);
     });
 
   program

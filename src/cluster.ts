@@ -93,6 +93,23 @@ export interface DnsAnswer {
   checkedAt: number;
 }
 
+/**
+ * What drdeck knows of the router's static DNS table, for the DNS panel's record count. Present
+ * only where a router is configured (`dns.routeros`, or the demo's).
+ */
+export interface RouterRecords {
+  /** The router, as the screen names it: "10.0.0.1", "demo". */
+  label: string;
+  /** How many static entries it has, when the last listing worked. */
+  count?: number;
+  /** Of those, how many drdeck added (comment starting "drdeck:"). */
+  drdeck?: number;
+  /** Why the last listing failed, in the router's (or the client's) words. */
+  error?: string;
+  /** When it was last asked (the cluster's clock); absent until the first answer. */
+  checkedAt?: number;
+}
+
 /** The answer of an access review: may the user do this, and if not, what it takes. */
 export interface AccessAnswer {
   allowed: boolean;

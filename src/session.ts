@@ -1,19 +1,28 @@
 /**
- * A running drdeck: a cluster feeding the store through the batching buffer, the DNS poller, and
- * the store's one 1 Hz clock. The TUI and the headless commands both start one of these.
+ * A running drdeck: a cluster feeding the store through the batching buffer, the DNS poller (and
+ * the router's record count, where a router is configured), and the store's one 1 Hz clock. The
+ * TUI and the headless commands both start one of these.
  */
 import type { Cluster, Resolver } from './cluster.js';
 import type { Config } from './config/schema.js';
 import { DnsPoller } from './dns/poller.js';
+import type { Router } from './dns/router.js';
+import { RouterPoller } from './dns/router-poller.js';
 import { KIND_KEYS } from './kinds.js';
 import type { AuditEntry } from './state/audit-log.js';
 import { createDeckStore, type DeckStore } from './store/deck-store.js';
+import { fluxDeployedAt } from './store/selectors.js';
+import { advance, createTimeline, loadTimeline, resume, saveTimeline, type TimelineState } from './timeline/index.js';
 import { FeedBuffer } from './store/feed-buffer.js';
 
 export interface Session {
   store: DeckStore;
   buffer: FeedBuffer;
   cluster: Cluster;
+  /** The router the DNS fix writes to, where one is configured. */
+  router?: Router;
+  /** Asks the resolver about every name, and the router for its count, now rather than on the interval. */
+  refreshDns(): void;
   /** Stops watches, the poller and the clock (the cluster itself is closed too). */
   close(): void;
 }
@@ -21,20 +30,54 @@ export interface Session {
 export interface SessionOptions {
   cluster: Cluster;
   resolver: Resolver | undefined;
+  /** The router's REST API (`dns.routeros`, or the demo's): its record count and the dns-add-records fix. */
+  router?: Router;
   config: Config;
   flushMs?: number;
   /** Clock period; why 1 s: ages and ETAs on screen are shown to the second, no finer. */
   tickMs?: number;
   /** Read-only mode and where fix attempts are audited; without it fixes are off. */
   fixes?: { readOnly: boolean; audit: (entry: AuditEntry) => void };
+  /** Where the context's timeline is saved; `fresh` starts a new one (the demo's scenario restarts). */
+  timeline?: { dir: string; fresh?: boolean };
 }
 
-export function startSession({ cluster, resolver, config, flushMs, tickMs = 1000, fixes }: SessionOptions): Session {
+/**
+ * Keeps the context's timeline: loaded (or started) once, advanced whenever the checks or the clock
+ * move, saved atomically whenever it changes, so a kill -9 or a dropped SSH session loses nothing.
+ */
+function followTimeline(store: DeckStore, cluster: Cluster, options: { dir: string; fresh?: boolean }): () => void {
+  const now = cluster.now();
+  const loaded = options.fresh ? {} : loadTimeline(options.dir, cluster.name, now);
+  const start = loaded.state ? resume(loaded.state, now) : createTimeline(cluster.name, now);
+  store.setState({ timeline: start, timelineNotice: loaded.warning });
+  const save = (state: TimelineState) => {
+    try {
+      saveTimeline(options.dir, state);
+    } catch (error) {
+      store.setState({ timelineNotice: `cannot save the timeline: ${(error as Error).message}` });
+    }
+  };
+  save(start);
+  return store.subscribe((state, previous) => {
+    if (!state.timeline) return;
+    if (state.results !== previous.results || state.now !== previous.now) {
+      const next = advance(state.timeline, state.results, state.now, fluxDeployedAt(state), state.timelineSpec);
+      // setTimeline comes back here as a timeline-only change, which saves it.
+      if (next !== state.timeline) return state.setTimeline(next);
+    }
+    if (state.timeline !== previous.timeline) save(state.timeline);
+  });
+}
+
+export function startSession({ cluster, resolver, router, config, flushMs, tickMs = 1000, fixes, timeline }: SessionOptions): Session {
+  // Why late-bound: the store (with the fixes' environment) is made before the pollers that feed it.
+  let refreshDns = () => {};
   const store = createDeckStore({
     config,
     clusterName: cluster.name,
     now: cluster.now(),
-    fixes: fixes && { cluster, readOnly: fixes.readOnly, audit: fixes.audit },
+    fixes: fixes && { cluster, router, readOnly: fixes.readOnly, audit: fixes.audit, refreshDns: () => refreshDns() },
   });
   const buffer = new FeedBuffer(store, flushMs);
   const stopFeed = cluster.feed(KIND_KEYS, buffer);
@@ -45,14 +88,24 @@ export function startSession({ cluster, resolver, config, flushMs, tickMs = 1000
     intervalMs: config.dns.intervalSeconds * 1000,
     timeoutMs: config.dns.timeoutMs,
   });
+  const routerPoller = router && new RouterPoller({ buffer, router, intervalMs: config.dns.intervalSeconds * 1000, now: () => cluster.now() });
+  refreshDns = () => {
+    poller.poll(true);
+    routerPoller?.poll();
+  };
   const clock = setInterval(() => store.getState().tick(cluster.now()), tickMs);
+  const stopTimeline = timeline ? followTimeline(store, cluster, timeline) : () => {};
   return {
     store,
     buffer,
     cluster,
+    ...(router ? { router } : {}),
+    refreshDns,
     close() {
       clearInterval(clock);
+      stopTimeline();
       poller.close();
+      routerPoller?.close();
       stopFeed();
       buffer.close();
       cluster.close();
@@ -63,14 +116,16 @@ export function startSession({ cluster, resolver, config, flushMs, tickMs = 1000
 /**
  * Resolves once every input has left `connecting` (synced, not installed, forbidden, or retrying),
  * or rejects after `timeoutMs` naming what never answered. With `untilFresh`, a watched kind that is
- * `retrying` has not answered either (a real cluster that cannot be reached), while DNS may be.
+ * `retrying` has not answered either (a real cluster that cannot be reached), while DNS may be. A
+ * configured router is waited for too (its first listing, or its failure), but never past the deadline.
  */
 export function waitForSync(session: Session, timeoutMs: number, { untilFresh = false } = {}): Promise<void> {
   const { store, buffer } = session;
   const pending = (): string[] =>
     Object.entries(store.getState().sync)
       .filter(([key, s]) => s.phase === 'connecting' || (untilFresh && key !== 'dns' && s.phase === 'retrying'))
-      .map(([key]) => key);
+      .map(([key]) => key)
+      .concat(session.router && store.getState().routerRecords?.checkedAt === undefined ? ['router'] : []);
   return new Promise((resolve, reject) => {
     const poll = setInterval(() => {
       buffer.flush();
@@ -82,7 +137,10 @@ export function waitForSync(session: Session, timeoutMs: number, { untilFresh = 
     }, 20);
     const deadline = setTimeout(() => {
       clearInterval(poll);
-      reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s for: ${pending().join(', ')}`));
+      const left = pending();
+      // The router's count is a nicety: a router slower than the deadline leaves it "not counted yet".
+      if (left.every((key) => key === 'router')) return resolve();
+      reject(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s for: ${left.join(', ')}`));
     }, timeoutMs);
   });
 }

@@ -2,7 +2,7 @@
  * Panel DNS: every published hostname resolves at the configured resolver to the addresses it
  * should (seed issue 8: the AAAA records external-dns never made).
  */
-import type { DnsAnswer } from '../cluster.js';
+import type { DnsAnswer, RouterRecords } from '../cluster.js';
 import type { Config } from '../config/schema.js';
 import { gatewayAddresses } from './gateways.js';
 import { ingressAddresses, loadBalancerServices, requestedAddresses } from './loadbalancers.js';
@@ -25,7 +25,7 @@ import {
   worstOf,
 } from './util.js';
 
-type RecordType = 'A' | 'AAAA';
+export type RecordType = 'A' | 'AAAA';
 
 /** The records one published name should have, and where the expectation comes from. */
 export interface ExpectedRecord {
@@ -130,30 +130,82 @@ interface Comparison {
   text: string;
   /** Types with expected addresses the resolver did not give. */
   missing: RecordType[];
+  /** The expected addresses the resolver did not give, by type (canonical spelling). */
+  absent: Record<RecordType, string[]>;
+  /** What the resolver answered instead, for the types with absent addresses ("wrong"). */
+  wrong: Record<RecordType, string[]>;
 }
+
+const none = (): Record<RecordType, string[]> => ({ A: [], AAAA: [] });
 
 function compareType(type: RecordType, expected: readonly string[], answered: readonly string[]): Comparison {
   const want = new Set(expected.map(canonicalIp));
   const got = new Set(answered.map((a) => canonicalIp(String(a))));
   const absent = [...want].filter((ip) => !got.has(ip));
   const extra = [...got].filter((ip) => !want.has(ip));
-  if (absent.length && !got.size) return { status: 'fail', text: `missing ${type} ${absent.join(', ')}`, missing: [type] };
-  if (absent.length) return { status: 'fail', text: `wrong ${type}: expected ${[...want].join(', ')}, answered ${[...got].join(', ')}`, missing: [type] };
-  if (extra.length) return { status: 'warn', text: `extra ${type} ${extra.join(', ')}`, missing: [] };
-  return { status: 'pass', text: want.size ? `${type} ${[...want].join(', ')} ok` : `no ${type}`, missing: [] };
+  const result = (status: CheckStatus, text: string, wrong: string[] = []): Comparison => ({
+    status,
+    text,
+    missing: absent.length ? [type] : [],
+    absent: { ...none(), [type]: absent },
+    wrong: { ...none(), [type]: wrong },
+  });
+  if (absent.length && !got.size) return result('fail', `missing ${type} ${absent.join(', ')}`);
+  if (absent.length) return result('fail', `wrong ${type}: expected ${[...want].join(', ')}, answered ${[...got].join(', ')}`, extra);
+  if (extra.length) return result('warn', `extra ${type} ${extra.join(', ')}`);
+  return result('pass', want.size ? `${type} ${[...want].join(', ')} ok` : `no ${type}`);
 }
 
 function judgeName(record: ExpectedRecord, answer: DnsAnswer | undefined): Comparison {
-  if (record.unknownReason) return { status: 'unknown', text: `nothing to compare: ${record.unknownReason}`, missing: [] };
-  if (!answer) return { status: 'pending', text: 'not asked yet', missing: [] };
-  if (answer.error) return { status: 'unknown', text: `resolver error: ${answer.error}`, missing: [] };
+  const nothing = (status: CheckStatus, text: string): Comparison => ({ status, text, missing: [], absent: none(), wrong: none() });
+  if (record.unknownReason) return nothing('unknown', `nothing to compare: ${record.unknownReason}`);
+  if (!answer) return nothing('pending', 'not asked yet');
+  if (answer.error) return nothing('unknown', `resolver error: ${answer.error}`);
   const parts = [compareType('A', record.a, arr(answer.a).map(String)), compareType('AAAA', record.aaaa, arr(answer.aaaa).map(String))];
   const bad = parts.filter((p) => p.status !== 'pass');
   return {
     status: worst(parts.map((p) => p.status)),
     text: (bad.length ? bad : parts).map((p) => p.text).join('; '),
     missing: parts.flatMap((p) => p.missing),
+    absent: { A: parts[0].absent.A, AAAA: parts[1].absent.AAAA },
+    wrong: { A: parts[0].wrong.A, AAAA: parts[1].wrong.AAAA },
   };
+}
+
+/** One published name as the DNS check judges it: what is expected, what was answered, what is missing. */
+export interface DnsFinding extends Comparison {
+  record: ExpectedRecord;
+  answer: DnsAnswer | undefined;
+}
+
+/**
+ * The DNS check's view of every published name, in name order: the verdict on each, and the
+ * expected addresses the resolver did not give (what dns-add-records adds). Pure.
+ */
+export function dnsFindings(snapshot: Snapshot, config: Config): DnsFinding[] {
+  return expectedRecords(snapshot, config).map((record) => {
+    const answer = snapshot.dns?.get(record.name);
+    return { record, answer, ...judgeName(record, answer) };
+  });
+}
+
+/** "router 10.0.0.1: 152 static records (2 added by drdeck)", or what went wrong asking it. */
+export function routerRecordsText(router: RouterRecords): string {
+  if (router.error !== undefined) return `router ${router.label}: ${router.error}`;
+  if (router.count === undefined) return `router ${router.label}: counting static records…`;
+  const mine = router.drdeck ? ` (${router.drdeck} added by drdeck)` : '';
+  return `router ${router.label}: ${router.count} static record${router.count === 1 ? '' : 's'}${mine}`;
+}
+
+/** The evidence row of the router's count: information, not a verdict on any name. */
+function routerRow(router: RouterRecords): Evidence {
+  const value =
+    router.error !== undefined
+      ? `could not list: ${router.error}`
+      : router.count === undefined
+        ? 'not counted yet'
+        : `${router.count}${router.drdeck ? ` (${router.drdeck} added by drdeck)` : ''}`;
+  return { kind: 'Router', name: router.label, field: 'static records', value, ...(router.error !== undefined ? { status: 'unknown' as const } : {}) };
 }
 
 const records: Check = {
@@ -163,14 +215,15 @@ const records: Check = {
   inputs: ['services', 'dns'],
   optional: ['gateways', 'httproutes'],
   evaluate(snapshot, config) {
-    if (snapshot.sync?.dns?.phase === 'not-installed') return verdict('unknown', 'no resolver configured (dns.servers)', []);
-    const expected = expectedRecords(snapshot, config);
-    if (!expected.length) return verdict('pass', `no published names in ${config.dns.zones.join(', ')}`, []);
+    // The router's count rides along as one more row; it never changes the verdict on the names.
+    const router = snapshot.routerRecords ? [routerRow(snapshot.routerRecords)] : [];
+    if (snapshot.sync?.dns?.phase === 'not-installed') return verdict('unknown', 'no resolver configured (dns.servers)', router);
+    const findings = dnsFindings(snapshot, config);
+    if (!findings.length) return verdict('pass', `no published names in ${config.dns.zones.join(', ')}`, router);
     const problems: string[] = [];
     let add = false;
     let dualStack = false;
-    const evidence: Evidence[] = expected.map((record) => {
-      const result = judgeName(record, snapshot.dns?.get(record.name));
+    const evidence: Evidence[] = findings.map(({ record, ...result }) => {
       if (result.status !== 'pass' && result.status !== 'pending') problems.push(`${record.name} ${result.text}`);
       if (result.missing.length) add = true;
       if (result.missing.some((t) => record.statusLacks?.includes(t))) dualStack = true;
@@ -178,9 +231,10 @@ const records: Check = {
     });
     const status = worstOf(evidence);
     const ok = evidence.filter((e) => e.status === 'pass').length;
-    const head = `${ok}/${expected.length} names OK`;
+    const head = `${ok}/${findings.length} names OK`;
+    evidence.push(...router);
     if (!problems.length) {
-      const waiting = expected.length - ok;
+      const waiting = findings.length - ok;
       return verdict(status, waiting ? `${head}; ${waiting} not asked yet` : head, evidence);
     }
     return verdict(status, `${head}: ${nameList(problems, 2)}`, evidence, {

@@ -1,23 +1,30 @@
 /**
  * Panel Restores: the VolSync ReplicationDestinations (RDs) the rebuild restores app data from:
  * copyMethod, the IfNotPresent label, repository Secrets, restore progress per app, the app PVCs
- * they populate, and how many there are.
+ * they populate, the apps that mount them running, and how many there are.
  */
 import type { KubeObject } from '../cluster.js';
 import type { Config } from '../config/schema.js';
 import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
 import {
+  arr,
   at,
   condition,
+  deploymentAvailable,
   describeCondition,
+  formatDuration,
   getObject,
   labelOf,
   listIn,
+  listObjects,
   nameList,
   namespaceOf,
   nameOf,
+  num,
+  parseTime,
   plural,
   refOf,
+  pushTo,
   row,
   str,
   verdict,
@@ -228,6 +235,103 @@ const appPvcs: Check = {
   },
 };
 
+/** The PVC names a Deployment's pod template mounts. */
+export function mountedClaims(deployment: unknown): string[] {
+  const names = arr(at(deployment, 'spec', 'template', 'spec', 'volumes')).map((v) => str(at(v, 'persistentVolumeClaim', 'claimName')));
+  return [...new Set(names.filter((n): n is string => Boolean(n)))];
+}
+
+/** Default `spec.progressDeadlineSeconds` of a Deployment. */
+const PROGRESS_DEADLINE_S = 600;
+
+/**
+ * When the PVC's volume turned Bound (its PV's `status.lastPhaseTransitionTime`, Kubernetes 1.29+),
+ * or undefined when that cannot be told.
+ */
+function boundAt(snapshot: Snapshot, pvc: KubeObject): number | undefined {
+  const pvName = str(at(pvc, 'spec', 'volumeName'));
+  const pv = pvName ? getObject(snapshot, 'persistentvolumes', undefined, pvName) : undefined;
+  return str(at(pv, 'status', 'phase')) === 'Bound' ? parseTime(at(pv, 'status', 'lastPhaseTransitionTime')) : undefined;
+}
+
+/** One app's Deployment: running, waiting (for its PVCs, or starting), or failed (with why). */
+function appState(snapshot: Snapshot, deployment: KubeObject): { status: CheckStatus; value: string; why?: string } {
+  const replicas = `${num(at(deployment, 'status', 'availableReplicas')) ?? 0}/${num(at(deployment, 'spec', 'replicas')) ?? 1} replicas available`;
+  if (deploymentAvailable(deployment)) return { status: 'pass', value: `running (${replicas})` };
+  const ns = namespaceOf(deployment);
+  const claims = mountedClaims(deployment).map((name) => ({ name, pvc: getObject(snapshot, 'persistentvolumeclaims', ns, name) }));
+  const unbound = claims.filter((c) => str(at(c.pvc, 'status', 'phase')) !== 'Bound');
+  if (unbound.length) {
+    const first = unbound[0];
+    const why = `PVC ${first.name} ${first.pvc ? (str(at(first.pvc, 'status', 'phase')) ?? 'not Bound') : 'missing'}${unbound.length > 1 ? ` +${unbound.length - 1} more` : ''}`;
+    return { status: 'warn', value: `waiting: ${why} (${replicas})`, why };
+  }
+  const failure = condition(deployment, 'ReplicaFailure');
+  if (failure?.status === 'True') {
+    const why = `${failure.reason || 'ReplicaFailure'}: ${failure.message || 'replica failure'}`;
+    return { status: 'fail', value: `${replicas}; ReplicaFailure ${describeCondition(failure)}`, why };
+  }
+  const progressing = condition(deployment, 'Progressing');
+  if (progressing?.status === 'False') {
+    // Why a grace: pods wait on an unbound PVC far longer than the progress deadline, so a restored
+    // app's Deployment has usually timed out before its PVC binds; the controller clears that once
+    // the pod is up. Only a deadline exceeded after the binding, or a whole deadline since, fails.
+    const bound = claims.map((c) => (c.pvc ? boundAt(snapshot, c.pvc) : undefined));
+    const lastBound = bound.every((t) => t !== undefined) ? Math.max(...(bound as number[])) : undefined;
+    const since = parseTime(progressing.lastTransitionTime);
+    const deadlineMs = (num(at(deployment, 'spec', 'progressDeadlineSeconds')) ?? PROGRESS_DEADLINE_S) * 1000;
+    if (lastBound !== undefined && since !== undefined && since < lastBound && snapshot.now - lastBound < deadlineMs) {
+      const why = `starting: its PVCs bound ${formatDuration(snapshot.now - lastBound)} ago`;
+      return { status: 'warn', value: `${replicas}; ${why} (${progressing.reason || 'Progressing False'} while waiting)`, why };
+    }
+    const why = `${progressing.reason || 'Progressing False'}: ${progressing.message || 'no progress'}`;
+    return { status: 'fail', value: `${replicas}; Progressing ${describeCondition(progressing)}`, why };
+  }
+  return { status: 'warn', value: `starting (${replicas})`, why: `starting: ${replicas}` };
+}
+
+const appsRunning: Check = {
+  id: 'restores.apps-running',
+  panel: 'restores',
+  title: 'Apps on restored PVCs running',
+  inputs: ['persistentvolumeclaims', 'deployments'],
+  optional: ['replicationdestinations', 'persistentvolumes'],
+  clock: true,
+  evaluate(snapshot, config) {
+    const pvcs = listIn(snapshot, 'persistentvolumeclaims', config.restores.namespaces).filter((p) => restoreSource(p) !== undefined);
+    if (!pvcs.length) return verdict('pass', 'no PVC restores from an RD', []);
+    const restored = new Set(pvcs.map(refOf));
+    // The Deployments mounting a restored PVC of their namespace, each once.
+    const mounting = new Map<string, KubeObject[]>();
+    const apps = listObjects(snapshot, 'deployments').filter((d) => {
+      const ns = namespaceOf(d);
+      const claims = mountedClaims(d).filter((c) => restored.has(ns ? `${ns}/${c}` : c));
+      for (const c of claims) pushTo(mounting, ns ? `${ns}/${c}` : c, d);
+      return claims.length > 0;
+    });
+    const evidence: Evidence[] = [];
+    const failed: string[] = [];
+    const waiting: string[] = [];
+    let running = 0;
+    for (const app of apps) {
+      const state = appState(snapshot, app);
+      evidence.push(row('deployments', app, 'status.availableReplicas', state.value, state.status));
+      if (state.status === 'pass') running++;
+      else (state.status === 'fail' ? failed : waiting).push(`${refOf(app)} (${state.why})`);
+    }
+    for (const pvc of pvcs) {
+      if (mounting.has(refOf(pvc))) continue;
+      evidence.push(row('persistentvolumeclaims', pvc, 'mounted by', 'no Deployment mounts it', 'warn'));
+      waiting.push(`${refOf(pvc)} (no Deployment mounts it)`);
+    }
+    const total = apps.length + pvcs.filter((p) => !mounting.has(refOf(p))).length;
+    const parts = [`${running}/${total} apps running`];
+    if (failed.length) parts.push(`failed: ${nameList(failed, 2)}`);
+    if (waiting.length) parts.push(`waiting: ${nameList(waiting, failed.length ? 1 : 2)}`);
+    return verdict(worstOf(evidence), parts.join('; '), evidence);
+  },
+};
+
 const count: Check = {
   id: 'restores.count',
   panel: 'restores',
@@ -244,4 +348,4 @@ const count: Check = {
 };
 
 /** The Restores panel's checks, in display order. */
-export const RESTORES_CHECKS: readonly Check[] = [copyMethod, ssaIfNotPresent, secrets, progress, appPvcs, count];
+export const RESTORES_CHECKS: readonly Check[] = [copyMethod, ssaIfNotPresent, secrets, progress, appPvcs, appsRunning, count];

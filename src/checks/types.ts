@@ -2,7 +2,7 @@
  * The vocabulary of checks: pure functions of a snapshot of the watched objects and the config.
  * No I/O and no React here or in any check file.
  */
-import type { DnsAnswer, KubeObject, SyncState } from '../cluster.js';
+import type { DnsAnswer, KubeObject, RouterRecords, SyncState } from '../cluster.js';
 import type { Config } from '../config/schema.js';
 import type { KindKey } from '../kinds.js';
 
@@ -82,6 +82,8 @@ export interface Snapshot {
   sync: Readonly<Record<InputKey, SyncState>>;
   /** Answers of the configured resolver, by lower-case hostname. */
   dns: ReadonlyMap<string, DnsAnswer>;
+  /** The router's record count, where a router is configured (absent: no router). Part of the `dns` input. */
+  routerRecords?: RouterRecords;
 }
 
 export interface Check {

@@ -6,6 +6,7 @@ import type { Cluster, Resolver } from '../cluster.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { DnsResolver } from '../dns/resolver.js';
+import { routerFromConfig, type Router } from '../dns/router.js';
 import { resolveKubeconfig } from '../k8s/kubeconfig.js';
 import { startSession, type Session } from '../session.js';
 import { createDemoCluster, type DemoCluster } from '../sim/index.js';
@@ -28,6 +29,8 @@ export interface ConnectOptions {
    * line (headless commands); the TUI leaves it to the watchers so it can paint first.
    */
   loadClientFirst?: boolean;
+  /** Headless one-shot commands (check) neither read nor write the timeline. */
+  noTimeline?: boolean;
 }
 
 export interface Connected {
@@ -47,6 +50,7 @@ export async function connect(opts: ConnectOptions): Promise<Connected> {
   let cluster: Cluster;
   let config: Config;
   let resolver: Resolver | undefined;
+  let router: Router | undefined;
   let demo: DemoCluster | undefined;
   let where: string;
   if (opts.demo) {
@@ -54,6 +58,7 @@ export async function connect(opts: ConnectOptions): Promise<Connected> {
     ({ config } = loadConfig({ file: opts.config, overrides: demo.config }));
     cluster = demo.cluster;
     resolver = demo.dns;
+    router = demo.router;
     where = 'demo';
   } else {
     ({ config } = loadConfig({ file: opts.config }));
@@ -66,13 +71,19 @@ export async function connect(opts: ConnectOptions): Promise<Connected> {
     where = `the cluster ${kube.name} (${kube.server})`;
     // Without dns.servers the DNS checks say "no resolver configured".
     resolver = config.dns.servers.length ? new DnsResolver(config.dns.servers) : undefined;
+    // The router's REST API only where configured; its password from an environment variable or a
+    // file, never the command line. A router that cannot be configured says why on the DNS panel.
+    router = config.dns.routeros ? routerFromConfig(config.dns.routeros) : undefined;
   }
   const session = startSession({
     cluster,
     resolver,
+    router,
     config,
     flushMs: opts.flushMs,
     fixes: { readOnly: !!opts.readOnly, audit: (entry) => audit.append(entry) },
+    // The demo's scenario starts afresh each run, and so does its timeline; a cluster's continues.
+    timeline: opts.noTimeline ? undefined : { dir: stateDir(opts.stateDir), fresh: !!opts.demo },
   });
   return { session, config, cluster, demo, audit, where };
 }

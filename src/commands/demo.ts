@@ -1,8 +1,32 @@
 /** `drdeck demo`: the dashboard on the embedded simulated cluster replaying the seed's rebuild. */
+import { buildReport, formatMarkdown } from '../timeline/index.js';
 import { connect } from './connect.js';
 
-export async function runDemo(opts: { speed: number; config?: string; readOnly?: boolean; stateDir?: string }): Promise<number> {
-  const { session } = await connect({ ...opts, demo: true });
-  const { runTui } = await import('./tui.js');
-  return runTui(session);
+export interface DemoOptions {
+  speed: number;
+  config?: string;
+  readOnly?: boolean;
+  stateDir?: string;
+  autopilot?: boolean;
 }
+
+export async function runDemo(opts: DemoOptions): Promise<number> {
+  const connected = await connect({ ...opts, demo: true });
+  const { session } = connected;
+  if (!opts.autopilot) {
+    const { runTui } = await import('./tui.js');
+    return runTui(session);
+  }
+  const { runAutopilot } = await import('./autopilot.js');
+  // Why 3 minutes of wall time: at the default speed the rebuild takes longer; the exit code says so.
+  const result = await runAutopilot(session, { deadlineMs: 180_000, onLine: (line) => process.stderr.write(`${line}\n`) });
+  const state = session.store.getState();
+  session.close();
+  if (state.timeline) {
+    const report = buildReport(state.timeline, connected.audit.read(), state.now, state.timelineSpec);
+    process.stdout.write(formatMarkdown(report));
+  }
+  if (!result.finished) process.stderr.write('drdeck: the autopilot did not reach every phase in time\n');
+  return result.finished ? 0 : 1;
+}
+

@@ -7,6 +7,7 @@
 import { FIX_IDS, type FixId } from '../checks/types.js';
 import { ALL_FIXES, fixById } from '../fixes/index.js';
 import { dryRunText } from '../fixes/runner.js';
+import { ROUTER_NO_DRY_RUN } from '../fixes/send.js';
 import { waitForSync } from '../session.js';
 import type { FixActivity } from '../store/fixes-slice.js';
 import { confirmLines } from '../screens/confirm-lines.js';
@@ -73,15 +74,27 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
       const plan = prepared.prepared!.plan;
       say(`${plan.title} (${fix.id}) on ${where}`);
       for (const line of confirmLines(prepared.prepared!)) say(line.tone === 'heading' ? `\n${line.text}:` : `  ${line.text}`);
+      const routerRequests = plan.routerRequests ?? [];
       result = {
         ...result,
-        plan: { title: plan.title, targets: plan.targets, requests: plan.requests, commands: plan.commands, warnings: plan.warnings, gitChange: plan.gitChange },
-        dryRun: dryRunText(prepared.prepared!.dryRun),
+        plan: {
+          title: plan.title,
+          targets: plan.targets,
+          requests: plan.requests,
+          ...(routerRequests.length ? { routerRequests } : {}),
+          commands: plan.commands,
+          warnings: plan.warnings,
+          gitChange: plan.gitChange,
+        },
+        dryRun: dryRunText(prepared.prepared!.dryRun, prepared.prepared!.routerCheck),
       };
       if (opts.dryRun) {
         store.getState().cancelFix({ dryRun: true });
         code = 0;
-        say('\ndry run: the server accepted every request; nothing was sent');
+        const checked = [plan.requests.length || !routerRequests.length ? 'the server accepted every request' : '', routerRequests.length ? ROUTER_NO_DRY_RUN : '']
+          .filter(Boolean)
+          .join('; ');
+        say(`\ndry run: ${checked}; nothing was sent`);
         result.outcome = 'dry-run';
       } else if (!opts.yes) {
         store.getState().cancelFix();

@@ -4,6 +4,8 @@
  * names the field and the problem.
  */
 import { z } from 'zod';
+import { routerosConfigSchema } from '../dns/routeros.js';
+import { timelineConfigSchema } from '../timeline/phases.js';
 
 const name = z.string().min(1);
 /** `namespace/name`, as kubectl prints it. */
@@ -87,9 +89,13 @@ export const configSchema = z
         hostnameAnnotation: name.default('external-dns.alpha.kubernetes.io/hostname'),
         intervalSeconds: z.number().positive().default(30),
         timeoutMs: z.number().int().positive().default(2000),
+        /** The router's REST API (RouterOS v7): its record count, and the dns-add-records fix. */
+        routeros: routerosConfigSchema.optional(),
       })
       .strict()
       .prefault({}),
+    /** Expected phase durations of the recovery (defaults: the seed's timeline table). */
+    timeline: timelineConfigSchema,
     /** Timeout of every request to the API server. */
     requestTimeoutMs: z.number().int().positive().default(10_000),
   })

@@ -181,6 +181,8 @@ export function parseRouterRecord(raw: unknown): RouterDnsRecord | undefined {
 export class RouterOsClient {
   /** The router's address without credentials, for messages. */
   readonly url: string;
+  /** The router's host (and port, when not the default), for the screen: "10.0.0.1". */
+  readonly label: string;
   readonly user: string;
   readonly timeoutMs: number;
   readonly insecureSkipVerify: boolean;
@@ -194,6 +196,7 @@ export class RouterOsClient {
     if (problem) throw new Error(`router url ${JSON.stringify(options.url)} ${problem}`);
     this.#target = new URL(options.url);
     this.url = this.#target.origin;
+    this.label = this.#target.host;
     this.user = options.user;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_ROUTER_TIMEOUT_MS;
     this.insecureSkipVerify = options.insecureSkipVerify ?? false;
@@ -451,4 +454,19 @@ export function plannedRecords(
 /** True for entries drdeck added (its comment prefix), the ones it may find and remove again. */
 export function isDrdeckRecord(record: { comment?: string }): boolean {
   return (record.comment ?? '').startsWith(DRDECK_COMMENT_PREFIX);
+}
+
+/**
+ * A value as the RouterOS terminal reads it: bare when it is one plain word, otherwise in double
+ * quotes with `\`, `"` and `$` (variable substitution) escaped.
+ */
+export function routerOsQuote(value: string): string {
+  if (/^[A-Za-z0-9_.:*-]+$/.test(value)) return value;
+  return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
+}
+
+/** The RouterOS terminal command that adds the same entry as a planned PUT (the seed's runbook form). */
+export function routerOsAddCommand(request: PlannedRouterRequest): string {
+  const { name, type, address, comment } = request.body;
+  return `/ip dns static add name=${routerOsQuote(name)} type=${type} address=${routerOsQuote(address)} comment=${routerOsQuote(comment)}`;
 }

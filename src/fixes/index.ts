@@ -1,9 +1,9 @@
 /**
  * Every fix, in panel order: the table the confirm screen, the help bar, read-only mode, the audit
- * log and the JSON output derive from. `dns-add-records` is not here yet: it needs the RouterOS
- * client.
+ * log and the JSON output derive from.
  */
 import type { FixId } from '../checks/types.js';
+import { addDnsRecords } from './add-dns-records.js';
 import { makeDualStack } from './make-dual-stack.js';
 import { reclaimKopia } from './reclaim-kopia.js';
 import { reconcileFlux } from './reconcile-flux.js';
@@ -23,6 +23,7 @@ export const ALL_FIXES: readonly Fix[] = [
   recreateRestore,
   restartCiliumOperator,
   makeDualStack,
+  addDnsRecords,
 ];
 
 /** The fix with this id, if drdeck has it. */
@@ -30,6 +31,29 @@ export function fixById(id: FixId | string): Fix | undefined {
   return ALL_FIXES.find((f) => f.id === id);
 }
 
-export { isPlan, type Fix, type FixOutcome, type FixTarget, type NoPlan, type Plan, type PlanOptions, type PlannedRequest, type RunContext } from './types.js';
+export {
+  isPlan,
+  routerRequestsOf,
+  type Fix,
+  type FixOutcome,
+  type FixTarget,
+  type NoPlan,
+  type Plan,
+  type PlanOptions,
+  type PlannedRequest,
+  type PlannedRouterRequest,
+  type RunContext,
+  type TargetKind,
+} from './types.js';
 export { formatTarget, parseTarget, kubectlCommand } from './util.js';
-export { dryRunPlan, sendPlanned, type DryRunResult } from './send.js';
+export {
+  checkRouterPlan,
+  dryRunPlan,
+  NO_ROUTER,
+  ROUTER_NO_DRY_RUN,
+  routerRecordText,
+  sendPlanned,
+  sendRouterRequest,
+  type DryRunResult,
+  type RouterCheckResult,
+} from './send.js';

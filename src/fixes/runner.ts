@@ -4,17 +4,35 @@
  * missing before anything is sent; a server-side dry run of every request shows the server's
  * message and sends nothing when it rejects one; only then, once confirmed, the requests go out
  * and the fix follows its effect through the watch. Every attempt is audited. I/O only through
- * what the host hands in (the Cluster, the audit sink).
+ * what the host hands in (the Cluster, the Router, the audit sink).
+ *
+ * Router requests (dns-add-records) have no access review (the router has no such thing) and no
+ * dry run: instead the router's table is listed to check that none of the records exists yet.
  */
 import { ClusterError, type AccessAnswer, type Cluster } from '../cluster.js';
 import type { Snapshot } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
+import type { Router } from '../dns/router.js';
 import type { AuditEntry } from '../state/audit-log.js';
-import { dryRunPlan, sendPlanned, type DryRunResult } from './send.js';
-import { isPlan, type Fix, type FixOutcome, type Plan, type PlanOptions, type RunContext } from './types.js';
+import {
+  checkRouterPlan,
+  dryRunPlan,
+  NO_ROUTER,
+  routerRecordText,
+  ROUTER_NO_DRY_RUN,
+  sendPlanned,
+  sendRouterRequest,
+  type DryRunResult,
+  type RouterCheckResult,
+} from './send.js';
+import { isPlan, routerRequestsOf, type Fix, type FixOutcome, type Plan, type PlanOptions, type RunContext } from './types.js';
 
 export interface FixHost {
   cluster: Cluster;
+  /** The router's REST API, where one is configured: where router requests go. */
+  router?: Router;
+  /** Asks the DNS poller (and the router's count) to ask again now. */
+  refreshDns?(): void;
   config: Config;
   readOnly: boolean;
   /** The store's latest snapshot: effects arrive through the watch. */
@@ -40,12 +58,20 @@ export interface Prepared {
   fix: Fix;
   plan: Plan;
   dryRun: DryRunResult[];
+  /** For router requests: the listing that stands in for a dry run, one result per request. */
+  routerCheck?: RouterCheckResult[];
+  /** The router the router requests go to ("10.0.0.1", "demo"). */
+  routerLabel?: string;
 }
 
 const where = (r: { namespace?: string; name: string }) => (r.namespace ? `${r.namespace}/${r.name}` : r.name);
 
 function auditRequests(plan: Plan): AuditEntry['requests'] {
-  return plan.requests.map(({ verb, kind, namespace, name, patchType, body }) => ({ verb, kind, namespace, name, patchType, body }));
+  return [
+    ...plan.requests.map(({ verb, kind, namespace, name, patchType, body }) => ({ verb, kind, namespace, name, patchType, body })),
+    // A router request as `PUT router /rest/ip/dns/static {body}`.
+    ...routerRequestsOf(plan).map(({ method, path, body }) => ({ verb: method, kind: 'router', name: path, body })),
+  ];
 }
 
 function entry(host: FixHost, fix: Fix, plan: Plan | undefined, dryRun: string, outcome: string, message: string): AuditEntry {
@@ -77,11 +103,22 @@ async function missingAccess(cluster: Cluster, plan: Plan): Promise<string[]> {
   return answers.filter((a) => !a.allowed).map((a) => `needs ${a.need}`);
 }
 
-/** "ok", or every request the server rejected with its message. */
-export function dryRunText(results: readonly DryRunResult[]): string {
+/**
+ * "ok", or every request the server rejected with its message; with router requests, what their
+ * check found ("the router has no dry run: …", or each record that exists already).
+ */
+export function dryRunText(results: readonly DryRunResult[], routerCheck: readonly RouterCheckResult[] = []): string {
   const rejected = results.filter((r) => r.error);
-  return rejected.length ? rejected.map((r) => `${r.request.verb} ${r.request.kind} ${where(r.request)}: ${r.error}`).join('; ') : 'ok';
+  const refused = routerCheck.filter((r) => r.error);
+  const parts = [
+    ...rejected.map((r) => `${r.request.verb} ${r.request.kind} ${where(r.request)}: ${r.error}`),
+    ...refused.map((r) => `PUT ${routerRecordText(r.request)}: ${r.error}`),
+  ];
+  if (parts.length) return parts.join('; ');
+  return routerCheck.length ? (results.length ? `ok; ${ROUTER_NO_DRY_RUN}` : ROUTER_NO_DRY_RUN) : 'ok';
 }
+
+const preparedDryRunText = (p: Pick<Prepared, 'dryRun' | 'routerCheck'>) => dryRunText(p.dryRun, p.routerCheck);
 
 /** Plans, reviews access and dry-runs a fix. Nothing is written to the cluster. */
 export async function prepareFix(host: FixHost, fix: Fix, options: PlanOptions): Promise<Prepared | Refusal> {
@@ -92,6 +129,8 @@ export async function prepareFix(host: FixHost, fix: Fix, options: PlanOptions):
   }
   const plan = fix.plan(host.snapshot(), host.config, options);
   if (!isPlan(plan)) return { refused: true, code: 2, message: plan.refused };
+  const routed = routerRequestsOf(plan).length > 0;
+  if (routed && !host.router) return { refused: true, code: 2, message: NO_ROUTER, plan };
   let missing: string[];
   try {
     missing = await missingAccess(host.cluster, plan);
@@ -109,13 +148,21 @@ export async function prepareFix(host: FixHost, fix: Fix, options: PlanOptions):
     host.audit(entry(host, fix, plan, dryRunText(dryRun), 'refused', message));
     return { refused: true, code: 2, message, dryRun, plan };
   }
-  return { refused: false, fix, plan, dryRun };
+  if (!routed || !host.router) return { refused: false, fix, plan, dryRun };
+  const routerCheck = await checkRouterPlan(host.router, plan);
+  if (routerCheck.some((r) => r.error)) {
+    const text = dryRunText(dryRun, routerCheck);
+    const message = `the router check failed, nothing was sent: ${text}`;
+    host.audit(entry(host, fix, plan, text, 'refused', message));
+    return { refused: true, code: 2, message, dryRun, plan };
+  }
+  return { refused: false, fix, plan, dryRun, routerCheck, routerLabel: host.router.label };
 }
 
 /** Records that the operator looked at the plan and its dry run and went no further. */
 export function recordNotApplied(host: FixHost, prepared: Prepared, outcome: 'dry-run' | 'cancelled'): void {
   const message = outcome === 'dry-run' ? 'dry run only: nothing was sent' : 'not confirmed: nothing was sent';
-  host.audit(entry(host, prepared.fix, prepared.plan, dryRunText(prepared.dryRun), outcome, message));
+  host.audit(entry(host, prepared.fix, prepared.plan, preparedDryRunText(prepared), outcome, message));
 }
 
 /** Sends the confirmed plan and follows its effect; the outcome is audited. */
@@ -128,12 +175,15 @@ export async function applyFix(host: FixHost, prepared: Prepared): Promise<FixOu
     progress: (line) => host.progress?.(line),
     now: () => host.cluster.now(),
   };
+  const router = host.router;
+  if (router) context.sendRouter = (request) => sendRouterRequest(router, request);
+  if (host.refreshDns) context.refreshDns = () => host.refreshDns?.();
   let outcome: FixOutcome;
   try {
     outcome = await fix.run(plan, context, host.config);
   } catch (error) {
     outcome = { ok: false, message: messageOf(error) };
   }
-  host.audit(entry(host, fix, plan, dryRunText(prepared.dryRun), outcome.ok ? 'done' : 'failed', outcome.message));
+  host.audit(entry(host, fix, plan, preparedDryRunText(prepared), outcome.ok ? 'done' : 'failed', outcome.message));
   return outcome;
 }

@@ -7,11 +7,17 @@
 import type { KubeObject, PatchType } from '../cluster.js';
 import type { FixId, PanelId, Snapshot } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
+import type { PlannedRouterRequest, RouterDnsRecord } from '../dns/routeros.js';
 import type { KindKey } from '../kinds.js';
 
-/** One object a fix acts on. */
+export type { PlannedRouterRequest } from '../dns/routeros.js';
+
+/** What a fix acts on: a Kubernetes kind, or `dns` for a published name (dns-add-records). */
+export type TargetKind = KindKey | 'dns';
+
+/** One object (or published name) a fix acts on. */
 export interface FixTarget {
-  kind: KindKey;
+  kind: TargetKind;
   namespace?: string;
   name: string;
 }
@@ -40,6 +46,12 @@ export interface Plan {
   targets: FixTarget[];
   /** In the order they are sent. */
   requests: PlannedRequest[];
+  /**
+   * Requests to the router's REST API (dns-add-records), sent after `requests`, in order. Exactly as
+   * sent: method, path, JSON body. The router has no dry run and no access review: the runner
+   * checks instead, by listing, that none of the records exists yet.
+   */
+  routerRequests?: PlannedRouterRequest[];
   /** The equivalent kubectl / flux command lines. */
   commands: string[];
   /** What the operator must know before confirming (Git must change too, what will be deleted). */
@@ -90,6 +102,13 @@ export interface RunContext {
   progress(line: string): void;
   /** Scenario or wall-clock time. */
   now(): number;
+  /**
+   * Sends one planned router request, with the router client's timeout; rejects with the router's
+   * own words. Absent when no router is configured.
+   */
+  sendRouter?(request: PlannedRouterRequest): Promise<RouterDnsRecord>;
+  /** Asks the DNS poller to ask the resolver again now, rather than on its interval. */
+  refreshDns?(): void;
 }
 
 export interface FixOutcome {
@@ -117,6 +136,11 @@ export interface Fix {
   /** How long to follow the effect before calling the run failed. */
   timeoutMs: number;
   run(plan: Plan, context: RunContext, config: Config): Promise<FixOutcome>;
+}
+
+/** The router requests of a plan (none for a Kubernetes-only fix). */
+export function routerRequestsOf(plan: Plan): PlannedRouterRequest[] {
+  return plan.routerRequests ?? [];
 }
 
 export function isPlan(plan: Plan | NoPlan): plan is Plan {

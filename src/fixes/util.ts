@@ -8,7 +8,7 @@ import type { KubeObject } from '../cluster.js';
 import type { Snapshot } from '../checks/types.js';
 import { namespaceOf, nameOf } from '../checks/util.js';
 import { KIND_KEYS, KINDS, type KindKey } from '../kinds.js';
-import type { FixTarget, NoPlan, PlannedRequest, RunContext } from './types.js';
+import type { FixTarget, NoPlan, PlannedRequest, RunContext, TargetKind } from './types.js';
 
 /** The resource name kubectl accepts, short where kubectl has a short one people use. */
 const KUBECTL_NAMES: Partial<Record<KindKey, string>> = {
@@ -20,20 +20,21 @@ export function kubectlResource(kind: KindKey): string {
   return KUBECTL_NAMES[kind] ?? KINDS[kind].kind.toLowerCase();
 }
 
-/** A FixTarget as a target string the plans accept: `Kind/namespace/name` (or `Kind/name`). */
+/** A FixTarget as a target string the plans accept: `Kind/namespace/name` (or `Kind/name`; `DNS/name` for a published name). */
 export function formatTarget(target: FixTarget): string {
-  return [KINDS[target.kind].kind, target.namespace, target.name].filter(Boolean).join('/');
+  return [target.kind === 'dns' ? 'DNS' : KINDS[target.kind].kind, target.namespace, target.name].filter(Boolean).join('/');
 }
 
 export interface ParsedTarget {
-  kind?: KindKey;
+  kind?: TargetKind;
   namespace?: string;
   name: string;
 }
 
-/** The kind a word names: `HelmRelease`, `helmrelease`, `helmreleases`, `pvc`. */
-function kindOfWord(word: string): KindKey | undefined {
+/** The kind a word names: `HelmRelease`, `helmrelease`, `helmreleases`, `pvc`; `DNS` for a published name. */
+function kindOfWord(word: string): TargetKind | undefined {
   const w = word.toLowerCase();
+  if (w === 'dns') return 'dns';
   return KIND_KEYS.find((k) => k === w || KINDS[k].kind.toLowerCase() === w || KUBECTL_NAMES[k] === w);
 }
 

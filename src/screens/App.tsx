@@ -10,6 +10,8 @@ import { Detail } from './Detail.js';
 import { Header } from './Header.js';
 import { Help } from './Help.js';
 import { HelpBar } from './HelpBar.js';
+import { NextStep } from './NextStep.js';
+import { Timeline } from './Timeline.js';
 
 export function App() {
   useKeys();
@@ -39,7 +41,14 @@ export function App() {
   if (confirming) body = <Confirm key={size} width={width} height={bodyHeight} />;
   else if (helpOpen) body = <Help key={size} width={width} height={bodyHeight} />;
   else if (screen === 'detail') body = <Detail key={size} width={width} height={bodyHeight} />;
-  else body = <Dashboard key={size} width={width} height={bodyHeight} />;
+  else if (screen === 'timeline') body = <Timeline key={size} width={width} height={bodyHeight} />;
+  else
+    body = (
+      <>
+        <NextStep width={width} />
+        <Dashboard key={size} width={width} height={bodyHeight - 1} />
+      </>
+    );
 
   return (
     <Box flexDirection="column" width={width} height={height}>

@@ -1,25 +1,31 @@
-/** The top line: where drdeck is pointed, how long since Flux was deployed, and the overall tally. */
+/** The top line: where drdeck is pointed, the timeline strip (phase, elapsed, ETA), and the overall tally. */
 import { Box, Text } from 'ink';
-import { useDeck } from '../hooks/use-deck.js';
 import { useShallow } from 'zustand/react/shallow';
-import { countStatuses, fluxDeployedAt, formatDuration } from '../store/selectors.js';
+import { useDeck } from '../hooks/use-deck.js';
+import { countStatuses, timelineStrip } from '../store/selectors.js';
 import { color, statusColor, SYMBOL } from './theme.js';
+
+/** Cuts `text` to `width` characters with an ellipsis. */
+function cut(text: string, width: number): string {
+  const chars = [...text];
+  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
+}
 
 export function Header({ width }: { width: number }) {
   const clusterName = useDeck((s) => s.clusterName);
-  const elapsed = useDeck((s) => {
-    const t0 = fluxDeployedAt(s);
-    return t0 === undefined ? undefined : Math.floor((s.now - t0) / 1000) * 1000;
-  });
   const { fail, warn, pass } = useDeck(useShallow((s) => countStatuses(Object.values(s.results).map((r) => r.status))));
-  const since = elapsed === undefined ? 'Flux not deployed yet' : `Flux deployed ${formatDuration(elapsed)} ago`;
+  const tally = `${SYMBOL.fail}${fail} ${SYMBOL.warn}${warn} ${SYMBOL.pass}${pass}`;
+  const room = width - tally.length - 1 - [...`drdeck · ${clusterName} · `].length;
+  const strip = useDeck((s) => timelineStrip(s, room));
+  // Why by hand: the tally must stay whole on the right and the line must never wrap to two.
+  const left = cut(`drdeck · ${clusterName} · ${strip}`, width - tally.length - 1);
   return (
     <Box width={width} justifyContent="space-between">
-      <Text wrap="truncate-end">
+      <Text>
         <Text bold color={color('cyan')}>
-          drdeck
+          {left.slice(0, 6)}
         </Text>
-        {` · ${clusterName} · ${since}`}
+        {left.slice(6)}
       </Text>
       <Text>
         <Text color={statusColor('fail')}>

@@ -13,7 +13,7 @@ export function HelpBar({ width }: { width: number }) {
   const typing = useDeck((s) => !!s.confirming && s.fixes[s.confirming.fixId]?.prepared?.plan.confirm.kind === 'type');
   // A string, so the bar re-renders only when the offered fixes change.
   const fixes = useDeck((s) =>
-    offeredFixes(s, s.focus)
+    (s.screen === 'timeline' ? [] : offeredFixes(s, s.focus))
       .map((id) => fixById(id))
       .map((f) => (f ? `${f.key} ${f.label}` : ''))
       .join(' · '),

@@ -6,6 +6,7 @@ import { fixById } from '../fixes/index.js';
 import type { DeckState } from '../store/deck-store.js';
 import type { FixActivity } from '../store/fixes-slice.js';
 import { PANEL_TITLES, STATUS_SEVERITY, type CheckResult, type CheckStatus, type PanelId } from '../checks/types.js';
+import { routerRecordsText } from '../checks/dns.js';
 import { useDeck } from '../hooks/use-deck.js';
 import { countStatuses, panelCheckIds, panelSyncNote } from '../store/selectors.js';
 import { color, statusColor, SYMBOL } from './theme.js';
@@ -85,6 +86,8 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
   const results = useDeck(useShallow((s) => ids.map((id) => s.results[id]).filter((r) => r !== undefined)));
   const note = useDeck((s) => panelSyncNote(s, panel));
   const activity = useDeck((s) => latestActivity(s.fixes, panel));
+  // The DNS panel says what the router holds, where a router is configured.
+  const router = useDeck((s) => (panel === 'dns' && s.routerRecords ? routerRecordsText(s.routerRecords) : ''));
   const counts = countStatuses(results.map((r) => r.status));
   const countText = (['fail', 'warn', 'unknown', 'pending'] as const)
     .filter((s) => counts[s] > 0)
@@ -93,7 +96,7 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
     .join(' ');
   const worst = worstFirst(results);
   const inner = Math.max(1, height - 2);
-  const rowsForChecks = inner - (note ? 1 : 0) - (activity ? 1 : 0);
+  const rowsForChecks = inner - (note ? 1 : 0) - (activity ? 1 : 0) - (router ? 1 : 0);
   let shown = worst.slice(0, rowsForChecks);
   let rest = worst.length - shown.length;
   if (rest > 0) {
@@ -147,6 +150,11 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
         {rest > 0 ? (
           <Text dimColor wrap="truncate-end">
             {restText}
+          </Text>
+        ) : null}
+        {router ? (
+          <Text dimColor wrap="truncate-end">
+            {router}
           </Text>
         ) : null}
       </Box>

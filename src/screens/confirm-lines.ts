@@ -1,6 +1,7 @@
 /** What the confirm screen shows of a prepared fix: everything it will send, and why. Pure. */
 import { KINDS } from '../kinds.js';
 import type { Prepared } from '../fixes/runner.js';
+import { ROUTER_NO_DRY_RUN } from '../fixes/send.js';
 
 export interface ConfirmLine {
   key: string;
@@ -56,7 +57,8 @@ export function confirmLines(prepared: Prepared): ConfirmLine[] {
     push('Details', 'heading');
     for (const d of plan.details) push(`  ${d}`);
   }
-  push(`Requests (${plan.requests.length}), each checked by a server-side dry run`, 'heading');
+  const routerRequests = plan.routerRequests ?? [];
+  if (plan.requests.length || !routerRequests.length) push(`Requests (${plan.requests.length}), each checked by a server-side dry run`, 'heading');
   plan.requests.forEach((r, i) => {
     const result = dryRun[i];
     const verdict = result?.error ? `✗ ${result.error}` : result?.note ? `✓ (${result.note})` : '✓';
@@ -65,9 +67,21 @@ export function confirmLines(prepared: Prepared): ConfirmLine[] {
     push(`${verdict.startsWith('✗') ? '✗' : '✓'} ${r.verb.toUpperCase()} ${kind}${sub} ${where(r)}${r.patchType ? ` (${r.patchType})` : ''} ${compact(r.body)}`, result?.error ? 'error' : 'ok');
     if (result?.error || result?.note) push(`    ${result.error ?? result.note}`, result.error ? 'error' : undefined);
   });
+  if (routerRequests.length) {
+    // Each request exactly as sent: method, path, JSON body.
+    push(`Router requests (${routerRequests.length}) to ${prepared.routerLabel ?? 'the router'}`, 'heading');
+    push(`  ${ROUTER_NO_DRY_RUN}`);
+    routerRequests.forEach((r, i) => {
+      const error = prepared.routerCheck?.[i]?.error;
+      push(`${error ? '✗' : '✓'} ${r.method} ${r.path} ${JSON.stringify(r.body)}`, error ? 'error' : 'ok');
+      if (error) push(`    ${error}`, 'error');
+    });
+  }
   if (plan.commands.length) {
-    push('The same by hand', 'heading');
-    for (const c of plan.commands) for (const line of c.split('\n')) push(`  $ ${line}`, 'command');
+    // Router plans give RouterOS terminal commands, which are not shell lines.
+    const routerOnly = routerRequests.length > 0 && !plan.requests.length;
+    push(routerOnly ? "The same by hand, in the router's terminal" : 'The same by hand', 'heading');
+    for (const c of plan.commands) for (const line of c.split('\n')) push(routerOnly ? `  ${line}` : `  $ ${line}`, 'command');
   }
   if (plan.gitChange) {
     push('And in Git (Flux undoes a live change until Git has it)', 'heading');

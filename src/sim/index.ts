@@ -7,11 +7,13 @@ import { SimClock } from './clock.js';
 import { startControllers } from './controllers/index.js';
 import { SimDns } from './dns.js';
 import { SimCluster } from './object-store.js';
+import { SimRouter } from './router.js';
 import { createRebuildScenario, type Scenario, type StepContext } from './scenarios/rebuild.js';
 import type { DemoConfig } from './types.js';
 
 export { SimClock, type SimClockOptions } from './clock.js';
 export { SimDns, type SimDnsRecord } from './dns.js';
+export { EXTERNAL_DNS_COMMENT, SimRouter } from './router.js';
 export {
   startControllers,
   wallClockScheduler,
@@ -51,6 +53,8 @@ export interface DemoClusterOptions {
 export interface DemoCluster {
   cluster: SimCluster;
   dns: SimDns;
+  /** The demo's router: its static DNS table is the DNS server's (`dns`) records. */
+  router: SimRouter;
   clock: SimClock;
   /** Config overrides for the demo, to merge under the user's config before `configSchema.parse`. */
   config: DemoConfig;
@@ -72,6 +76,7 @@ export function createDemoCluster(options: DemoClusterOptions = {}): DemoCluster
 
   for (const { kind, object } of scenario.objects) cluster.load(kind, object);
   for (const record of scenario.dns) dns.set(record.name, record.type, record.addresses);
+  const router = new SimRouter(dns);
 
   const context: StepContext = { cluster, dns, now: () => clock.now() };
   for (const step of scenario.steps) clock.at(t0 + step.at, () => step.run(context));
@@ -89,5 +94,5 @@ export function createDemoCluster(options: DemoClusterOptions = {}): DemoCluster
     cluster.onClose(() => controllers.stop());
   }
 
-  return { cluster, dns, clock, config: scenario.config, scenario };
+  return { cluster, dns, router, clock, config: scenario.config, scenario };
 }

@@ -17,15 +17,17 @@ export interface ChecksSlice {
   now: number;
   /** Re-evaluates the checks that read a changed input; used by applyBatch inside its own update. */
   recompute(
-    parts: Pick<Snapshot, 'objects' | 'sync' | 'dns'>,
+    parts: Pick<Snapshot, 'objects' | 'sync' | 'dns' | 'routerRecords'>,
     changed: Set<InputKey>,
     clockTicked: boolean,
   ): Readonly<Record<string, CheckResult>>;
   tick(now: number): void;
 }
 
-export function snapshotOf(state: Pick<DeckState, 'objects' | 'sync' | 'dns' | 'now'>): Snapshot {
-  return { now: state.now, objects: state.objects, sync: state.sync, dns: state.dns };
+export function snapshotOf(state: Pick<DeckState, 'objects' | 'sync' | 'dns' | 'now' | 'routerRecords'>): Snapshot {
+  const snapshot: Snapshot = { now: state.now, objects: state.objects, sync: state.sync, dns: state.dns };
+  if (state.routerRecords) snapshot.routerRecords = state.routerRecords;
+  return snapshot;
 }
 
 export function createChecksSlice(config: Config, now: number): StateCreator<DeckState, [], [], ChecksSlice> {

@@ -9,6 +9,8 @@ import { KIND_KEYS } from '../kinds.js';
 import { createChecksSlice, type ChecksSlice } from './checks-slice.js';
 import { createFixesSlice, type FixEnvironment, type FixesSlice } from './fixes-slice.js';
 import { createResourcesSlice, type ResourcesSlice } from './resources-slice.js';
+import { createTimelineSlice, type TimelineSlice } from './timeline-slice.js';
+import { timelineSpec } from '../timeline/phases.js';
 import { createUiSlice, type UiSlice } from './ui-slice.js';
 
 export interface MetaSlice {
@@ -16,7 +18,7 @@ export interface MetaSlice {
   clusterName: string;
 }
 
-export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & MetaSlice;
+export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & TimelineSlice & MetaSlice;
 export type DeckStore = StoreApi<DeckState>;
 
 export interface DeckStoreOptions {
@@ -33,6 +35,7 @@ export function createDeckStore({ config, clusterName, now, fixes }: DeckStoreOp
     ...createChecksSlice(config, now)(...a),
     ...createUiSlice(...a),
     ...createFixesSlice(fixes)(...a),
+    ...createTimelineSlice(timelineSpec(config.timeline))(...a),
     clusterName,
   }));
   // Every check starts out evaluated (as pending), so screens and JSON always list all of them.

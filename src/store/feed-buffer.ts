@@ -4,7 +4,7 @@
  * store updates and as many renders; one flush every 100 ms keeps the screen under 10 frames a
  * second while staying well inside the "within one second" freshness an operator expects.
  */
-import type { DnsAnswer, FeedSink, KubeObject, SyncState, WatchEvent } from '../cluster.js';
+import type { DnsAnswer, FeedSink, KubeObject, RouterRecords, SyncState, WatchEvent } from '../cluster.js';
 import type { InputKey } from '../checks/types.js';
 import type { KindKey } from '../kinds.js';
 import { slim } from '../records.js';
@@ -47,13 +47,19 @@ export class FeedBuffer implements FeedSink {
     this.schedule();
   }
 
+  /** The router's record count, through the same batches (the latest one wins). */
+  routerRecords(status: RouterRecords): void {
+    this.batch.routerRecords = status;
+    this.schedule();
+  }
+
   /** Applies whatever is queued now (tests and the headless check use this instead of waiting). */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.batch;
     this.batch = emptyBatch();
-    if (batch.resets.size || batch.events.length || batch.sync.size || batch.dns.length || batch.dnsForget?.length) {
+    if (batch.resets.size || batch.events.length || batch.sync.size || batch.dns.length || batch.dnsForget?.length || batch.routerRecords) {
       this.store.getState().applyBatch(batch);
     }
   }

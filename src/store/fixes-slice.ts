@@ -5,6 +5,7 @@
  */
 import type { StateCreator } from 'zustand/vanilla';
 import type { Cluster } from '../cluster.js';
+import type { Router } from '../dns/router.js';
 import type { FixId, Snapshot } from '../checks/types.js';
 import { ALL_FIXES, fixById } from '../fixes/index.js';
 import { applyFix, prepareFix, recordNotApplied, type FixHost, type Prepared } from '../fixes/runner.js';
@@ -29,8 +30,12 @@ export interface FixActivity {
 /** What the fixes need from outside the store; absent in stores built only to look. */
 export interface FixEnvironment {
   cluster: Cluster;
+  /** The router's REST API, where one is configured (dns-add-records writes to it). */
+  router?: Router;
   readOnly: boolean;
   audit(entry: AuditEntry): void;
+  /** Asks the DNS poller to ask again now (a fix following DNS answers). */
+  refreshDns?(): void;
 }
 
 export interface FixesSlice {
@@ -69,6 +74,8 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
     const host = (fixId: FixId): FixHost | undefined =>
       env && {
         cluster: env.cluster,
+        ...(env.router ? { router: env.router } : {}),
+        ...(env.refreshDns ? { refreshDns: env.refreshDns } : {}),
         config: get().config,
         readOnly: env.readOnly,
         audit: env.audit,

@@ -3,7 +3,7 @@
  * one pure `resolveKey`. The app has a single input handler that resolves and dispatches.
  */
 
-export type Screen = 'dashboard' | 'detail';
+export type Screen = 'dashboard' | 'detail' | 'timeline';
 
 export interface KeyMode {
   screen: Screen;
@@ -30,6 +30,8 @@ export type Command =
   | { type: 'filter-erase' }
   | { type: 'filter-done' }
   | { type: 'fix'; fixId: string }
+  | { type: 'timeline' }
+  | { type: 'set-t0' }
   | { type: 'confirm-accept' }
   | { type: 'confirm-cancel' }
   | { type: 'confirm-type'; text: string }
@@ -69,9 +71,12 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'PgUp PgDn space g G', action: 'a page up / down, the top / the bottom', screens: ['detail'] },
   { keys: '/', action: 'filter the list (Enter keeps it, Esc clears it)', screens: ['detail'], bar: '/ filter' },
   { keys: 'Esc', action: 'back to the dashboard', screens: ['detail'], bar: 'esc back' },
+  { keys: 't', action: 'the timeline: phases against the expected durations, ETA, next step', screens: ['dashboard', 'detail'], bar: 't timeline' },
+  { keys: 'Esc / t', action: 'back to the dashboard', screens: ['timeline'], bar: 'esc back' },
+  { keys: '0', action: 'Flux was deployed now: set t0 by hand (when no Flux object tells)', screens: ['timeline'] },
   { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
-  { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail'], bar: '? help' },
-  { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail'], bar: 'q quit' },
+  { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail', 'timeline'], bar: '? help' },
+  { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail', 'timeline'], bar: 'q quit' },
 ];
 
 const NONE: Command = { type: 'none' };
@@ -114,8 +119,14 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
   }
   if (input === '?') return { type: 'help' };
   if (input === 'q') return { type: 'quit' };
+  if (mode.screen === 'timeline') {
+    if (key.escape || input === 't') return { type: 'back' };
+    if (input === '0') return { type: 'set-t0' };
+    return NONE;
+  }
   const fixId = mode.fixKeys?.[input];
   if (fixId) return { type: 'fix', fixId };
+  if (input === 't') return { type: 'timeline' };
   if (mode.screen === 'dashboard') {
     if (key.leftArrow || input === 'h') return { type: 'focus', direction: 'left' };
     if (key.rightArrow || input === 'l') return { type: 'focus', direction: 'right' };

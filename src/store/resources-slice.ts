@@ -4,7 +4,7 @@
  * re-evaluated inside the same update.
  */
 import type { StateCreator } from 'zustand/vanilla';
-import type { DnsAnswer, KubeObject, SyncState, WatchEvent } from '../cluster.js';
+import type { DnsAnswer, KubeObject, RouterRecords, SyncState, WatchEvent } from '../cluster.js';
 import type { InputKey } from '../checks/types.js';
 import { KIND_KEYS, type KindKey } from '../kinds.js';
 import { objectKey } from '../records.js';
@@ -18,12 +18,16 @@ export interface Batch {
   dns: DnsAnswer[];
   /** Names no longer expected: their answers are dropped. */
   dnsForget?: string[];
+  /** The router's latest record count (or why it could not be had). */
+  routerRecords?: RouterRecords;
 }
 
 export interface ResourcesSlice {
   objects: Readonly<Record<KindKey, ReadonlyMap<string, KubeObject>>>;
   sync: Readonly<Record<InputKey, SyncState>>;
   dns: ReadonlyMap<string, DnsAnswer>;
+  /** The router's record count where a router is configured; re-read on the DNS interval. */
+  routerRecords?: RouterRecords;
   /** Number of batches applied: one per flush, which tests and the bench hold budgets against. */
   batches: number;
   applyBatch(batch: Batch): void;
@@ -44,6 +48,10 @@ function initialSync(): Record<InputKey, SyncState> {
 
 function sameSync(a: SyncState | undefined, b: SyncState): boolean {
   return !!a && a.phase === b.phase && a.detail === b.detail && a.since === b.since;
+}
+
+function sameRouterRecords(a: RouterRecords | undefined, b: RouterRecords): boolean {
+  return !!a && a.label === b.label && a.count === b.count && a.drdeck === b.drdeck && a.error === b.error && a.checkedAt === b.checkedAt;
 }
 
 /** Applies a batch's objects to copies of the changed kinds' maps; returns the kinds that changed. */
@@ -114,8 +122,15 @@ export const createResourcesSlice: StateCreator<DeckState, [], [], ResourcesSlic
       changedInputs.add('dns');
     }
 
+    // The router's count is evidence of the DNS check, so it counts as the `dns` input.
+    let routerRecords = state.routerRecords;
+    if (batch.routerRecords && !sameRouterRecords(routerRecords, batch.routerRecords)) {
+      routerRecords = batch.routerRecords;
+      changedInputs.add('dns');
+    }
+
     if (changedInputs.size === 0) return;
-    const results = state.recompute({ objects, sync, dns }, changedInputs, false);
-    set({ objects: changed.size ? objects : state.objects, sync, dns, results, batches: state.batches + 1 });
+    const results = state.recompute({ objects, sync, dns, routerRecords }, changedInputs, false);
+    set({ objects: changed.size ? objects : state.objects, sync, dns, routerRecords, results, batches: state.batches + 1 });
   },
 });

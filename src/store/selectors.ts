@@ -1,6 +1,8 @@
 /** Derived values the screens select. Pure functions of the state; each returns a primitive or a stable object. */
 import { ALL_CHECKS } from '../checks/index.js';
-import type { CheckStatus, InputKey, PanelId } from '../checks/types.js';
+import { PANEL_TITLES, type CheckStatus, type InputKey, type PanelId } from '../checks/types.js';
+import { fixById } from '../fixes/index.js';
+import { eta, formatSpan, nextStep, phaseProgress, totalMs } from '../timeline/index.js';
 import { KINDS, type KindKey } from '../kinds.js';
 import type { DeckState } from './deck-store.js';
 
@@ -28,14 +30,46 @@ export function fluxDeployedAt(state: Pick<DeckState, 'objects' | 'config'>): nu
   return earliest;
 }
 
-/** "12m 04s", "1h 02m": an elapsed time at the precision an operator reads. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = s % 60;
-  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
-  return `${m}m ${String(sec).padStart(2, '0')}s`;
+/**
+ * The dashboard's timeline strip: "Flux deployed 12m 04s ago · ▶ Kopia reclaim 2m/1m late · ETA ~21m".
+ * A string, so the header re-renders only when it reads differently.
+ */
+export function timelineStrip(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'now' | 'objects' | 'config'>, width = 200): string {
+  const t0 = state.timeline?.t0 ?? fluxDeployedAt(state);
+  if (t0 === undefined) return 'Flux not deployed yet (t, then 0 sets t0)';
+  const since = formatSpan(Math.max(0, state.now - t0));
+  let phase = '';
+  let phaseShort = '';
+  let tail = '';
+  if (state.timeline) {
+    const projection = eta(state.timeline, state.now, state.timelineSpec);
+    if (projection.done) tail = `done in ${formatSpan(totalMs(state.timeline, state.now))}`;
+    else {
+      const current = phaseProgress(state.timeline, state.now, state.timelineSpec).find((p) => p.status === 'current' || p.status === 'regressed');
+      if (current) {
+        const late = current.late ? ' late' : '';
+        phaseShort = `▶ ${current.title}${late}`;
+        phase = `▶ ${current.title} ${current.actualMs === undefined ? '' : formatSpan(current.actualMs)}/${formatSpan(current.expected.maxMs)}${late}`;
+      }
+      tail = `ETA ~${formatSpan(projection.remaining.typicalMs)}`;
+    }
+  }
+  // The richest wording that fits: an 80-column bastion window gets the short one.
+  const variants = [
+    [`Flux deployed ${since} ago`, phase, tail],
+    [`Flux deployed ${since} ago`, phaseShort, tail],
+    [`Flux +${since}`, phaseShort, tail],
+    [`Flux +${since}`, tail],
+  ].map((parts) => parts.filter(Boolean).join(' · '));
+  return variants.find((v) => [...v].length <= width) ?? variants[variants.length - 1];
+}
+
+/** The runbook step that applies now, with its fix key: "Next: Reclaim the Kopia repository … — c on Kopia". */
+export function nextStepLine(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'>): string {
+  if (!state.timeline) return '';
+  const next = nextStep(state.timeline, state.results, state.timelineSpec);
+  const fix = next.fixId && !state.readOnly ? fixById(next.fixId) : undefined;
+  return `Next: ${next.text}${fix ? ` — press ${fix.key} on ${PANEL_TITLES[fix.panel]} (${fix.label})` : ''}`;
 }
 
 function clockTime(ms: number): string {

@@ -93,7 +93,7 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
       case 'open':
         return set({ screen: 'detail', scroll: 0, filter: '', filtering: false, selection: undefined });
       case 'back':
-        if (state.filter) return set({ filter: '', scroll: 0 });
+        if (state.screen === 'detail' && state.filter) return set({ filter: '', scroll: 0 });
         return set({ screen: 'dashboard', scroll: 0, selection: undefined });
       case 'help':
         return set({ helpOpen: !state.helpOpen });
@@ -116,6 +116,11 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
       case 'fix':
         set({ confirmScroll: 0 });
         void state.requestFix(command.fixId as FixId, state.screen === 'detail' ? fixTarget(state, command.fixId as FixId) : undefined);
+        return;
+      case 'timeline':
+        return set({ screen: 'timeline', selection: undefined });
+      case 'set-t0':
+        if (state.timeline?.t0 === undefined) state.setT0(state.now);
         return;
       case 'confirm-accept':
       case 'confirm-cancel':

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cond, pvc, rd, runTable, secret } from './fixtures.js';
+import { ago, cond, deployment, obj, pvc, rd, runTable, secret, type Condition } from './fixtures.js';
 
 const DONE = { trigger: 'restore-1', lastManualSync: 'restore-1', result: 'Successful', image: true };
 const fromRd = (name: string) => ({ dataSourceRef: { apiGroup: 'volsync.backube', kind: 'ReplicationDestination', name } });
@@ -141,6 +141,143 @@ runTable('restores.app-pvcs', [
     objects: { persistentvolumeclaims: [pvc('default/sonarr-config', 'Bound', fromRd('sonarr-dst'))] },
     options: { sync: { replicationdestinations: { phase: 'not-installed' } } },
     status: 'pass',
+  },
+]);
+
+/** An app Deployment whose pod template mounts these PVCs. */
+const app = (ref: string, available: number, claims: string[], conditions: Condition[] = []) => {
+  const d = deployment(ref, available);
+  const volumes = claims.map((claimName, i) => ({ name: `data-${i}`, persistentVolumeClaim: { claimName } }));
+  return {
+    ...d,
+    spec: { ...d.spec, template: { spec: { containers: [{ name: 'app', image: 'x' }], volumes: [{ name: 'tmp', emptyDir: {} }, ...volumes] } } },
+    status: { ...d.status, conditions: [...(d.status.conditions as Condition[]), ...conditions] },
+  };
+};
+const restored = (ref: string, phase: string, volumeName?: string) =>
+  pvc(ref, phase, { ...fromRd(`${ref.split('/')[1].replace(/-config$/, '')}-dst`), ...(volumeName ? { volumeName } : {}) });
+const boundPv = (name: string, since: string) => obj(name, { spec: {}, status: { phase: 'Bound', lastPhaseTransitionTime: since } });
+const DEADLINE = cond('Progressing', 'False', 'ProgressDeadlineExceeded', 'ReplicaSet "plex-5d8f" has timed out progressing.', ago(20));
+
+runTable('restores.apps-running', [
+  {
+    name: 'every app on a restored PVC available',
+    objects: {
+      persistentvolumeclaims: [restored('default/plex-config', 'Bound'), restored('default/sonarr-config', 'Bound'), pvc('default/kopia', 'Bound')],
+      deployments: [app('default/plex', 1, ['plex-config']), app('default/sonarr', 2, ['sonarr-config']), deployment('kube-system/cilium-operator', 0)],
+    },
+    status: 'pass',
+    summary: /^2\/2 apps running$/,
+  },
+  {
+    name: 'waiting on restores: PVC Pending, listed per app',
+    objects: {
+      persistentvolumeclaims: [restored('default/plex-config', 'Pending'), restored('default/sonarr-config', 'Bound'), restored('default/radarr-config', 'Pending')],
+      deployments: [app('default/plex', 0, ['plex-config']), app('default/sonarr', 1, ['sonarr-config']), app('default/radarr', 0, ['radarr-config'])],
+      replicationdestinations: [rd('default/plex-dst')],
+    },
+    status: 'warn',
+    summary: /^1\/3 apps running; waiting: default\/plex \(PVC plex-config Pending\), default\/radarr \(PVC radarr-config Pending\)$/,
+    then: (r) => {
+      assert.deepEqual(r.evidence.map((e) => [e.kind, e.name, e.status]), [['Deployment', 'plex', 'warn'], ['Deployment', 'radarr', 'warn'], ['Deployment', 'sonarr', 'pass']]);
+      assert.deepEqual(r.fixes, []);
+    },
+  },
+  {
+    name: 'PVC Bound, Deployment still starting: warn',
+    objects: { persistentvolumeclaims: [restored('default/plex-config', 'Bound')], deployments: [app('default/plex', 0, ['plex-config'])] },
+    status: 'warn',
+    summary: /^0\/1 apps running; waiting: default\/plex \(starting: 0\/1 replicas available\)$/,
+  },
+  {
+    name: 'a deadline exceeded while the PVC was Pending is no failure yet',
+    objects: { persistentvolumeclaims: [restored('default/plex-config', 'Pending')], deployments: [app('default/plex', 0, ['plex-config'], [DEADLINE])] },
+    status: 'warn',
+    summary: /waiting: default\/plex \(PVC plex-config Pending\)/,
+  },
+  {
+    name: 'failed rollout: PVC Bound, ProgressDeadlineExceeded',
+    objects: {
+      persistentvolumeclaims: [restored('default/plex-config', 'Bound'), restored('default/sonarr-config', 'Pending')],
+      deployments: [app('default/plex', 0, ['plex-config'], [DEADLINE]), app('default/sonarr', 0, ['sonarr-config'])],
+    },
+    status: 'fail',
+    summary: /^0\/2 apps running; failed: default\/plex \(ProgressDeadlineExceeded: ReplicaSet "plex-5d8f" has timed out progressing\.\); waiting: default\/sonarr \(PVC sonarr-config Pending\)$/,
+    then: (r) => assert.match(r.evidence[0].value, /Progressing False ProgressDeadlineExceeded/),
+  },
+  {
+    name: 'failed rollout: ReplicaFailure',
+    objects: {
+      persistentvolumeclaims: [restored('default/plex-config', 'Bound')],
+      deployments: [app('default/plex', 0, ['plex-config'], [cond('ReplicaFailure', 'True', 'FailedCreate', 'pods "plex-1" is forbidden: exceeded quota')])],
+    },
+    status: 'fail',
+    summary: /failed: default\/plex \(FailedCreate: pods "plex-1" is forbidden: exceeded quota\)/,
+  },
+  {
+    name: 'deadline exceeded before the PV bound, within one deadline of the binding: still starting',
+    objects: {
+      persistentvolumeclaims: [restored('default/plex-config', 'Bound', 'pv-plex')],
+      persistentvolumes: [boundPv('pv-plex', ago(2))],
+      deployments: [app('default/plex', 0, ['plex-config'], [DEADLINE])],
+    },
+    status: 'warn',
+    summary: /^0\/1 apps running; waiting: default\/plex \(starting: its PVCs bound 2m ago\)$/,
+  },
+  {
+    name: 'deadline exceeded before the PV bound, and a whole deadline since: fail',
+    objects: {
+      persistentvolumeclaims: [restored('default/plex-config', 'Bound', 'pv-plex')],
+      persistentvolumes: [boundPv('pv-plex', ago(11))],
+      deployments: [app('default/plex', 0, ['plex-config'], [DEADLINE])],
+    },
+    status: 'fail',
+  },
+  {
+    name: 'no Deployment mounts a restored PVC; one in another namespace does not count',
+    objects: {
+      persistentvolumeclaims: [restored('default/plex-config', 'Bound'), restored('default/sonarr-config', 'Bound')],
+      deployments: [app('default/sonarr', 1, ['sonarr-config']), app('media/plex', 1, ['plex-config'])],
+    },
+    status: 'warn',
+    summary: /^1\/2 apps running; waiting: default\/plex-config \(no Deployment mounts it\)$/,
+    then: (r) => assert.deepEqual([r.evidence[0].kind, r.evidence[0].field, r.evidence[0].value], ['PersistentVolumeClaim', 'mounted by', 'no Deployment mounts it']),
+  },
+  {
+    name: 'a Deployment mounting two restored PVCs counts once and waits for both',
+    objects: {
+      persistentvolumeclaims: [restored('default/paperless-config', 'Bound'), restored('default/paperless-data', 'Pending')],
+      deployments: [app('default/paperless', 0, ['paperless-config', 'paperless-data', 'paperless-config'])],
+    },
+    status: 'warn',
+    summary: /^0\/1 apps running; waiting: default\/paperless \(PVC paperless-data Pending\)$/,
+  },
+  { name: 'no PVC restores from an RD', objects: { persistentvolumeclaims: [pvc('default/kopia', 'Bound')], deployments: [deployment('default/kopia', 0)] }, status: 'pass', summary: /no PVC restores/ },
+  {
+    name: 'Deployments still connecting',
+    objects: { persistentvolumeclaims: [restored('default/plex-config', 'Bound')] },
+    options: { sync: { deployments: { phase: 'connecting' } } },
+    status: 'pending',
+  },
+  {
+    name: 'RD and PV CRDs missing are optional here',
+    objects: { persistentvolumeclaims: [restored('default/plex-config', 'Bound')], deployments: [app('default/plex', 1, ['plex-config'])] },
+    options: { sync: { replicationdestinations: { phase: 'not-installed' }, persistentvolumes: { phase: 'forbidden' } } },
+    status: 'pass',
+  },
+  {
+    name: 'malformed volumes and conditions never throw',
+    objects: {
+      persistentvolumeclaims: [restored('default/plex-config', 'Pending'), { metadata: { name: 'x', namespace: 'default' }, spec: { dataSourceRef: 'plex-dst' } }],
+      deployments: [
+        { metadata: { name: 'a', namespace: 'default' }, spec: { template: { spec: { volumes: 'plex-config' } } } },
+        { metadata: { name: 'b', namespace: 'default' }, spec: { template: { spec: { volumes: [null, 5, { persistentVolumeClaim: { claimName: 7 } }, { persistentVolumeClaim: null }] } } } },
+        { metadata: { name: 'plex', namespace: 'default' }, spec: { template: { spec: { volumes: [{ persistentVolumeClaim: { claimName: 'plex-config' } }] } } }, status: { conditions: 'Available', availableReplicas: 'x' } },
+        { metadata: null },
+      ],
+    },
+    status: 'warn',
+    summary: /^0\/1 apps running; waiting: default\/plex \(PVC plex-config Pending\)$/,
   },
 ]);
 

@@ -787,7 +787,8 @@ test('the fix table: ids from FIX_IDS, once each; keys unique and free of the na
     assert.ok(f.timeoutMs > 0);
   }
   assert.equal(fixById('restores-trigger')?.panel, 'restores');
-  assert.equal(fixById('dns-add-records'), undefined);
+  assert.equal(fixById('dns-add-records')?.panel, 'dns');
+  assert.deepEqual(ALL_FIXES.map((f) => f.id).sort(), [...FIX_IDS].sort(), 'every fix id has its fix');
   assert.deepEqual(
     ALL_FIXES.filter((f) => f.dangerous).map((f) => f.id),
     ['kopia-reclaim', 'restores-recreate'],

@@ -5,7 +5,7 @@
  * timeout, in scenario time, has passed.
  */
 import type { Snapshot } from '../../src/checks/types.js';
-import { fixById, isPlan, sendPlanned, type FixOutcome, type Plan, type PlanOptions, type PlannedRequest, type RunContext } from '../../src/fixes/index.js';
+import { fixById, isPlan, sendPlanned, sendRouterRequest, type FixOutcome, type Plan, type PlanOptions, type PlannedRequest, type PlannedRouterRequest, type RunContext } from '../../src/fixes/index.js';
 import type { FixId } from '../../src/checks/types.js';
 import { snapshotOf } from '../../src/store/checks-slice.js';
 import { demoSession } from '../demo-session.js';
@@ -19,6 +19,7 @@ export async function demoRun() {
   const session = await demoSession();
   const { store, buffer, demo } = session;
   const sent: PlannedRequest[] = [];
+  const sentToRouter: PlannedRouterRequest[] = [];
   const progress: string[] = [];
   const waits: string[] = [];
 
@@ -49,6 +50,11 @@ export async function demoRun() {
     },
     progress: (line) => progress.push(line),
     now: () => demo.clock.now(),
+    async sendRouter(request) {
+      sentToRouter.push(request);
+      return sendRouterRequest(demo.router, request);
+    },
+    refreshDns: () => session.refreshDns(),
   };
 
   let runs = 0;
@@ -74,5 +80,5 @@ export async function demoRun() {
     }
   }
 
-  return { session, store, demo, context, sent, progress, waits, settle, snapshot, run, advance, close: () => session.close() };
+  return { session, store, demo, context, sent, sentToRouter, progress, waits, settle, snapshot, run, advance, close: () => session.close() };
 }

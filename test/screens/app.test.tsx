@@ -14,9 +14,11 @@ test('the dashboard shows the six panels in 80x24, nothing wider or taller than 
     const lines = frame.split('\n');
     assert.ok(lines.length <= 24, `${lines.length} lines`);
     for (const line of lines) assert.ok([...line].length <= 80, `too wide: ${line}`);
-    assert.match(frame, /Flux deployed \d+m \d\ds ago/);
+    // The timeline strip: time since Flux was deployed, the current phase and the ETA.
+    assert.match(frame, /Flux (deployed \d+s ago|\+\d+s) · ▶ Infrastructure ready.* · ETA ~\d+m/);
+    assert.match(frame, /^Next: Wait for the infrastructure/m);
     assert.match(frame, /wrong subvolume/);
-    assert.match(frame, /hjkl move · enter detail · \? help · q quit/);
+    assert.match(frame, /hjkl move · enter detail · t timeline · \? help · q quit/);
   } finally {
     ui.unmount();
     session.close();
@@ -118,7 +120,7 @@ test('a wider terminal gets three panels a row, and the layout follows a resize'
     const frame = await ui.waitFor(/Flux .*Kopia .*Restores /);
     assert.ok(frame.split('\n').some((l) => /Gateways .*LoadBalancers .*DNS /.test(l)));
     // No blank line at the top of a panel after the resize: the worst finding is first.
-    assert.match(frame.split('\n')[2], /^┃ ✗ \d+\/\d+ Ready/);
+    assert.match(frame.split('\n')[3], /^┃ ✗ \d+\/\d+ Ready/);
     // Focus now moves on the three-column grid: down from Flux is Gateways.
     for (let i = 0; i < 100 && session.store.getState().gridColumns !== 3; i++) await new Promise((r) => setTimeout(r, 10));
     await ui.press('j');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/cluster.js';
 import { KIND_KEYS } from '../../src/kinds.js';
+import { appStartMs, APPS_TIMINGS } from '../../src/sim/controllers/index.js';
 import { createDemoCluster, REBUILD_FACTS, wallClockScheduler, type DemoCluster } from '../../src/sim/index.js';
 import { EPOCH } from '../../src/sim/flux-status.js';
 import { demoSession } from '../demo-session.js';
@@ -250,6 +251,69 @@ test('volsync: the wrong Kopia subvolume finds "No snapshots found"; no copyMeth
     await d.cluster.patch('replicationdestinations', 'default', 'atuin-dst', { spec: { kopia: { copyMethod: 'Snapshot' } } }, 'merge');
     await d.run(5 * SECOND);
     assert.equal(cond(d.cluster.peek('replicationdestinations', 'default', 'atuin-dst'), 'Synchronizing').status, 'True');
+  } finally {
+    d.cluster.close();
+  }
+});
+
+test('apps: once its restored PVC is Bound, the app Deployment becomes available 10-40 s later; the others wait', async () => {
+  const d = await demo();
+  try {
+    const plex = () => d.cluster.peek('deployments', 'default', 'plex')!;
+    const before = plex();
+    await reclaimKopia(d);
+    await d.run(3 * SECOND);
+    await trigger(d, 'plex', 'restore-1');
+    let boundAt: number | undefined;
+    let availableAt: number | undefined;
+    for (let t = 0; t < 8 * MINUTE && availableAt === undefined; t += SECOND) {
+      await d.run(SECOND);
+      if (boundAt === undefined && d.cluster.peek('persistentvolumeclaims', 'default', 'plex-config')!.status.phase === 'Bound') boundAt = d.clock.now();
+      if (cond(plex(), 'Available').status === 'True') availableAt = d.clock.now();
+      if (boundAt === undefined) assert.equal(cond(plex(), 'Available').status, 'False', 'not before its PVC is Bound');
+    }
+    assert.ok(boundAt !== undefined && availableAt !== undefined, 'bound, then available');
+    const delay = availableAt - boundAt;
+    const expected = appStartMs('default', 'plex');
+    assert.ok(expected >= APPS_TIMINGS.startMinMs && expected <= APPS_TIMINGS.startMaxMs, `start delay ${expected}`);
+    assert.ok(Math.abs(delay - expected) <= 2 * SECOND, `available ${delay / SECOND} s after the binding, expected ${expected / SECOND} s`);
+
+    const { status } = plex();
+    assert.deepEqual([status.replicas, status.readyReplicas, status.availableReplicas, status.updatedReplicas, status.unavailableReplicas], [1, 1, 1, 1, undefined]);
+    assert.equal(status.observedGeneration, plex().metadata.generation);
+    assert.deepEqual([cond(plex(), 'Available').reason, cond(plex(), 'Progressing').reason], ['MinimumReplicasAvailable', 'NewReplicaSetAvailable']);
+    assert.equal(cond(plex(), 'Progressing').lastTransitionTime, cond(before, 'Progressing').lastTransitionTime, 'Progressing stayed True');
+    assert.ok(d.log.some((line) => line === 'apps: Deployment default/plex available (1/1 replicas)'));
+    // Only the app that was restored.
+    for (const app of REBUILD_FACTS.apps.filter((a) => a !== 'plex')) {
+      assert.equal(cond(d.cluster.peek('deployments', 'default', app), 'Available').status, 'False', app);
+    }
+    // Deterministic per app: the same delay on another run, different delays across apps.
+    assert.equal(appStartMs('default', 'plex'), expected);
+    assert.ok(new Set(REBUILD_FACTS.apps.map((app) => appStartMs('default', app))).size > 5);
+  } finally {
+    d.cluster.close();
+  }
+});
+
+test('apps: a Deployment mounting no PVC, or a PVC not Bound, is left alone', async () => {
+  const d = await demo();
+  try {
+    await d.cluster.create('deployments', {
+      metadata: { name: 'web', namespace: 'default' },
+      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'x' }] } } },
+    });
+    await d.cluster.create('deployments', {
+      metadata: { name: 'two', namespace: 'default' },
+      spec: {
+        replicas: 1, selector: { matchLabels: { app: 'two' } },
+        template: { metadata: { labels: { app: 'two' } }, spec: { containers: [{ name: 'two', image: 'x' }], volumes: [{ name: 'a', persistentVolumeClaim: { claimName: 'kopia' } }, { name: 'b', persistentVolumeClaim: { claimName: 'sonarr-config' } }] } },
+      },
+    });
+    await d.run(2 * MINUTE, 5 * SECOND);
+    assert.equal(d.cluster.peek('deployments', 'default', 'web')!.status, undefined);
+    assert.equal(d.cluster.peek('deployments', 'default', 'two')!.status, undefined, 'kopia is Bound, sonarr-config is not');
+    assert.deepEqual(d.log, []);
   } finally {
     d.cluster.close();
   }

@@ -4,6 +4,7 @@ import type { FeedSink, KubeObject, WatchEvent } from '../../src/cluster.js';
 import { configSchema } from '../../src/config/schema.js';
 import { KIND_KEYS, type KindKey } from '../../src/kinds.js';
 import { createDemoCluster, REBUILD_FACTS } from '../../src/sim/index.js';
+import { demoSession } from '../demo-session.js';
 
 const T0 = Date.parse('2025-12-02T10:00:00Z');
 const MINUTE = 60_000;
@@ -42,6 +43,51 @@ test('at the start: 22 restores, none triggered, with seed issues 3 and 9 and a 
   const secrets = new Set(cluster.listNow('secrets', 'default').map((s) => s.metadata.name));
   assert.deepEqual(REBUILD_FACTS.apps.filter((app) => !secrets.has(`${app}-volsync-secret`)), [REBUILD_FACTS.missingSecret]);
   cluster.close();
+});
+
+test('at the start: the 22 app Deployments mount their config PVC and are not available', () => {
+  const { cluster } = demo();
+  for (const app of REBUILD_FACTS.apps) {
+    const d = cluster.peek('deployments', 'default', app)!;
+    assert.deepEqual(d.spec.template.spec.volumes, [{ name: 'config', persistentVolumeClaim: { claimName: `${app}-config` } }]);
+    assert.deepEqual(d.spec.template.spec.containers[0].volumeMounts, [{ name: 'config', mountPath: '/config' }]);
+    assert.equal(d.status.availableReplicas, undefined);
+    assert.equal(d.status.conditions.find((c: any) => c.type === 'Available').status, 'False');
+  }
+  cluster.close();
+});
+
+test('the missing repository Secret is synced a minute after external-secrets is Ready: restores.secrets heals by itself', async () => {
+  const session = await demoSession();
+  try {
+    const results = () => session.store.getState().results;
+    const advance = async (ms: number) => {
+      session.demo.clock.advance(ms);
+      await new Promise((r) => setTimeout(r, 20));
+      session.buffer.flush();
+      session.store.getState().tick(session.cluster.now());
+    };
+    assert.equal(results()['restores.secrets'].status, 'fail');
+    assert.match(results()['restores.secrets'].summary, /default\/thelounge-volsync-secret/);
+    assert.equal(results()['restores.apps-running'].status, 'warn');
+    assert.match(results()['restores.apps-running'].summary, /^0\/22 apps running; waiting: default\/atuin \(PVC atuin-config Pending\), default\/autobrr \(PVC autobrr-config Pending\) and 20 more$/);
+    const at = (ms: number) => REBUILD_FACTS.missingSecretAt + ms - (session.demo.clock.now() - session.demo.scenario.t0);
+    assert.equal(REBUILD_FACTS.missingSecretAt, REBUILD_FACTS.essentialReadyAt['external-secrets'] + MINUTE);
+    await advance(at(-1000));
+    assert.equal(results()['restores.secrets'].status, 'fail', 'still missing just before');
+    await advance(at(0));
+    assert.equal(results()['restores.secrets'].status, 'pass', results()['restores.secrets'].summary);
+    const secret = session.demo.cluster.peek('secrets', 'default', 'thelounge-volsync-secret')!;
+    const other = session.demo.cluster.peek('secrets', 'default', 'plex-volsync-secret')!;
+    assert.deepEqual(Object.keys(secret.data as object).sort(), Object.keys(other.data as object).sort());
+    assert.deepEqual(secret.metadata.labels, other.metadata.labels);
+    assert.equal(secret.metadata.ownerReferences?.[0]?.name, 'thelounge-volsync-secret');
+    await advance(11 * MINUTE - (session.demo.clock.now() - session.demo.scenario.t0));
+    assert.equal(results()['restores.secrets'].status, 'pass');
+    assert.equal(results()['restores.apps-running'].status, 'warn', 'no restore, no app');
+  } finally {
+    session.close();
+  }
 });
 
 test('at the start: the Kopia PVC is Flux-managed and bound to a new subvolume (seed issues 2 and 4)', () => {

@@ -50,7 +50,7 @@ export const HOLDS = {
     'loadbalancers.address-conflict',
     'dns.records',
   ),
-  'apps-running': pass('flux.ready'),
+  'apps-running': pass('restores.apps-running'),
 } satisfies Record<string, Results>;
 
 export type HoldKey = keyof typeof HOLDS;

@@ -1,13 +1,14 @@
 /**
- * The simulated controllers: Flux, VolSync, the PV controller, Cilium's operator and LB-IPAM, and
- * external-dns, reacting to drdeck's fixes the way the real ones do. They use nothing but the
- * `Cluster` interface, a `Scheduler` and a `DnsTable`, so the same code runs in `drdeck demo` (the
- * SimCluster, its SimClock and SimDns) and against the real test API server
- * (`npm run testcluster -- simulate DIR`). They only react to changes: without a fix, the scenario
- * keeps every seed issue.
+ * The simulated controllers: Flux, VolSync, the PV controller, the Deployment controller and
+ * kubelet for the restored apps, Cilium's operator and LB-IPAM, and external-dns, reacting to
+ * drdeck's fixes the way the real ones do. They use nothing but the `Cluster` interface, a
+ * `Scheduler` and a `DnsTable`, so the same code runs in `drdeck demo` (the SimCluster, its
+ * SimClock and SimDns) and against the real test API server (`npm run testcluster -- simulate
+ * DIR`). They only react to changes: without a fix, the scenario keeps every seed issue.
  */
 import type { KubeObject, WatchEventType } from '../../cluster.js';
 import type { KindKey } from '../../kinds.js';
+import { appsController } from './apps.js';
 import { ObjectCache } from './cache.js';
 import { ciliumController } from './cilium.js';
 import { externalDnsController } from './external-dns.js';
@@ -18,6 +19,7 @@ import type { Controller, ControllerContext, ControllerOptions, Scheduler } from
 import { volsyncController } from './volsync.js';
 
 export type { Controller, ControllerContext, ControllerOptions, DnsTable, Scheduler } from './types.js';
+export { APPS_TIMINGS, appStartMs } from './apps.js';
 export { ObjectCache } from './cache.js';
 export { CILIUM_TIMINGS } from './cilium.js';
 export { EXTERNAL_DNS_TIMINGS } from './external-dns.js';
@@ -101,6 +103,7 @@ export function startControllers(options: ControllerOptions): RunningControllers
     fluxController(ctx),
     volsyncController(ctx),
     pvController(ctx),
+    appsController(ctx),
     ciliumController(ctx),
     lbIpamController(ctx),
     externalDnsController(ctx),

@@ -1,8 +1,9 @@
 /**
  * The `rebuild` scenario: the seed's cluster rebuild, from just after Flux was deployed. At its
  * start all nine seed issues are visible; over the next 17 scenario minutes the infrastructure
- * comes up one piece at a time (the seed's "infra ready 15-20 min"). Nothing here fixes the nine
- * issues: that is left to drdeck's fixes and the simulated controllers.
+ * comes up one piece at a time (the seed's "infra ready 15-20 min"), and external-secrets syncs
+ * the one repository Secret missing at the start. Nothing here fixes the nine issues: that is left
+ * to drdeck's fixes and the simulated controllers (the apps start once their PVCs are restored).
  */
 import type { DnsRecordType, KubeObject } from '../../cluster.js';
 import type { KindKey } from '../../kinds.js';
@@ -79,8 +80,10 @@ export const REBUILD_FACTS = {
   missingCopyMethod: ['atuin', 'bazarr', 'emby', 'lidarr', 'mealie', 'paperless', 'readarr', 'tautulli'],
   /** Seed issue 9: RDs labelled `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent`. */
   ifNotPresent: ['autobrr', 'bazarr', 'emby', 'jellyseerr', 'prowlarr', 'sonarr'],
-  /** The app whose repository Secret is missing (its ExternalSecret has not synced). */
+  /** The app whose repository Secret is missing at the start (its ExternalSecret has not synced). */
   missingSecret: 'thelounge',
+  /** When external-secrets, Ready at 9 min, has synced that Secret at last (ms after t0). */
+  missingSecretAt: 10 * MINUTE,
   /** Seed issue 2: the handle saved in Git, and the one the recreated PVC got instead. */
   savedVolumeHandle: cephfsHandle(SAVED_SUBVOLUME),
   wrongVolumeHandle: cephfsHandle(NEW_SUBVOLUME),
@@ -739,25 +742,11 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       },
       status: { phase: 'Pending' },
     });
-    if (app !== REBUILD_FACTS.missingSecret) {
-      add('secrets', {
-        metadata: meta(`${app}-volsync-secret`, 'default', at(20 * SECOND), {
-          labels: { 'reconcile.external-secrets.io/managed': 'true' },
-          ownerReferences: [{ apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', name: `${app}-volsync-secret` }],
-        }),
-        type: 'Opaque',
-        // Obviously fake: nothing in drdeck ever needs a repository password.
-        data: {
-          KOPIA_PASSWORD: b64('demo-fake-password'),
-          KOPIA_REPOSITORY: b64('filesystem:///repository'),
-          KOPIA_FS_PATH: b64('/repository'),
-        },
-      });
-    }
-    add('deployments', deployment({
+    if (app !== REBUILD_FACTS.missingSecret) add('secrets', repositorySecret(app, meta(`${app}-volsync-secret`, 'default', at(20 * SECOND))));
+    add('deployments', withConfigVolume(deployment({
       namespace: 'default', name: app, image: `ghcr.io/home-operations/${app}:latest`, replicas: 1,
       created: applied, available: false, labels: fluxLabels(app),
-    }));
+    }), `${app}-config`));
   });
 
   return {
@@ -778,7 +767,9 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       })),
     config: {
       kopia: { savedVolumeHandle: REBUILD_FACTS.savedVolumeHandle },
-      dns: { servers: ['demo'] },
+      // Why 5 s: the DNS panel should heal within seconds of external-dns publishing (it re-asks
+      // the demo's resolver, and counts the demo router's records, on this interval of real time).
+      dns: { servers: ['demo'], intervalSeconds: 5 },
     },
   };
 
@@ -859,6 +850,16 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
         },
       });
     });
+    // The ExternalSecret of the missing Secret syncs once external-secrets runs: restores.secrets heals by itself.
+    steps.push({
+      at: REBUILD_FACTS.missingSecretAt,
+      title: `Secret default/${REBUILD_FACTS.missingSecret}-volsync-secret synced by external-secrets`,
+      run: (ctx) => {
+        const name = `${REBUILD_FACTS.missingSecret}-volsync-secret`;
+        if (ctx.cluster.peek('secrets', 'default', name)) return;
+        safely(() => ctx.cluster.createNow('secrets', repositorySecret(REBUILD_FACTS.missingSecret, { name, namespace: 'default' })));
+      },
+    });
     steps.push({
       at: 10 * MINUTE,
       title: 'VolumeSnapshotClasses created',
@@ -918,6 +919,37 @@ function safely(write: () => unknown): void {
   } catch (error) {
     if (!(error instanceof ClusterError)) throw error;
   }
+}
+
+/** An app's Kopia repository Secret as its ExternalSecret writes it, with obviously fake values. */
+function repositorySecret(app: string, metadata: { name: string; namespace?: string; [key: string]: unknown }): KubeObject {
+  return {
+    metadata: {
+      ...metadata,
+      labels: { 'reconcile.external-secrets.io/managed': 'true' },
+      ownerReferences: [{ apiVersion: 'external-secrets.io/v1', kind: 'ExternalSecret', name: `${app}-volsync-secret` }],
+    },
+    type: 'Opaque',
+    // Obviously fake: nothing in drdeck ever needs a repository password.
+    data: {
+      KOPIA_PASSWORD: b64('demo-fake-password'),
+      KOPIA_REPOSITORY: b64('filesystem:///repository'),
+      KOPIA_FS_PATH: b64('/repository'),
+    },
+  };
+}
+
+/** The app's Deployment with its config PVC mounted at /config, as the app templates do. */
+function withConfigVolume(object: KubeObject, claimName: string): KubeObject {
+  const pod = object.spec.template.spec;
+  const containers = (pod.containers as Array<Record<string, unknown>>).map((c) => ({ ...c, volumeMounts: [{ name: 'config', mountPath: '/config' }] }));
+  return {
+    ...object,
+    spec: {
+      ...object.spec,
+      template: { ...object.spec.template, spec: { ...pod, containers, volumes: [{ name: 'config', persistentVolumeClaim: { claimName } }] } },
+    },
+  };
 }
 
 function b64(text: string): string {
