@@ -109,10 +109,12 @@ async function missingAccess(cluster: Cluster, plan: Plan): Promise<string[]> {
  */
 export function dryRunText(results: readonly DryRunResult[], routerCheck: readonly RouterCheckResult[] = []): string {
   const rejected = results.filter((r) => r.error);
-  const refused = routerCheck.filter((r) => r.error);
+  // One router error for many records (an unreachable router) is said once, naming them all.
+  const byError = new Map<string, string[]>();
+  for (const r of routerCheck) if (r.error) byError.set(r.error, [...(byError.get(r.error) ?? []), routerRecordText(r.request)]);
   const parts = [
     ...rejected.map((r) => `${r.request.verb} ${r.request.kind} ${where(r.request)}: ${r.error}`),
-    ...refused.map((r) => `PUT ${routerRecordText(r.request)}: ${r.error}`),
+    ...[...byError].map(([error, records]) => `PUT ${records.join(', ')}: ${error}`),
   ];
   if (parts.length) return parts.join('; ');
   return routerCheck.length ? (results.length ? `ok; ${ROUTER_NO_DRY_RUN}` : ROUTER_NO_DRY_RUN) : 'ok';

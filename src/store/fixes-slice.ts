@@ -53,6 +53,14 @@ export interface FixesSlice {
 
 const BUSY: ReadonlySet<FixPhase> = new Set(['preparing', 'confirm', 'running']);
 
+/**
+ * The least real time a wait lasts before it may time out. Why: the demo's clock runs at --speed,
+ * but an effect still takes real time to come back (the watch, the store's flush, a frame): at
+ * 600x a 2-minute budget is 200 ms, less than that path takes on a busy machine. On a real cluster
+ * the clock is real time, so only budgets shorter than this are lengthened.
+ */
+const MIN_REAL_WAIT_MS = 2_000;
+
 /** A run's token: unique per run, readable in `kubectl get -o yaml` (an RFC3339 time, as the flux CLI uses). */
 function tokenAt(now: number): string {
   return new Date(now).toISOString();
@@ -84,12 +92,13 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         waitFor: <T,>(what: string, timeoutMs: number, done: (s: Snapshot) => T | undefined) =>
           new Promise<T>((resolve, reject) => {
             const deadline = env.cluster.now() + timeoutMs;
+            const floor = Date.now() + MIN_REAL_WAIT_MS;
             let finished = false;
             const check = () => {
               if (finished) return;
               const result = done(snapshotOf(get()));
               if (result !== undefined) finish(() => resolve(result));
-              else if (env.cluster.now() > deadline) finish(() => reject(new Error(`timed out: ${what}`)));
+              else if (env.cluster.now() > deadline && Date.now() >= floor) finish(() => reject(new Error(`timed out: ${what}`)));
             };
             const finish = (then: () => void) => {
               finished = true;

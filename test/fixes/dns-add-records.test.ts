@@ -384,3 +384,42 @@ test('demo: with a short DNS interval the panel heals by itself, no refresh aske
     close();
   }
 });
+
+test('demo: records the router took but the resolver never answers are reported as still missing', async () => {
+  const demo = await demoRun();
+  try {
+    // A router that is not the resolver: what it takes never reaches the demo's DNS server.
+    const taken: string[] = [];
+    demo.context.sendRouter = async (request) => {
+      taken.push(`${request.body.type} ${request.body.name}`);
+      return { id: `*${taken.length}`, ...request.body, disabled: false };
+    };
+    const { outcome, elapsedMs } = await demo.run('dns-add-records');
+    assert.deepEqual(taken, ['AAAA mosquitto.sulibot.com', 'AAAA smtp-relay.sulibot.com']);
+    assert.equal(outcome.ok, false);
+    assert.equal(
+      outcome.message,
+      '0/2 records added and answered by the resolver; added but not answered yet: AAAA mosquitto.sulibot.com fd00:101::1b:129, AAAA smtp-relay.sulibot.com fd00:101::1b:122',
+    );
+    assert.ok(elapsedMs >= 2 * 60_000, `followed for the fix's timeout (${elapsedMs} ms)`);
+    assert.ok(demo.waits.includes('the resolver answers the added records'));
+  } finally {
+    demo.close();
+  }
+});
+
+test('dns-add-records: without a router to send to, the run says so and sends nothing', async () => {
+  const plan = planOf(seed8());
+  const outcome = await fix.run(
+    plan,
+    {
+      send: async () => assert.fail('no Kubernetes request'),
+      snapshot: () => seed8(),
+      waitFor: async () => assert.fail('nothing to wait for'),
+      progress: () => {},
+      now: () => NOW,
+    },
+    config,
+  );
+  assert.deepEqual(outcome, { ok: false, message: 'no router configured (dns.routeros)' });
+});
