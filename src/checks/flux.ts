@@ -203,7 +203,10 @@ export function stuckSignals(f: FluxObject, now: number, thresholdMs: number): s
   if (conds.some((c) => c.type === 'Reconciling' && c.reason === 'ProgressingWithRetry')) signals.push('failing and retrying');
   const stalled = conds.find((c) => c.type === 'Stalled' && c.status === 'True');
   if (stalled) signals.push(stalled.reason ? `stalled: ${stalled.reason}` : 'stalled');
-  if (!signals.length && f.state !== 'ready' && f.state !== 'waiting') {
+  // Why not an immutable-field failure: it is not stuck but refused, its cure is in Git, and
+  // flux.immutable-conflict names it; counting it here would hold the readiness check forever.
+  const refused = IMMUTABLE.test(f.ready?.message ?? '');
+  if (!signals.length && !refused && f.state !== 'ready' && f.state !== 'waiting') {
     const since = parseTime(f.ready?.lastTransitionTime) || parseTime(at(f.object, 'metadata', 'creationTimestamp'));
     if (since && now - since > thresholdMs) signals.push(`not Ready for ${formatDuration(now - since)}`);
   }

@@ -17,6 +17,13 @@ export interface AutopilotResult {
   log: string[];
 }
 
+/**
+ * Fixes that do not depend on the runbook's order: applied whenever offered. The others (the
+ * reclaim, the restores, a single reconcile) wait until the next step names them, as a person
+ * following the runbook would; triggering restores before the repository is reclaimed only fails.
+ */
+const ANY_TIME: ReadonlySet<FixId> = new Set(['flux-reconcile-stuck', 'gateways-restart-operator', 'loadbalancers-dual-stack', 'dns-add-records']);
+
 /** How often one fix may run: a fix that keeps being offered (Flux still coming up) is not spammed. */
 const MAX_RUNS = 3;
 /** Scenario time between two runs of the same fix: its effect needs a moment to come back. */
@@ -43,7 +50,7 @@ export function runAutopilot(session: Session, options: { deadlineMs: number; on
       return offered.has(id) && (!r || (r.count < MAX_RUNS && cluster.now() - r.last >= COOLDOWN_MS));
     };
     if (next && ready(next)) return next;
-    return ALL_FIXES.find((f) => !f.dangerous && ready(f.id))?.id;
+    return ALL_FIXES.find((f) => ANY_TIME.has(f.id) && ready(f.id))?.id;
   };
 
   return new Promise((resolve) => {

@@ -18,6 +18,8 @@ export interface AuditEntry {
   /** "done", "failed", "refused", "cancelled", "dry-run" */
   outcome: string;
   message: string;
+  /** The `startedAt` of the timeline the attempt belongs to (absent outside a session with one). */
+  timeline?: number;
 }
 
 const REDACTED = '(redacted)';

@@ -86,7 +86,8 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         ...(env.refreshDns ? { refreshDns: env.refreshDns } : {}),
         config: get().config,
         readOnly: env.readOnly,
-        audit: env.audit,
+        // Tagged with the timeline it belongs to, so a report never mixes two runs of the demo.
+        audit: (entry) => env.audit({ ...entry, ...(get().timeline ? { timeline: get().timeline!.startedAt } : {}) }),
         snapshot: () => snapshotOf(get()),
         progress: (line) => update(fixId, { message: line }),
         waitFor: <T,>(what: string, timeoutMs: number, done: (s: Snapshot) => T | undefined) =>

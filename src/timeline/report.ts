@@ -59,7 +59,7 @@ export interface Report {
 }
 
 function reportPhase(p: PhaseProgress): ReportPhase {
-  const actual = p.actualMs ?? null;
+  const actual = p.actualMs === undefined ? null : Math.round(p.actualMs);
   let delta: number | null = null;
   if (actual !== null) delta = p.status === 'current' ? Math.max(0, actual - p.expected.maxMs) : rangeDelta(actual, p.expected);
   return {
@@ -91,11 +91,14 @@ function phaseAt(progress: readonly PhaseProgress[], at: number): PhaseId | null
  */
 export function buildReport(state: TimelineState, auditEntries: readonly AuditEntry[], now: number, spec: TimelineSpec = DEFAULT_SPEC): Report {
   const progress = phaseProgress(state, now, spec);
-  const total = totalMs(state, now);
+  const total = Math.round(totalMs(state, now));
   const from = Math.min(state.t0 ?? state.startedAt, state.startedAt);
+  // Entries tagged with a timeline belong to that one only (the demo's runs share a context);
+  // untagged ones (written outside a session) go by context and time.
+  const tagged = auditEntries.some((e) => e.context === state.context && e.timeline !== undefined);
   const fixes = auditEntries
     .map((e) => ({ e, at: Date.parse(e.time) }))
-    .filter(({ e, at }) => e.context === state.context && Number.isFinite(at) && at >= from)
+    .filter(({ e, at }) => e.context === state.context && (tagged ? e.timeline === state.startedAt : true) && Number.isFinite(at) && at >= from)
     .sort((a, b) => a.at - b.at)
     .map(({ e, at }) => ({
       time: e.time,
