@@ -62,7 +62,11 @@ function followTimeline(store: DeckStore, cluster: Cluster, options: { dir: stri
   return store.subscribe((state, previous) => {
     if (!state.timeline) return;
     if (state.results !== previous.results || state.now !== previous.now) {
-      const next = advance(state.timeline, state.results, state.now, fluxDeployedAt(state), state.timelineSpec);
+      // Why the cluster's clock and not state.now: state.now moves once a tick, and a result that
+      // changes between ticks happened now, not at the last tick (at the demo's speed 600 a tick
+      // is 10 scenario minutes).
+      const now = Math.max(state.now, cluster.now());
+      const next = advance(state.timeline, state.results, now, fluxDeployedAt(state), state.timelineSpec);
       // setTimeline comes back here as a timeline-only change, which saves it.
       if (next !== state.timeline) return state.setTimeline(next);
     }

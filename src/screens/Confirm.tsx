@@ -50,6 +50,7 @@ export function Confirm({ width, height }: { width: number; height: number }) {
       {typed ? (
         <Text wrap="truncate-end" color={color('red')}>
           Type {JSON.stringify(plan.confirm.kind === 'type' ? plan.confirm.text : '')} and Enter to apply, Esc to cancel: {confirming.typed}█
+          {plan.confirm.kind === 'type' && !plan.confirm.text.startsWith(confirming.typed) ? '  (not the name)' : ''}
         </Text>
       ) : (
         <Text wrap="truncate-end" bold>

@@ -52,7 +52,8 @@ function FixLine({ activity }: { activity: FixActivity }) {
   const busy = activity.phase === 'preparing' || activity.phase === 'running';
   return (
     <Text wrap="truncate-end" color={tone ? color(tone) : undefined}>
-      {busy ? <Spinner type="dots" /> : symbol} {fix?.label ?? activity.fixId}: {activity.message}
+      {busy ? <Spinner type="dots" /> : symbol} {busy || activity.phase === 'confirm' ? `${fix?.label ?? activity.fixId}: ` : ''}
+      {activity.message}
     </Text>
   );
 }

@@ -54,8 +54,8 @@ export function Timeline({ width, height }: { width: number; height: number }) {
         Seed: best {m(totals.bestMs)}, typical {m(totals.typical.minMs)}-{m(totals.typical.maxMs)}, worst {m(totals.worstMs)}
       </Text>
       <Text wrap="truncate-end" color={color('cyan')}>
-        Next: {next.text}
-        {fix ? ` — ${fix.key} on ${PANEL_TITLES[fix.panel]} (${fix.label})` : ''}
+        Next: {fix ? `[${fix.key}] ${fix.label} on ${PANEL_TITLES[fix.panel]} · ` : ''}
+        {next.text}
       </Text>
       {notice ? (
         <Text wrap="truncate-end" color={color('yellow')}>

@@ -9,7 +9,7 @@ export interface TimelineRow {
   title: string;
   /** "15-20m". */
   expected: string;
-  /** "17m 04s", "≤ 3m", or "-". */
+  /** "17m 04s", "≤ 3m", "-", or "22m 10s!" when late (the mark NO_COLOR keeps: late is otherwise only yellow). */
   actual: string;
   /** The bar: `█` actual, `░` the expected range not used yet, spaces before its start. */
   bar: string;
@@ -41,7 +41,7 @@ export function timelineRows(state: TimelineState, now: number, spec: TimelineSp
       const shown = Math.max(used, p.actualMs && p.actualMs > 0 ? 1 : 0);
       bar = ' '.repeat(start) + '█'.repeat(shown) + (p.status === 'done' ? '' : '░'.repeat(Math.max(0, expected - shown)));
     }
-    const actual = p.actualMs === undefined ? '-' : `${p.uncertain ? '≤ ' : ''}${formatSpan(p.actualMs)}`;
+    const actual = p.actualMs === undefined ? '-' : `${p.uncertain ? '≤ ' : ''}${formatSpan(p.actualMs)}${p.late ? '!' : ''}`;
     return { id: p.id, status: p.status, late: p.late, title: p.title, expected: range(p), actual, bar: bar.slice(0, barWidth) };
   });
 }

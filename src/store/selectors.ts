@@ -69,7 +69,8 @@ export function nextStepLine(state: Pick<DeckState, 'timeline' | 'timelineSpec' 
   if (!state.timeline) return '';
   const next = nextStep(state.timeline, state.results, state.timelineSpec);
   const fix = next.fixId && !state.readOnly ? fixById(next.fixId) : undefined;
-  return `Next: ${next.text}${fix ? ` — press ${fix.key} on ${PANEL_TITLES[fix.panel]} (${fix.label})` : ''}`;
+  // The key first: on an 80-column screen the step's text is what gets cut.
+  return `Next: ${fix ? `[${fix.key}] ${fix.label} on ${PANEL_TITLES[fix.panel]} · ` : ''}${next.text}`;
 }
 
 function clockTime(ms: number): string {
@@ -92,7 +93,12 @@ export function panelSyncNote(state: Pick<DeckState, 'sync'>, panel: PanelId): s
     if (!sync || sync.phase === 'synced') continue;
     if (sync.phase === 'connecting') connecting = true;
     else if (sync.phase === 'retrying') {
-      notes.push(`stale since ${sync.since ? clockTime(sync.since) : '?'} (${label(key)}: ${sync.detail ?? 'retrying'})`);
+      // Data that was fresh once is stale since then; data never received is simply unreachable.
+      notes.push(
+        sync.since
+          ? `stale since ${clockTime(sync.since)} (${label(key)}: ${sync.detail ?? 'retrying'})`
+          : `cannot reach ${label(key)}: ${sync.detail ?? 'retrying'}`,
+      );
     } else if (sync.phase === 'forbidden') notes.push(`${label(key)}: forbidden`);
     else if (sync.phase === 'not-installed' && key !== 'dns') notes.push(`${label(key)}: not installed`);
   }
