@@ -261,6 +261,20 @@ const condition = (o: KubeObject, type: string) => (o.status?.conditions as Arra
 
 // ---------------------------------------------------------------------------------------------
 
+test('the rebuild scenario on the real server: the same verdict per check id as the demo at its start', async (t) => {
+  if (skipWithoutGo(t)) return;
+  const dir = env!.cluster.dir;
+  const [live, demo] = await Promise.all([
+    drdeck(['check', '--kubeconfig', env!.cluster.kubeconfig, '--config', join(dir, 'drdeck.yaml'), '--json', '--timeout', '60']),
+    drdeck(['check', '--demo', '--json']),
+  ]);
+  assert.equal(live.code, 1, live.stderr);
+  assert.equal(demo.code, 1, demo.stderr);
+  const verdicts = (stdout: string) =>
+    Object.fromEntries((JSON.parse(stdout) as { checks: Array<{ id: string; status: string }> }).checks.map((c) => [c.id, c.status]));
+  assert.deepEqual(verdicts(live.stdout), verdicts(demo.stdout));
+});
+
 test('every fix on a cluster is covered here', () => {
   const onCluster = ALL_FIXES.map((f) => f.id).filter((id) => !id.startsWith('dns-'));
   assert.deepEqual([...onCluster].sort(), [...FIX_IDS].sort());
