@@ -10,7 +10,7 @@ import type { Snapshot } from '../checks/types.js';
 import { annotationOf, at, getObject, ipFamily, namespaceOf, refOf, str } from '../checks/util.js';
 import type { Config } from '../config/schema.js';
 import type { Fix, Plan } from './types.js';
-import { count, errorText, kubectlCommand, matchesTarget, mergePatch, noPlan, parseTarget, remaining, targetOf, waitQuietly } from './util.js';
+import { count, errorText, kubectlCommand, matchesTarget, mergePatch, noPlan, parseTarget, remaining, sendEach, targetOf, waitQuietly } from './util.js';
 
 const TIMEOUT_MS = 2 * 60_000;
 const DUAL_POLICIES = new Set(['RequireDualStack', 'PreferDualStack']);
@@ -133,16 +133,7 @@ export const makeDualStack: Fix = {
 
   async run(plan, context) {
     const start = context.now();
-    const errors: string[] = [];
-    for (const request of plan.requests) {
-      context.progress(request.summary);
-      try {
-        await context.send(request);
-      } catch (error) {
-        errors.push(`${request.namespace}/${request.name}: ${errorText(error)}`);
-      }
-    }
-    const sent = plan.requests.filter((r) => !errors.some((e) => e.startsWith(`${r.namespace}/${r.name}:`)));
+    const { sent, errors } = await sendEach(plan.requests, context);
     const read = (snapshot: Snapshot) => sent.map((r) => getObject(snapshot, 'services', r.namespace, r.name));
     context.progress(`waiting for ${count(sent.length, 'Service')} to list both families`);
     const both = await waitQuietly(context, 'both families in the status', remaining(context, start, TIMEOUT_MS), (snapshot) => {

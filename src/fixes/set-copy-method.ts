@@ -9,7 +9,7 @@ import type { Snapshot } from '../checks/types.js';
 import { at, condition, describeCondition, getObject, namespaceOf, refOf, str } from '../checks/util.js';
 import type { Config } from '../config/schema.js';
 import type { Fix, Plan } from './types.js';
-import { count, errorText, kubectlCommand, matchesTarget, mergePatch, noPlan, parseTarget, remaining, targetOf, waitQuietly } from './util.js';
+import { count, errorText, kubectlCommand, matchesTarget, mergePatch, noPlan, parseTarget, remaining, sendEach, targetOf, waitQuietly } from './util.js';
 
 const TIMEOUT_MS = 60_000;
 
@@ -65,16 +65,7 @@ export const setCopyMethod: Fix = {
 
   async run(plan, context) {
     const start = context.now();
-    const errors: string[] = [];
-    for (const request of plan.requests) {
-      context.progress(request.summary);
-      try {
-        await context.send(request);
-      } catch (error) {
-        errors.push(`${request.namespace}/${request.name}: ${errorText(error)}`);
-      }
-    }
-    const sent = plan.requests.filter((r) => !errors.some((e) => e.startsWith(`${r.namespace}/${r.name}:`)));
+    const { sent, errors } = await sendEach(plan.requests, context);
     const read = (snapshot: Snapshot) => sent.map((r) => getObject(snapshot, r.kind, r.namespace, r.name));
     const has = (rd: KubeObject | undefined) => str(at(moverOf(rd ?? { metadata: { name: '' } })?.spec, 'copyMethod')) === 'Snapshot';
     const seen = await waitQuietly(context, 'copyMethod set', remaining(context, start, TIMEOUT_MS), (snapshot) => {

@@ -162,3 +162,22 @@ export function count(n: number, word: string, many = `${word}s`): string {
 export function remaining(context: RunContext, start: number, budgetMs: number): number {
   return Math.max(0, budgetMs - (context.now() - start));
 }
+
+/**
+ * Sends every request of a plan in order, one progress line each; a refused request does not stop
+ * the others. Returns the requests sent and one "namespace/name: message" per refusal.
+ */
+export async function sendEach(requests: readonly PlannedRequest[], context: RunContext): Promise<{ sent: PlannedRequest[]; errors: string[] }> {
+  const sent: PlannedRequest[] = [];
+  const errors: string[] = [];
+  for (const request of requests) {
+    context.progress(request.summary);
+    try {
+      await context.send(request);
+      sent.push(request);
+    } catch (error) {
+      errors.push(`${request.namespace}/${request.name}: ${errorText(error)}`);
+    }
+  }
+  return { sent, errors };
+}
