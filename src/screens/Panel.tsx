@@ -46,14 +46,18 @@ const ACTIVITY: Record<FixActivity['phase'], { symbol: string; tone?: string }> 
   cancelled: { symbol: '-' },
 };
 
+/** "reclaim: PVC … Bound", but not "copyMethod: copyMethod: Snapshot on 8/8" when the message says it already. */
+function withLabel(label: string, message: string): string {
+  return message.toLowerCase().startsWith(label.toLowerCase()) ? message : `${label}: ${message}`;
+}
+
 function FixLine({ activity }: { activity: FixActivity }) {
   const fix = fixById(activity.fixId);
   const { symbol, tone } = ACTIVITY[activity.phase];
   const busy = activity.phase === 'preparing' || activity.phase === 'running';
   return (
     <Text wrap="truncate-end" color={tone ? color(tone) : undefined}>
-      {busy ? <Spinner type="dots" /> : symbol} {busy || activity.phase === 'confirm' ? `${fix?.label ?? activity.fixId}: ` : ''}
-      {activity.message}
+      {busy ? <Spinner type="dots" /> : symbol} {withLabel(fix?.label ?? activity.fixId, activity.message)}
     </Text>
   );
 }
