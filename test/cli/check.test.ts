@@ -5,18 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CONTRACT_IDS } from '../contract-ids.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const CONTRACT_IDS = [
-  'flux.ready', 'flux.essential', 'flux.stuck', 'flux.immutable-conflict', 'flux.suspended',
-  'foundation.storage', 'foundation.operators',
-  'kopia.pvc-bound', 'kopia.volume-handle', 'kopia.reclaim-policy', 'kopia.not-flux-managed',
-  'restores.copy-method', 'restores.ssa-if-not-present', 'restores.secrets', 'restores.progress', 'restores.app-pvcs', 'restores.apps-running', 'restores.count',
-  'gateways.programmed', 'gateways.operator', 'gateways.health-checks',
-  'loadbalancers.dual-stack-annotation', 'loadbalancers.external-ip', 'loadbalancers.status-families', 'loadbalancers.address-conflict',
-  'dns.records',
-];
-
 /** Runs the CLI from its sources, the way `npx drdeck` runs the build. */
 function drdeck(args: string[], cwd = root) {
   const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args], {

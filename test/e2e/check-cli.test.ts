@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CAN_RUN, kubeconfigVariant, skipWithoutGo, startE2eCluster } from './harness.js';
+import { CONTRACT_IDS } from '../contract-ids.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -36,16 +37,6 @@ function drdeck(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: nu
   child.stderr.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started })));
 }
-
-const CONTRACT_IDS = [
-  'flux.ready', 'flux.essential', 'flux.stuck', 'flux.immutable-conflict', 'flux.suspended',
-  'foundation.storage', 'foundation.operators',
-  'kopia.pvc-bound', 'kopia.volume-handle', 'kopia.reclaim-policy', 'kopia.not-flux-managed',
-  'restores.copy-method', 'restores.ssa-if-not-present', 'restores.secrets', 'restores.progress', 'restores.app-pvcs', 'restores.apps-running', 'restores.count',
-  'gateways.programmed', 'gateways.operator', 'gateways.health-checks',
-  'loadbalancers.dual-stack-annotation', 'loadbalancers.external-ip', 'loadbalancers.status-families', 'loadbalancers.address-conflict',
-  'dns.records',
-];
 
 test('check --kubeconfig --json on an empty cluster answers every check', async (t) => {
   if (skipWithoutGo(t)) return;
