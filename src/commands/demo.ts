@@ -1,6 +1,7 @@
 /** `drdeck demo`: the dashboard on the embedded simulated cluster replaying the seed's rebuild. */
 import { buildReport, formatMarkdown } from '../timeline/index.js';
 import { connect } from './connect.js';
+import { loadTui } from './load-tui.js';
 
 export interface DemoOptions {
   speed: number;
@@ -14,7 +15,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   const connected = await connect({ ...opts, demo: true });
   const { session } = connected;
   if (!opts.autopilot) {
-    const { runTui } = await import('./tui.js');
+    const { runTui } = await loadTui();
     return runTui(session);
   }
   const { runAutopilot } = await import('./autopilot.js');

@@ -1,5 +1,6 @@
 /** `drdeck` on a kubeconfig: the dashboard on the current (or `--context`) kube context. */
 import { connect } from './connect.js';
+import { loadTui } from './load-tui.js';
 
 export interface LiveOptions {
   context?: string;
@@ -12,7 +13,7 @@ export interface LiveOptions {
 export async function runLive(opts: LiveOptions): Promise<number> {
   // Why Ink first: the session's watchers start loading the Kubernetes client (about 0.6 s), which
   // cannot finish before the synchronous first paint of runTui, so "connecting" is on screen first.
-  const { runTui } = await import('./tui.js');
+  const { runTui } = await loadTui();
   const { session } = await connect(opts);
   return runTui(session);
 }
