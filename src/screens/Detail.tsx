@@ -5,6 +5,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { PANEL_TITLES } from '../checks/types.js';
 import { useDeck } from '../hooks/use-deck.js';
 import { panelCheckIds, panelSyncNote } from '../store/selectors.js';
+import { wrapRows } from './confirm-lines.js';
 import { buildDetailLines, type DetailLine } from './detail-lines.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
@@ -64,6 +65,18 @@ function fullText(line: DetailLine): string {
   return line.kind === 'check' && line.status ? `${line.status.toUpperCase()} ${line.text}` : line.text.trim();
 }
 
+/** Rows under the list for the selected line in full: a volume handle and its object fit in three. */
+const BOTTOM_ROWS = 3;
+
+/** The selected line in full, on the rows under the list (cut with … beyond them). */
+function bottomRows(selected: DetailLine | undefined, width: number): string[] {
+  if (!selected || selected.kind === 'spacer') return [' '];
+  const rows = wrapRows(fullText(selected), width);
+  if (rows.length <= BOTTOM_ROWS) return rows;
+  const last = rows[BOTTOM_ROWS - 1];
+  return [...rows.slice(0, BOTTOM_ROWS - 1), `${last.slice(0, Math.max(0, width - 1))}…`];
+}
+
 export function Detail({ width, height }: DetailProps) {
   const panel = useDeck((s) => s.focus);
   const ids = panelCheckIds(panel);
@@ -75,7 +88,7 @@ export function Detail({ width, height }: DetailProps) {
   const note = useDeck((s) => panelSyncNote(s, panel));
   const setLayout = useDeck((s) => s.setLayout);
   const lines = buildDetailLines(results, filter);
-  const listHeight = Math.max(1, height - 4);
+  const listHeight = Math.max(1, height - 2 - BOTTOM_ROWS);
   const lastLine = Math.max(0, lines.length - 1);
   const cursor = Math.min(requested, lastLine);
   useEffect(() => setLayout({ scrollLimit: lastLine, pageLines: listHeight }), [lastLine, listHeight, setLayout]);
@@ -92,7 +105,8 @@ export function Detail({ width, height }: DetailProps) {
     <Box flexDirection="column" width={width} height={height}>
       <Box width={width} justifyContent="space-between">
         <Text bold wrap="truncate-end">
-          {PANEL_TITLES[panel]} — {ids.length} checks{note ? ` · ${note}` : ''}
+          {PANEL_TITLES[panel]} — {ids.length} check{ids.length === 1 ? '' : 's'}
+          {note ? ` · ${note}` : ''}
         </Text>
         <Text dimColor>{position}</Text>
       </Box>
@@ -103,10 +117,12 @@ export function Detail({ width, height }: DetailProps) {
           <Text dimColor>{filter ? `nothing matches "${filter}"` : 'no checks'}</Text>
         )}
       </Box>
-      <Box height={2} width={width}>
-        <Text dimColor wrap="wrap">
-          {selected && selected.kind !== 'spacer' ? fullText(selected) : ' '}
-        </Text>
+      <Box height={BOTTOM_ROWS} width={width} flexDirection="column">
+        {bottomRows(selected, width).map((row, i) => (
+          <Text key={i} dimColor wrap="truncate-end">
+            {row}
+          </Text>
+        ))}
       </Box>
       <Text color={filtering ? color('cyan') : undefined} wrap="truncate-end">
         {filterText || ' '}
