@@ -178,6 +178,22 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
 /** The fixes a panel offers now: not read-only, and with something to act on. */
 export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config'> & Parameters<typeof snapshotOf>[0], panel: string): FixId[] {
   if (state.readOnly) return [];
-  const snapshot = snapshotOf(state);
-  return ALL_FIXES.filter((f) => f.panel === panel && f.targets(snapshot, state.config).length > 0).map((f) => f.id);
+  // Why the cache: the help bar selects this on every store update (the 1 Hz clock included). A fix's
+  // targets depend on what the watches and the resolver delivered, and on the clock only through
+  // thresholds counted in minutes (stuck after N minutes): so the minute is part of the key.
+  const inputs = [state.objects, state.sync, state.dns, state.routerRecords, state.config, Math.floor(state.now / 60_000)] as const;
+  let cached = offeredCache.get(state.objects);
+  if (!cached || cached.inputs.some((input, i) => input !== inputs[i])) {
+    cached = { inputs, byPanel: new Map() };
+    offeredCache.set(state.objects, cached);
+  }
+  let offered = cached.byPanel.get(panel);
+  if (!offered) {
+    const snapshot = snapshotOf(state);
+    offered = ALL_FIXES.filter((f) => f.panel === panel && f.targets(snapshot, state.config).length > 0).map((f) => f.id);
+    cached.byPanel.set(panel, offered);
+  }
+  return offered;
 }
+
+const offeredCache = new WeakMap<object, { inputs: readonly unknown[]; byPanel: Map<string, FixId[]> }>();
