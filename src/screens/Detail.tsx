@@ -5,7 +5,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { PANEL_TITLES } from '../checks/types.js';
 import { useDeck } from '../hooks/use-deck.js';
 import { panelCheckIds, panelSyncNote } from '../store/selectors.js';
-import { wrapRows } from './confirm-lines.js';
+import { cut, wrapRows } from './text.js';
 import { buildDetailLines, type DetailLine } from './detail-lines.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
@@ -73,8 +73,7 @@ function bottomRows(selected: DetailLine | undefined, width: number): string[] {
   if (!selected || selected.kind === 'spacer') return [' '];
   const rows = wrapRows(fullText(selected), width);
   if (rows.length <= BOTTOM_ROWS) return rows;
-  const last = rows[BOTTOM_ROWS - 1];
-  return [...rows.slice(0, BOTTOM_ROWS - 1), `${last.slice(0, Math.max(0, width - 1))}…`];
+  return [...rows.slice(0, BOTTOM_ROWS - 1), cut(`${rows[BOTTOM_ROWS - 1]}${rows[BOTTOM_ROWS]}`, width)];
 }
 
 export function Detail({ width, height }: DetailProps) {

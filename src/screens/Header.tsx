@@ -3,13 +3,8 @@ import { Box, Text } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
 import { useDeck } from '../hooks/use-deck.js';
 import { countStatuses, timelineStrip } from '../store/selectors.js';
+import { cut } from './text.js';
 import { color, statusColor, SYMBOL } from './theme.js';
-
-/** Cuts `text` to `width` characters with an ellipsis. */
-function cut(text: string, width: number): string {
-  const chars = [...text];
-  return chars.length <= width ? text : `${chars.slice(0, Math.max(0, width - 1)).join('')}…`;
-}
 
 export function Header({ width }: { width: number }) {
   const clusterName = useDeck((s) => s.clusterName);

@@ -1,6 +1,7 @@
 /** What the confirm screen shows of a prepared fix: everything it will send, and why. Pure. */
 import { KINDS } from '../kinds.js';
 import type { Prepared } from '../fixes/runner.js';
+import { wrapRows } from './text.js';
 import { ROUTER_NO_DRY_RUN } from '../fixes/send.js';
 
 export interface ConfirmLine {
@@ -15,27 +16,6 @@ function compact(body: unknown): string {
   if (body === undefined) return '';
   const text = JSON.stringify(body);
   return text.length > 400 ? `${text.slice(0, 399)}…` : text;
-}
-
-/**
- * Wraps one line into rows of at most `width` characters, at spaces where it can; continuation
- * rows are indented by two. Why by hand: rows must be counted exactly to scroll and to fit 24 lines.
- */
-export function wrapRows(text: string, width: number): string[] {
-  const rows: string[] = [];
-  let rest = text;
-  let indent = '';
-  while ([...indent, ...rest].length > width) {
-    const room = Math.max(8, width - indent.length);
-    const chars = [...rest];
-    let cut = chars.slice(0, room + 1).join('').lastIndexOf(' ');
-    if (cut < room / 2) cut = room;
-    rows.push(indent + chars.slice(0, cut).join('').trimEnd());
-    rest = chars.slice(cut).join('').trimStart();
-    indent = '  ';
-  }
-  rows.push(indent + rest);
-  return rows;
 }
 
 /** The confirm lines as screen rows of `width`, each keeping its line's tone. */
