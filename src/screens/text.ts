@@ -11,10 +11,10 @@ export function wrapRows(text: string, width: number): string[] {
   while ([...indent, ...rest].length > width) {
     const room = Math.max(8, width - indent.length);
     const chars = [...rest];
-    let cut = chars.slice(0, room + 1).join('').lastIndexOf(' ');
-    if (cut < room / 2) cut = room;
-    rows.push(indent + chars.slice(0, cut).join('').trimEnd());
-    rest = chars.slice(cut).join('').trimStart();
+    let at = chars.slice(0, room + 1).join('').lastIndexOf(' ');
+    if (at < room / 2) at = room;
+    rows.push(indent + chars.slice(0, at).join('').trimEnd());
+    rest = chars.slice(at).join('').trimStart();
     indent = '  ';
   }
   rows.push(indent + rest);
