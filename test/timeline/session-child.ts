@@ -6,24 +6,14 @@
  * keeps the scenario playing, minute by minute, until it is killed.
  * Usage: node --import tsx test/timeline/session-child.ts <state dir> <t0> <startMinutes>
  */
-import { parseConfig } from '../../src/config/load.js';
-import { startSession, waitForSync } from '../../src/session.js';
 import { createDemoCluster } from '../../src/sim/index.js';
+import { followDemo } from '../demo-session.js';
 
 const MIN = 60_000;
 const [dir, t0, startMinutes] = process.argv.slice(2);
 const demo = createDemoCluster({ manual: true, t0: Number(t0) });
 demo.clock.advance(Number(startMinutes) * MIN);
-const session = startSession({
-  cluster: demo.cluster,
-  resolver: demo.dns,
-  router: demo.router,
-  config: parseConfig(demo.config, 'demo'),
-  flushMs: 5,
-  timeline: { dir, fresh: false },
-});
-await waitForSync(session, 20_000);
-session.buffer.flush();
+const session = await followDemo(demo, { timeline: { dir, fresh: false }, syncTimeoutMs: 20_000 });
 let told = false;
 for (;;) {
   const timeline = session.store.getState().timeline;

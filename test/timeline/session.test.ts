@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseConfig } from '../../src/config/load.js';
-import { startSession, waitForSync, type Session } from '../../src/session.js';
+import type { Session } from '../../src/session.js';
 import { createDemoCluster, type DemoCluster } from '../../src/sim/index.js';
+import { followDemo } from '../demo-session.js';
 import { loadTimeline, timelineFile, type TimelineState } from '../../src/timeline/index.js';
 
 const MIN = 60_000;
@@ -39,18 +39,8 @@ function demoAt(t0: number, minutes: number): DemoCluster {
 }
 
 /** drdeck following the demo's context ('demo') with its timeline in `dir`, continued if there is one. */
-async function follow(demo: DemoCluster, dir: string): Promise<Session> {
-  const session = startSession({
-    cluster: demo.cluster,
-    resolver: demo.dns,
-    router: demo.router,
-    config: parseConfig(demo.config, 'demo'),
-    flushMs: 5,
-    timeline: { dir, fresh: false },
-  });
-  await waitForSync(session, 10_000);
-  session.buffer.flush();
-  return session;
+function follow(demo: DemoCluster, dir: string): Promise<Session> {
+  return followDemo(demo, { timeline: { dir, fresh: false } });
 }
 
 /** One scenario minute: the cluster moves, the session sees it, the store's clock ticks. */
