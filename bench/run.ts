@@ -55,7 +55,12 @@ async function main(): Promise<void> {
           object: {
             apiVersion: 'v1',
             kind: 'Service',
-            metadata: { name: `svc-${i}`, namespace: `ns-${i % 50}`, resourceVersion: String(i + 1), annotations: { 'lbipam.cilium.io/ips': `fd00:101::1b:${100 + (i % 150)},10.101.27.${100 + (i % 150)}` } },
+            metadata: {
+              name: `svc-${i}`,
+              namespace: `ns-${i % 50}`,
+              resourceVersion: String(i + 1),
+              annotations: { 'lbipam.cilium.io/ips': `fd00:101::1b:${100 + (i % 150)},10.101.27.${100 + (i % 150)}` },
+            },
             spec: { type: 'LoadBalancer' },
             status: { loadBalancer: { ingress: [{ ip: `10.101.27.${100 + (i % 150)}` }] } },
           },

@@ -107,7 +107,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--read-only', 'refuse (exit 3): for scripts that must never write')
     .option('--state-dir <dir>', 'where the audit log lives')
     .option('--timeout <seconds>', 'how long to wait for the cluster to answer', positiveNumber, 30)
-    .addHelpText('after', `\nFixes: ${FIX_LIST}\nExit codes: 0 done, 1 the fix failed, 2 could not run, 3 refused (read-only, forbidden, not confirmed without --yes).`)
+    .addHelpText(
+      'after',
+      `\nFixes: ${FIX_LIST}\nExit codes: 0 done, 1 the fix failed, 2 could not run, 3 refused (read-only, forbidden, not confirmed without --yes).`,
+    )
     .action(async (id: string, opts: FixCommandOptions) => {
       const { runFix } = await import('./commands/fix.js');
       exitCode = await runFix(id, opts);

@@ -129,14 +129,7 @@ export interface Cluster {
   list(kind: KindKey, namespace?: string): Promise<ListResult>;
   get(kind: KindKey, namespace: string | undefined, name: string): Promise<KubeObject>;
   create(kind: KindKey, object: KubeObject, options?: WriteOptions): Promise<KubeObject>;
-  patch(
-    kind: KindKey,
-    namespace: string | undefined,
-    name: string,
-    patch: unknown,
-    type: PatchType,
-    options?: WriteOptions,
-  ): Promise<KubeObject>;
+  patch(kind: KindKey, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options?: WriteOptions): Promise<KubeObject>;
   delete(kind: KindKey, namespace: string | undefined, name: string, options?: WriteOptions): Promise<void>;
   /**
    * Starts watching every kind into the sink: list, then watch from the list's resourceVersion,

@@ -37,14 +37,15 @@ export const KIND_KEYS = [
 
 export type KindKey = (typeof KIND_KEYS)[number];
 
-const k = (
-  key: KindKey,
-  group: string,
-  version: string,
-  kind: string,
-  namespaced: boolean,
-  crd: boolean,
-): KindInfo => ({ key, group, version, kind, plural: key, namespaced, crd });
+const k = (key: KindKey, group: string, version: string, kind: string, namespaced: boolean, crd: boolean): KindInfo => ({
+  key,
+  group,
+  version,
+  kind,
+  plural: key,
+  namespaced,
+  crd,
+});
 
 export const KINDS: Readonly<Record<KindKey, KindInfo>> = {
   kustomizations: k('kustomizations', 'kustomize.toolkit.fluxcd.io', 'v1', 'Kustomization', true, true),

@@ -15,9 +15,7 @@ export function objectKey(object: { metadata?: { name?: string; namespace?: stri
 /** Drops managedFields' bodies (keeping who manages the object), and every Secret value. */
 export function slim(kind: KindKey, object: KubeObject): KubeObject {
   const { managedFields, ...metadata } = object.metadata ?? ({ name: '' } as KubeObject['metadata']);
-  const managers = Array.isArray(managedFields)
-    ? managedFields.map((m) => ({ manager: m?.manager, operation: m?.operation }))
-    : undefined;
+  const managers = Array.isArray(managedFields) ? managedFields.map((m) => ({ manager: m?.manager, operation: m?.operation })) : undefined;
   const meta = managers ? { ...metadata, managedFields: managers } : metadata;
   if (kind === 'secrets') {
     return { apiVersion: object.apiVersion, kind: object.kind, metadata: meta, type: object.type };

@@ -100,7 +100,9 @@ export function expectedRecords(snapshot: Snapshot, config: Config): ExpectedRec
   }
 
   for (const route of listObjects(snapshot, 'httproutes')) {
-    const hostnames = arr(at(route, 'spec', 'hostnames')).map(str).filter((h): h is string => Boolean(h));
+    const hostnames = arr(at(route, 'spec', 'hostnames'))
+      .map(str)
+      .filter((h): h is string => Boolean(h));
     const routeNs = namespaceOf(route);
     for (const parent of arr(at(route, 'status', 'parents'))) {
       const accepted = conditionList(at(parent, 'conditions')).some((c) => c.type === 'Accepted' && c.status === 'True');

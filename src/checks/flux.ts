@@ -115,9 +115,14 @@ const flux_ready: Check = {
     const parts = [counts.join(', ')];
     if (failed.length) parts.push(`failed: ${nameList(groupLabel(failed, withReason).names, 2)}`);
     const status = failed.length ? 'fail' : ready.length === all.length ? 'pass' : 'warn';
-    return verdict(status, parts.join('; '), all.map((f) => readyRow(f)), {
-      fixes: status === 'fail' ? ['flux-reconcile', 'flux-reconcile-stuck'] : [],
-    });
+    return verdict(
+      status,
+      parts.join('; '),
+      all.map((f) => readyRow(f)),
+      {
+        fixes: status === 'fail' ? ['flux-reconcile', 'flux-reconcile-stuck'] : [],
+      },
+    );
   },
 };
 
@@ -250,7 +255,10 @@ const flux_stuck: Check = {
     }
     // Named signals (an unreconciled HelmChart, an epoch time) say more than "not Ready for 20m": first.
     const slow = (f: FluxObject) => (stuck.get(f)?.startsWith('not Ready for') ? 1 : 0);
-    const g = groupLabel([...stuck.keys()].sort((a, b) => slow(a) - slow(b)), (f) => `${f.ref} (${stuck.get(f)})`);
+    const g = groupLabel(
+      [...stuck.keys()].sort((a, b) => slow(a) - slow(b)),
+      (f) => `${f.ref} (${stuck.get(f)})`,
+    );
     const summary = [`${g.noun} stuck: ${nameList(g.names, 2)}`, ...waits.slice(0, 2)].join('; ');
     return verdict('fail', summary, evidence, { fixes: ['flux-reconcile-stuck', 'flux-reconcile'] });
   },
@@ -367,10 +375,7 @@ const foundation_operators: Check = {
     const evidence = pods.map((p) => row('pods', p, 'status.phase', str(at(p, 'status', 'phase')) ?? 'unknown', isRunningPod(p) ? 'pass' : 'warn'));
     const volsync = deploymentFinding(snapshot, volsyncOperator);
     evidence.push(volsync.evidence);
-    const problems = [
-      !podsOk && `${cephCsiNamespace}: ${running}/${minCephCsiPods} CSI pods Running`,
-      volsync.problem,
-    ].filter((p): p is string => Boolean(p));
+    const problems = [!podsOk && `${cephCsiNamespace}: ${running}/${minCephCsiPods} CSI pods Running`, volsync.problem].filter((p): p is string => Boolean(p));
     if (!problems.length) return verdict('pass', `${running} CSI pods Running in ${cephCsiNamespace}; ${volsyncOperator} available`, evidence);
     return verdict('fail', problems.join('; '), evidence);
   },

@@ -123,9 +123,14 @@ const healthChecks: Check = {
     const { namespace, name } = parseRef(ksRef);
     const ks = getObject(snapshot, 'kustomizations', namespace, name);
     if (!ks) {
-      return verdict('warn', `Kustomization ${ksRef} not found: cannot see its health checks`, [missingRow('kustomizations', ksRef, 'exists', 'missing', 'warn')], {
-        gitHint: healthChecksYaml(ksRef, gateways),
-      });
+      return verdict(
+        'warn',
+        `Kustomization ${ksRef} not found: cannot see its health checks`,
+        [missingRow('kustomizations', ksRef, 'exists', 'missing', 'warn')],
+        {
+          gitHint: healthChecksYaml(ksRef, gateways),
+        },
+      );
     }
     const ksNs = namespaceOf(ks) ?? '';
     const checked = new Set(
@@ -134,7 +139,9 @@ const healthChecks: Check = {
         .map((h) => `${str(at(h, 'namespace')) || ksNs}/${str(at(h, 'name')) ?? ''}`),
     );
     const missing = gateways.filter((g) => !checked.has(g));
-    const evidence = gateways.map((g) => row('kustomizations', ks, 'spec.healthChecks', `Gateway ${g}: ${checked.has(g) ? 'checked' : 'not checked'}`, checked.has(g) ? 'pass' : 'warn'));
+    const evidence = gateways.map((g) =>
+      row('kustomizations', ks, 'spec.healthChecks', `Gateway ${g}: ${checked.has(g) ? 'checked' : 'not checked'}`, checked.has(g) ? 'pass' : 'warn'),
+    );
     if (!missing.length) return verdict('pass', `${ksRef} health-checks ${plural(gateways.length, 'Gateway')}`, evidence);
     return verdict('warn', `no Gateway health checks in ${ksRef}: Flux says Ready while ${nameList(missing)} are unprogrammed`, evidence, {
       gitHint: healthChecksYaml(ksRef, missing),

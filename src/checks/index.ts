@@ -17,14 +17,7 @@ import { verdict } from './util.js';
 export { expectedRecords, type ExpectedRecord } from './dns.js';
 
 /** Every check, in panel order (PANELS) and display order within a panel. */
-export const ALL_CHECKS: readonly Check[] = [
-  ...FLUX_CHECKS,
-  ...KOPIA_CHECKS,
-  ...RESTORES_CHECKS,
-  ...GATEWAYS_CHECKS,
-  ...LOADBALANCERS_CHECKS,
-  ...DNS_CHECKS,
-];
+export const ALL_CHECKS: readonly Check[] = [...FLUX_CHECKS, ...KOPIA_CHECKS, ...RESTORES_CHECKS, ...GATEWAYS_CHECKS, ...LOADBALANCERS_CHECKS, ...DNS_CHECKS];
 
 /** Results by check id, in ALL_CHECKS order. */
 export type CheckResults = Readonly<Record<string, CheckResult>>;

@@ -8,11 +8,7 @@ import type { Check, Evidence, Snapshot, Verdict } from './types.js';
 import { arr, at, getObject, labelOf, missingRow, parseRef, row, str, verdict } from './util.js';
 
 /** Labels kustomize-controller and helm-controller put on what they apply. */
-export const FLUX_LABELS = [
-  'kustomize.toolkit.fluxcd.io/name',
-  'kustomize.toolkit.fluxcd.io/namespace',
-  'helm.toolkit.fluxcd.io/name',
-] as const;
+export const FLUX_LABELS = ['kustomize.toolkit.fluxcd.io/name', 'kustomize.toolkit.fluxcd.io/namespace', 'helm.toolkit.fluxcd.io/name'] as const;
 const FLUX_MANAGERS = new Set(['kustomize-controller', 'helm-controller']);
 
 function kopiaPvc(snapshot: Snapshot, config: Config): KubeObject | undefined {
@@ -67,7 +63,8 @@ const pvcBound: Check = {
   evaluate(snapshot, config) {
     const ref = config.kopia.pvc;
     const pvc = kopiaPvc(snapshot, config);
-    if (!pvc) return verdict('fail', `PVC ${ref} missing: reclaim it from the saved handle`, [missingRow('persistentvolumeclaims', ref)], { fixes: ['kopia-reclaim'] });
+    if (!pvc)
+      return verdict('fail', `PVC ${ref} missing: reclaim it from the saved handle`, [missingRow('persistentvolumeclaims', ref)], { fixes: ['kopia-reclaim'] });
     const phase = str(at(pvc, 'status', 'phase')) ?? 'unknown';
     const volume = str(at(pvc, 'spec', 'volumeName'));
     const evidence = [row('persistentvolumeclaims', pvc, 'status.phase', phase, phase === 'Bound' ? 'pass' : 'fail')];
@@ -131,7 +128,8 @@ const notFluxManaged: Check = {
   inputs: ['persistentvolumeclaims'],
   evaluate(snapshot, config) {
     const pvc = kopiaPvc(snapshot, config);
-    if (!pvc) return verdict('unknown', `PVC ${config.kopia.pvc} missing`, [missingRow('persistentvolumeclaims', config.kopia.pvc)], { fixes: ['kopia-reclaim'] });
+    if (!pvc)
+      return verdict('unknown', `PVC ${config.kopia.pvc} missing`, [missingRow('persistentvolumeclaims', config.kopia.pvc)], { fixes: ['kopia-reclaim'] });
     const evidence: Evidence[] = [];
     for (const key of FLUX_LABELS) {
       const value = labelOf(pvc, key);

@@ -45,7 +45,7 @@ export function ingressAddresses(service: unknown): string[] {
 }
 
 type Family = 'IPv4' | 'IPv6';
-const familyOf = (ip: string): Family | undefined => ({ 4: 'IPv4', 6: 'IPv6' } as const)[ipFamily(ip) as 4 | 6];
+const familyOf = (ip: string): Family | undefined => (({ 4: 'IPv4', 6: 'IPv6' }) as const)[ipFamily(ip) as 4 | 6];
 
 function familiesIn(ips: readonly string[]): Set<Family> {
   return new Set(ips.map(familyOf).filter((f): f is Family => f !== undefined));

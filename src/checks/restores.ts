@@ -158,7 +158,10 @@ export function restoreState(rd: KubeObject): { state: RestoreState; detail: str
   const image = at(rd, 'status', 'latestImage');
   if (sync?.status === 'True') return { state: 'running', detail: describeCondition(sync) };
   if (result === 'Failed' || (sync?.status === 'False' && sync.reason === 'Error')) {
-    const logs = str(at(rd, 'status', 'latestMoverStatus', 'logs'))?.trim().split('\n').pop();
+    const logs = str(at(rd, 'status', 'latestMoverStatus', 'logs'))
+      ?.trim()
+      .split('\n')
+      .pop();
     return { state: 'failed', detail: (sync?.reason === 'Error' && sync.message) || logs || `mover result ${result}` };
   }
   if (trigger && trigger === lastManual && result === 'Successful' && image && typeof image === 'object') {
@@ -340,9 +343,20 @@ const count: Check = {
   evaluate(snapshot, config) {
     const rds = replicationDestinations(snapshot, config);
     const expected = config.restores.expectedCount;
-    const evidence = [{ kind: 'ReplicationDestination', name: 'count', field: 'items', value: `${rds.length} of ${expected} expected`, status: (rds.length === expected ? 'pass' : 'warn') as CheckStatus }];
+    const evidence = [
+      {
+        kind: 'ReplicationDestination',
+        name: 'count',
+        field: 'items',
+        value: `${rds.length} of ${expected} expected`,
+        status: (rds.length === expected ? 'pass' : 'warn') as CheckStatus,
+      },
+    ];
     if (rds.length === expected) return verdict('pass', `${rds.length}/${expected} ReplicationDestinations`, evidence);
-    const delta = rds.length < expected ? `${expected - rds.length} missing: app Kustomizations not applied yet?` : `${rds.length - expected} more than restores.expectedCount`;
+    const delta =
+      rds.length < expected
+        ? `${expected - rds.length} missing: app Kustomizations not applied yet?`
+        : `${rds.length - expected} more than restores.expectedCount`;
     return verdict('warn', `${rds.length}/${expected} ReplicationDestinations (${delta})`, evidence);
   },
 };

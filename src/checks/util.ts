@@ -224,7 +224,10 @@ export interface ParsedAddresses {
 /** Parses a comma-separated address list ("fd00::1, 10.0.0.1"); empty tokens are skipped. */
 export function parseAddressList(text: string | undefined): ParsedAddresses {
   const parsed: ParsedAddresses = { v4: [], v6: [], bad: [] };
-  for (const token of (text ?? '').split(',').map((t) => t.trim()).filter(Boolean)) {
+  for (const token of (text ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     const family = ipFamily(token);
     if (family === 4) parsed.v4.push(token);
     else if (family === 6) parsed.v6.push(token);

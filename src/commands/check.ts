@@ -18,7 +18,10 @@ export interface CheckOptions {
 function unreachable(session: Session, where: string, timeoutSeconds: number): Error {
   const sync = session.store.getState().sync as Record<string, SyncState>;
   const stuck = Object.entries(sync).filter(([key, s]) => key !== 'dns' && (s.phase === 'connecting' || s.phase === 'retrying'));
-  const detail = stuck.map(([, s]) => s.detail).find(Boolean)?.replace(/; retrying in \d+ s$/, '');
+  const detail = stuck
+    .map(([, s]) => s.detail)
+    .find(Boolean)
+    ?.replace(/; retrying in \d+ s$/, '');
   const what = stuck.length === Object.keys(sync).length - 1 ? '' : ` for ${stuck.map(([key]) => key).join(', ')}`;
   return new Error(`no answer from ${where} within ${timeoutSeconds} s${what}${detail ? `: ${detail}` : ''}`);
 }

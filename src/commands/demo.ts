@@ -32,4 +32,3 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   if (!result.finished) process.stderr.write('drdeck: the autopilot did not reach every phase in time\n');
   return result.finished ? 0 : 1;
 }
-

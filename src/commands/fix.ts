@@ -91,7 +91,10 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
       if (opts.dryRun) {
         store.getState().cancelFix({ dryRun: true });
         code = 0;
-        const checked = [plan.requests.length || !routerRequests.length ? 'the server accepted every request' : '', routerRequests.length ? ROUTER_NO_DRY_RUN : '']
+        const checked = [
+          plan.requests.length || !routerRequests.length ? 'the server accepted every request' : '',
+          routerRequests.length ? ROUTER_NO_DRY_RUN : '',
+        ]
           .filter(Boolean)
           .join('; ');
         say(`\ndry run: ${checked}; nothing was sent`);

@@ -9,9 +9,7 @@ import { timelineConfigSchema } from '../timeline/phases.js';
 
 const name = z.string().min(1);
 /** `namespace/name`, as kubectl prints it. */
-const namespacedName = z
-  .string()
-  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be "namespace/name"');
+const namespacedName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be "namespace/name"');
 
 export const configSchema = z
   .object({

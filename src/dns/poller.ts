@@ -94,10 +94,7 @@ export class DnsPoller {
     const answers: DnsAnswer[] = [];
     let failures = 0;
     await eachLimited(names, this.options.concurrency ?? 8, async (name) => {
-      const [a, aaaa] = await Promise.allSettled([
-        ask(resolver, name, 'A', timeoutMs),
-        ask(resolver, name, 'AAAA', timeoutMs),
-      ]);
+      const [a, aaaa] = await Promise.allSettled([ask(resolver, name, 'A', timeoutMs), ask(resolver, name, 'AAAA', timeoutMs)]);
       const error = [a, aaaa].find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (error) failures++;
       answers.push({

@@ -22,7 +22,7 @@ export class DnsResolver implements Resolver {
     try {
       resolver.setServers(this.servers.map((s) => s.trim()));
     } catch (err) {
-      throw new Error(`bad dns.servers entry (${this.label}): ${(err as Error).message}`);
+      throw new Error(`bad dns.servers entry (${this.label}): ${(err as Error).message}`, { cause: err });
     }
     // Why a timer of our own: Node checks c-ares' deadlines on a timer that ticks every `timeout` ms
     // (at most every second), so c-ares alone gives up anywhere between one and two timeouts late
@@ -37,9 +37,9 @@ export class DnsResolver implements Resolver {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (EMPTY_ANSWERS.has(code)) return [];
-      if (timedOut || code === 'ETIMEOUT') throw new Error(`${this.label} did not answer ${type} ${name} within ${timeoutMs} ms`);
-      if (code === 'ECONNREFUSED') throw new Error(`${this.label} refused the query for ${type} ${name}`);
-      throw new Error(`${this.label}: ${type} ${name}: ${code || (err as Error).message}`);
+      if (timedOut || code === 'ETIMEOUT') throw new Error(`${this.label} did not answer ${type} ${name} within ${timeoutMs} ms`, { cause: err });
+      if (code === 'ECONNREFUSED') throw new Error(`${this.label} refused the query for ${type} ${name}`, { cause: err });
+      throw new Error(`${this.label}: ${type} ${name}: ${code || (err as Error).message}`, { cause: err });
     } finally {
       clearTimeout(timer);
       resolver.cancel();

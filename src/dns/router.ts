@@ -29,11 +29,7 @@ export function unusableRouter(label: string, reason: string): Router {
 }
 
 /** The router of `dns.routeros`, or one that says what is wrong with its configuration. */
-export function routerFromConfig(
-  config: RouterOsConfig,
-  env: NodeJS.ProcessEnv = process.env,
-  readFile?: (path: string) => string,
-): Router {
+export function routerFromConfig(config: RouterOsConfig, env: NodeJS.ProcessEnv = process.env, readFile?: (path: string) => string): Router {
   try {
     return routerOsClientFromConfig(config, env, readFile);
   } catch (error) {

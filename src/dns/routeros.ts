@@ -39,9 +39,7 @@ export const routerosConfigSchema = z
     passwordEnv: z.string().min(1).optional(),
     /** ...or a file holding it (one trailing newline ignored). */
     passwordFile: z.string().min(1).optional(),
-    password: z
-      .never({ error: 'the password never goes in the config: name an environment variable (passwordEnv) or a file (passwordFile)' })
-      .optional(),
+    password: z.never({ error: 'the password never goes in the config: name an environment variable (passwordEnv) or a file (passwordFile)' }).optional(),
     /** PEM file of the CA that signed the router's certificate (a self-signed router certificate is its own CA). */
     caFile: z.string().min(1).optional(),
     /** Accept any certificate. Dangerous: anyone on the path can read the password. */
@@ -261,8 +259,7 @@ export class RouterOsClient {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
     const signal = AbortSignal.timeout(this.timeoutMs);
     const where = `${method} ${this.url}${path}`;
-    const fail = (message: string, kind: RouterError['kind'], status?: number, detail?: string) =>
-      new RouterError(message, kind, method, path, status, detail);
+    const fail = (message: string, kind: RouterError['kind'], status?: number, detail?: string) => new RouterError(message, kind, method, path, status, detail);
 
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -281,9 +278,7 @@ export class RouterOsClient {
         if (signal.aborted) return settle(fail(`the router did not answer ${where} within ${this.timeoutMs} ms`, 'timeout'));
         const code = err.code ?? '';
         if (TLS_ERROR_CODES.has(code)) {
-          return settle(
-            fail(`TLS verification of ${this.url} failed: ${err.message} (set caFile to the router's CA, or insecureSkipVerify: true)`, 'tls'),
-          );
+          return settle(fail(`TLS verification of ${this.url} failed: ${err.message} (set caFile to the router's CA, or insecureSkipVerify: true)`, 'tls'));
         }
         settle(fail(`could not reach the router at ${this.url} (${where}): ${code || err.message}`, 'connect'));
       };
@@ -365,7 +360,10 @@ export class RouterOsClient {
 }
 
 function oneLine(text: string): string {
-  const line = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const line = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 }
 
@@ -387,7 +385,7 @@ export function routerOsClientFromConfig(
     try {
       password = readFile(config.passwordFile).replace(/\r?\n$/, '');
     } catch (err) {
-      throw new Error(`dns.routeros.passwordFile: cannot read ${config.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new Error(`dns.routeros.passwordFile: cannot read ${config.passwordFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
     }
   } else {
     throw new Error('dns.routeros: set passwordEnv or passwordFile');
@@ -397,7 +395,7 @@ export function routerOsClientFromConfig(
     try {
       ca = readFile(config.caFile);
     } catch (err) {
-      throw new Error(`dns.routeros.caFile: cannot read ${config.caFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new Error(`dns.routeros.caFile: cannot read ${config.caFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
     }
   }
   return new RouterOsClient({
@@ -442,7 +440,8 @@ export function plannedRecords(
     const name = record.name.trim().toLowerCase().replace(/\.$/, '');
     const address = record.address.trim().toLowerCase();
     const family = isIP(address);
-    if (family !== (record.type === 'A' ? 4 : 6)) throw new Error(`${record.type} ${name}: ${JSON.stringify(record.address)} is not an IPv${record.type === 'A' ? 4 : 6} address`);
+    if (family !== (record.type === 'A' ? 4 : 6))
+      throw new Error(`${record.type} ${name}: ${JSON.stringify(record.address)} is not an IPv${record.type === 'A' ? 4 : 6} address`);
     const key = `${name} ${record.type} ${address}`;
     if (seen.has(key)) continue;
     seen.add(key);

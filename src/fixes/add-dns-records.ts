@@ -49,7 +49,9 @@ function missingRecords(snapshot: Snapshot, config: Config): { todo: MissingReco
     if (!finding.missing.length) continue;
     if (noAddressYet(record)) {
       const absent = [...finding.absent.A, ...finding.absent.AAAA].join(', ');
-      skipped.push(`${record.name}: ${servicesOf(record).join(', ') || record.sources.join(', ')} has no address in its status yet, so nothing answers at ${absent} (see LoadBalancers)`);
+      skipped.push(
+        `${record.name}: ${servicesOf(record).join(', ') || record.sources.join(', ')} has no address in its status yet, so nothing answers at ${absent} (see LoadBalancers)`,
+      );
       continue;
     }
     for (const type of ['A', 'AAAA'] as const) {
@@ -125,7 +127,9 @@ export const addDnsRecords: Fix = {
     if (typeof selected === 'string') return noPlan(selected);
     const { todo, skipped } = selected;
     if (!todo.length) {
-      return noPlan(skipped.length ? `nothing to do that drdeck can do: ${skipped.join('; ')}` : 'nothing to do: the resolver answers every expected A and AAAA record');
+      return noPlan(
+        skipped.length ? `nothing to do that drdeck can do: ${skipped.join('; ')}` : 'nothing to do: the resolver answers every expected A and AAAA record',
+      );
     }
     const routerRequests = plannedRecords(todo, new Date(options.now ?? snapshot.now));
     const names = [...new Set(todo.map((m) => m.name))];
@@ -137,10 +141,7 @@ export const addDnsRecords: Fix = {
       routerRequests,
       commands: routerRequests.map(routerOsAddCommand),
       warnings: warnings(todo),
-      details: [
-        ...todo.map((m) => `${m.name}: missing ${m.type} ${m.address} (from ${m.record.sources.join(', ')})`),
-        ...skipped.map((s) => `skipped ${s}`),
-      ],
+      details: [...todo.map((m) => `${m.name}: missing ${m.type} ${m.address} (from ${m.record.sources.join(', ')})`), ...skipped.map((s) => `skipped ${s}`)],
       confirm: { kind: 'yes' },
     };
     return plan;

@@ -164,9 +164,7 @@ export function fluxKubectlCommand(request: PlannedRequest): string {
 
 export const BY_HAND = '# the same requests with kubectl:';
 
-export type ReconcileState =
-  | { state: 'pending'; detail: string }
-  | { state: 'ready' | 'waiting' | 'failed'; detail: string };
+export type ReconcileState = { state: 'pending'; detail: string } | { state: 'ready' | 'waiting' | 'failed'; detail: string };
 
 /**
  * Where one reconcile stands: `pending` until the controller handled the token and Ready has

@@ -10,7 +10,7 @@ import type { Snapshot } from '../checks/types.js';
 import { annotationOf, at, getObject, ipFamily, namespaceOf, refOf, str } from '../checks/util.js';
 import type { Config } from '../config/schema.js';
 import type { Fix, Plan } from './types.js';
-import { count, errorText, kubectlCommand, matchesTarget, mergePatch, noPlan, parseTarget, remaining, sendEach, targetOf, waitQuietly } from './util.js';
+import { count, kubectlCommand, matchesTarget, mergePatch, noPlan, parseTarget, remaining, sendEach, targetOf, waitQuietly } from './util.js';
 
 const TIMEOUT_MS = 2 * 60_000;
 const DUAL_POLICIES = new Set(['RequireDualStack', 'PreferDualStack']);
@@ -101,9 +101,7 @@ export const makeDualStack: Fix = {
         `make Service ${refOf(svc)} dual-stack (RequireDualStack, ${families(svc).join(' and ')})`,
       ),
     );
-    const warnings = [
-      'Git must change too: Flux reapplies the Service from Git and undoes the live change until the values below are there',
-    ];
+    const warnings = ['Git must change too: Flux reapplies the Service from Git and undoes the live change until the values below are there'];
     for (const svc of services) {
       const parsed = requestedAddresses(svc, config);
       const { added } = proposal(svc, config, used);

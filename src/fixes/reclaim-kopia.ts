@@ -11,17 +11,7 @@ import type { Snapshot } from '../checks/types.js';
 import { arr, at, getObject, labelOf, listObjects, parseRef, str } from '../checks/util.js';
 import type { Config } from '../config/schema.js';
 import { isPlan, type Fix, type FixTarget, type Plan, type PlannedRequest } from './types.js';
-import {
-  count,
-  createRequest,
-  deleteRequest,
-  errorText,
-  kubectlCommand,
-  mergePatch,
-  noPlan,
-  remaining,
-  waitQuietly,
-} from './util.js';
+import { count, createRequest, deleteRequest, errorText, kubectlCommand, mergePatch, noPlan, remaining, waitQuietly } from './util.js';
 
 const TIMEOUT_MS = 2 * 60_000;
 const CEPHFS_DRIVER = 'cephfs.csi.ceph.com';
@@ -169,17 +159,41 @@ export const reclaimKopia: Fix = {
     if (pvc && pvcPv && handleOf(pvcPv) === saved) {
       const pvName = pvcPv.metadata.name;
       if (policyOf(pvcPv) !== 'Retain') {
-        requests.push(mergePatch('persistentvolumes', undefined, pvName, { spec: { persistentVolumeReclaimPolicy: 'Retain' } }, `set reclaim policy Retain on PV ${pvName} (it holds the backups)`));
+        requests.push(
+          mergePatch(
+            'persistentvolumes',
+            undefined,
+            pvName,
+            { spec: { persistentVolumeReclaimPolicy: 'Retain' } },
+            `set reclaim policy Retain on PV ${pvName} (it holds the backups)`,
+          ),
+        );
         targets.push({ kind: 'persistentvolumes', name: pvName });
       }
       const claimUid = str(at(pvcPv, 'spec', 'claimRef', 'uid'));
       if (phaseOf(pvc) !== 'Bound' && claimUid && claimUid !== pvc.metadata.uid) {
-        requests.push(mergePatch('persistentvolumes', undefined, pvName, { spec: { claimRef: { ...claimRef, uid: null, resourceVersion: null } } }, `point PV ${pvName}'s claimRef at PVC ${pvcRef}`));
+        requests.push(
+          mergePatch(
+            'persistentvolumes',
+            undefined,
+            pvName,
+            { spec: { claimRef: { ...claimRef, uid: null, resourceVersion: null } } },
+            `point PV ${pvName}'s claimRef at PVC ${pvcRef}`,
+          ),
+        );
         if (!targets.length) targets.push({ kind: 'persistentvolumes', name: pvName });
       }
       const fluxLabels = FLUX_LABELS.filter((key) => labelOf(pvc, key) !== undefined);
       if (fluxLabels.length) {
-        requests.push(mergePatch('persistentvolumeclaims', namespace, name, { metadata: { labels: Object.fromEntries(fluxLabels.map((k) => [k, null])) } }, `remove the Flux labels from PVC ${pvcRef}`));
+        requests.push(
+          mergePatch(
+            'persistentvolumeclaims',
+            namespace,
+            name,
+            { metadata: { labels: Object.fromEntries(fluxLabels.map((k) => [k, null])) } },
+            `remove the Flux labels from PVC ${pvcRef}`,
+          ),
+        );
         targets.push(pvcTarget);
       }
       if (!requests.length) return noPlan(`nothing to do: PVC ${pvcRef} is on the saved handle (PV ${pvName}, ${phaseOf(pvc)}, ${policyOf(pvcPv)})`);
@@ -221,7 +235,8 @@ export const reclaimKopia: Fix = {
         );
       }
       const pods = mountingPods(snapshot, namespace, name);
-      if (pods.length) warnings.push(`${count(pods.length, 'pod')} mount the PVC and keep it Terminating until they stop (kubernetes.io/pvc-protection): ${pods.join(', ')}`);
+      if (pods.length)
+        warnings.push(`${count(pods.length, 'pod')} mount the PVC and keep it Terminating until they stop (kubernetes.io/pvc-protection): ${pods.join(', ')}`);
       requests.push(deleteRequest('persistentvolumeclaims', namespace, name, `delete PVC ${pvcRef} (wrong subvolume)`));
     }
 
@@ -242,7 +257,9 @@ export const reclaimKopia: Fix = {
       if (policyOf(savedPv) !== 'Retain') spec.persistentVolumeReclaimPolicy = 'Retain';
       details.push(`will reuse ${describePv(savedPv)}`);
       if (Object.keys(spec).length) {
-        const what = [spec.claimRef && `point its claimRef at PVC ${pvcRef}`, spec.persistentVolumeReclaimPolicy && 'set reclaim policy Retain'].filter(Boolean).join(', ');
+        const what = [spec.claimRef && `point its claimRef at PVC ${pvcRef}`, spec.persistentVolumeReclaimPolicy && 'set reclaim policy Retain']
+          .filter(Boolean)
+          .join(', ');
         requests.push(mergePatch('persistentvolumes', undefined, pvName, { spec }, `reuse PV ${pvName} with the saved handle: ${what}`));
       }
       targets.push({ kind: 'persistentvolumes', name: pvName });
@@ -261,7 +278,9 @@ export const reclaimKopia: Fix = {
       pvName = `${name}-${handle.uuid.slice(0, 8)}`;
       if (getObject(snapshot, 'persistentvolumes', undefined, pvName)) pvName = `${name}-${handle.uuid}`;
       if (ceph.referenceClusterID && ceph.referenceClusterID !== handle.clusterID) {
-        warnings.push(`the saved handle names Ceph cluster ${handle.clusterID}, the storage in use names ${ceph.referenceClusterID}: is the handle from this Ceph cluster?`);
+        warnings.push(
+          `the saved handle names Ceph cluster ${handle.clusterID}, the storage in use names ${ceph.referenceClusterID}: is the handle from this Ceph cluster?`,
+        );
       }
       const pv: KubeObject = {
         apiVersion: 'v1',
@@ -288,7 +307,9 @@ export const reclaimKopia: Fix = {
           },
         },
       };
-      details.push(`will create PV ${pvName}: handle ${saved}, clusterID ${handle.clusterID}, fsName ${ceph.fsName}, ${capacity} ${accessModes.join(',')}, Retain, claimRef ${pvcRef}`);
+      details.push(
+        `will create PV ${pvName}: handle ${saved}, clusterID ${handle.clusterID}, fsName ${ceph.fsName}, ${capacity} ${accessModes.join(',')}, Retain, claimRef ${pvcRef}`,
+      );
       requests.push(createRequest('persistentvolumes', pv, `create PV ${pvName} with the saved handle (Retain)`));
       targets.push({ kind: 'persistentvolumes', name: pvName });
     }
@@ -355,7 +376,10 @@ export const reclaimKopia: Fix = {
         return !now || now.metadata.uid !== uid ? true : undefined;
       });
       if (!gone) {
-        return { ok: false, message: `PVC ${request.namespace}/${request.name} is still Terminating: a pod that mounts it keeps it (scale it down), then run the reclaim again` };
+        return {
+          ok: false,
+          message: `PVC ${request.namespace}/${request.name} is still Terminating: a pod that mounts it keeps it (scale it down), then run the reclaim again`,
+        };
       }
     }
     context.progress(`waiting for PVC ${namespace}/${name} to bind to the saved handle`);

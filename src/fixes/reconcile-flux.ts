@@ -111,9 +111,7 @@ export const reconcileFlux: Fix = {
       }
     }
     if (f.suspended) {
-      warnings.push(
-        `${describe(f)} is suspended: it is resumed first (spec.suspend: false). If Git sets suspend: true, Flux suspends it again.`,
-      );
+      warnings.push(`${describe(f)} is suspended: it is resumed first (spec.suspend: false). If Git sets suspend: true, Flux suspends it again.`);
       requests.push(resumeRequest(f));
     }
     requests.push(reconcileRequest(f, token, { force: options.force }));

@@ -95,7 +95,9 @@ export const reconcileStuck: Fix = {
       );
     }
     if (suspended.length) {
-      warnings.push(`skipping ${count(suspended.length, 'suspended object')} (reconciles are ignored until resumed; flux-reconcile resumes one): ${names(suspended)}`);
+      warnings.push(
+        `skipping ${count(suspended.length, 'suspended object')} (reconciles are ignored until resumed; flux-reconcile resumes one): ${names(suspended)}`,
+      );
     }
     const details = chosen.map(({ f, signals, depth }, i) => {
       const reset = stalled(f) && !options.force ? ' (Stalled: its failure counts are reset too)' : '';
@@ -106,11 +108,7 @@ export const reconcileStuck: Fix = {
       title: `Reconcile ${count(chosen.length, 'stuck Flux object')}, dependencies first`,
       targets: chosen.map(({ f }) => targetOf(f.kind, f.object)),
       requests,
-      commands: [
-        ...chosen.map(({ f }) => fluxCommand(f, { force: options.force, reset: stalled(f) })),
-        BY_HAND,
-        ...requests.map(fluxKubectlCommand),
-      ],
+      commands: [...chosen.map(({ f }) => fluxCommand(f, { force: options.force, reset: stalled(f) })), BY_HAND, ...requests.map(fluxKubectlCommand)],
       warnings,
       details,
       confirm: { kind: 'yes' },
@@ -167,8 +165,7 @@ async function followAll(
   results: Map<PlannedRequest, ReconcileState>,
 ): Promise<void> {
   if (!requests.length) return;
-  const read = (snapshot: Snapshot) =>
-    requests.map((r) => reconcileState(getObject(snapshot, r.kind, r.namespace, r.name), token));
+  const read = (snapshot: Snapshot) => requests.map((r) => reconcileState(getObject(snapshot, r.kind, r.namespace, r.name), token));
   const done = await waitQuietly(context, `${count(requests.length, 'object')} reconciled`, timeoutMs, (snapshot) => {
     const states = read(snapshot);
     return states.every((s) => s.state !== 'pending') ? states : undefined;

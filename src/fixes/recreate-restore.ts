@@ -76,7 +76,9 @@ export const recreateRestore: Fix = {
     }
     const ref = refOf(rd);
     const ns = namespaceOf(rd);
-    const requests: PlannedRequest[] = [deleteRequest('replicationdestinations', ns, rd.metadata.name, `delete ReplicationDestination ${ref} (Flux recreates it)`)];
+    const requests: PlannedRequest[] = [
+      deleteRequest('replicationdestinations', ns, rd.metadata.name, `delete ReplicationDestination ${ref} (Flux recreates it)`),
+    ];
     const commands = [kubectlCommand(requests[0])];
     const warnings = [
       `deletes ReplicationDestination ${ref}: Flux recreates it from Git as Git has it, so fix Git first (${RD_TEMPLATE}): a template without copyMethod: Snapshot, or still labelled ssa: IfNotPresent, gives the same RD again`,
@@ -86,9 +88,18 @@ export const recreateRestore: Fix = {
       const ksNs = namespaceOf(ks) ?? '';
       const annotations = { [REQUESTED_AT]: options.token };
       requests.push(
-        mergePatch('kustomizations', ksNs, ks.metadata.name, { metadata: { annotations } }, `annotate Kustomization ${refOf(ks)} to reconcile (recreates the RD now, not at its next interval)`),
+        mergePatch(
+          'kustomizations',
+          ksNs,
+          ks.metadata.name,
+          { metadata: { annotations } },
+          `annotate Kustomization ${refOf(ks)} to reconcile (recreates the RD now, not at its next interval)`,
+        ),
       );
-      commands.push(annotateCommand('kustomizations', ksNs, ks.metadata.name, annotations), `# or: flux reconcile kustomization ${ks.metadata.name} -n ${ksNs}`);
+      commands.push(
+        annotateCommand('kustomizations', ksNs, ks.metadata.name, annotations),
+        `# or: flux reconcile kustomization ${ks.metadata.name} -n ${ksNs}`,
+      );
     } else {
       warnings.push(`no Flux Kustomization found for ${ref} (labels kustomize.toolkit.fluxcd.io/name and namespace): nothing may recreate it`);
     }
@@ -156,4 +167,3 @@ export const recreateRestore: Fix = {
     return { ok: true, message: `${ref} recreated by Flux from Git (new uid ${recreated.metadata.uid ?? '?'})${label}`, details: notes };
   },
 };
-

@@ -146,13 +146,18 @@ export const restartCiliumOperator: Fix = {
     if (rollout.state === 'failed') return { ok: false, message: `rollout of ${ref} failed: ${rollout.detail}` };
     if (rollout.state === 'progressing') return { ok: false, message: `rollout of ${ref} not finished after ${TIMEOUT_MS / 60_000} min: ${rollout.detail}` };
 
-    const gateways = targetGateways(context.snapshot(), config).filter((t) => t.gateway).map((t) => parseRef(t.ref));
+    const gateways = targetGateways(context.snapshot(), config)
+      .filter((t) => t.gateway)
+      .map((t) => parseRef(t.ref));
     context.progress(`${ref} rolled out; waiting for ${gateways.length} Gateways to be Programmed`);
     const lines = (snapshot: Snapshot) =>
       gateways.map(({ namespace, name }) => {
         const g = getObject(snapshot, 'gateways', namespace, name);
         const ok = condition(g, 'Programmed')?.status === 'True';
-        return { ok, line: `${namespace}/${name}${ok ? ` ${gatewayAddresses(g).join(', ') || 'no address'}` : `: ${describeCondition(condition(g, 'Programmed'))}`}` };
+        return {
+          ok,
+          line: `${namespace}/${name}${ok ? ` ${gatewayAddresses(g).join(', ') || 'no address'}` : `: ${describeCondition(condition(g, 'Programmed'))}`}`,
+        };
       });
     const budget = Math.max(GATEWAYS_MIN_MS, remaining(context, start, TIMEOUT_MS));
     const programmed = await waitQuietly(context, 'Gateways Programmed', budget, (snapshot) => {
@@ -163,7 +168,11 @@ export const restartCiliumOperator: Fix = {
     const ok = final.filter((g) => g.ok);
     const details = [`${ref}: ${rollout.detail}`, ...final.map((g) => g.line)];
     if (ok.length === final.length) {
-      return { ok: true, message: `${ref} restarted (${rollout.detail}); ${ok.length}/${final.length} Gateways Programmed: ${final.map((g) => g.line).join('; ')}`, details };
+      return {
+        ok: true,
+        message: `${ref} restarted (${rollout.detail}); ${ok.length}/${final.length} Gateways Programmed: ${final.map((g) => g.line).join('; ')}`,
+        details,
+      };
     }
     const bad = final.filter((g) => !g.ok).map((g) => g.line);
     return { ok: false, message: `${ref} restarted, but ${bad.length}/${final.length} Gateways not Programmed: ${bad.join('; ')}`, details };

@@ -9,7 +9,7 @@ import type { Snapshot } from '../checks/types.js';
 import { at, condition, describeCondition, getObject, namespaceOf, refOf, str } from '../checks/util.js';
 import type { Config } from '../config/schema.js';
 import type { Fix, Plan } from './types.js';
-import { count, errorText, kubectlCommand, matchesTarget, mergePatch, noPlan, parseTarget, remaining, sendEach, targetOf, waitQuietly } from './util.js';
+import { count, kubectlCommand, matchesTarget, mergePatch, noPlan, parseTarget, remaining, sendEach, targetOf, waitQuietly } from './util.js';
 
 const TIMEOUT_MS = 60_000;
 
@@ -45,7 +45,13 @@ export const setCopyMethod: Fix = {
     if (!rds.length) return noPlan('nothing to do: every ReplicationDestination has copyMethod: Snapshot');
     const requests = rds.map((rd) => {
       const mover = moverOf(rd)?.mover ?? 'kopia';
-      return mergePatch('replicationdestinations', namespaceOf(rd), rd.metadata.name, { spec: { [mover]: { copyMethod: 'Snapshot' } } }, `set spec.${mover}.copyMethod: Snapshot on ${refOf(rd)}`);
+      return mergePatch(
+        'replicationdestinations',
+        namespaceOf(rd),
+        rd.metadata.name,
+        { spec: { [mover]: { copyMethod: 'Snapshot' } } },
+        `set spec.${mover}.copyMethod: Snapshot on ${refOf(rd)}`,
+      );
     });
     const plan: Plan = {
       fixId: 'restores-set-copy-method',
@@ -56,7 +62,10 @@ export const setCopyMethod: Fix = {
       warnings: [
         `Git must change too (${RD_TEMPLATE}): until the template has copyMethod: Snapshot, Flux may revert this and every RD recreated from Git lacks it again`,
       ],
-      details: rds.map((rd) => `${refOf(rd)}: copyMethod ${str(at(moverOf(rd)?.spec, 'copyMethod')) ?? 'unset'}; Synchronizing ${describeCondition(condition(rd, 'Synchronizing'))}`),
+      details: rds.map(
+        (rd) =>
+          `${refOf(rd)}: copyMethod ${str(at(moverOf(rd)?.spec, 'copyMethod')) ?? 'unset'}; Synchronizing ${describeCondition(condition(rd, 'Synchronizing'))}`,
+      ),
       confirm: { kind: 'yes' },
       gitChange: COPY_METHOD_HINT,
     };

@@ -81,7 +81,8 @@ export const triggerRestores: Fix = {
       done.length && `${done.length} already restored`,
     ].filter(Boolean);
     if (!trigger.length) {
-      if (options.target && trigger.length + running.length + noCopyMethod.length + done.length === 0) return noPlan(`no ReplicationDestination ${options.target}`);
+      if (options.target && trigger.length + running.length + noCopyMethod.length + done.length === 0)
+        return noPlan(`no ReplicationDestination ${options.target}`);
       return noPlan(`no restore to trigger${skipped.length ? `: ${skipped.join(', ')}` : ''}`);
     }
     const value = triggerValue(options.token);
@@ -89,7 +90,8 @@ export const triggerRestores: Fix = {
       mergePatch('replicationdestinations', namespaceOf(rd), rd.metadata.name, { spec: { trigger: { manual: value } } }, `trigger the restore of ${refOf(rd)}`),
     );
     const warnings: string[] = [];
-    if (running.length) warnings.push(`skipping ${count(running.length, 'restore')} already running (a new token would only queue another sync): ${list(running)}`);
+    if (running.length)
+      warnings.push(`skipping ${count(running.length, 'restore')} already running (a new token would only queue another sync): ${list(running)}`);
     if (noCopyMethod.length) {
       warnings.push(`skipping ${count(noCopyMethod.length, 'RD')} without copyMethod: Snapshot (they fail at once; set it first): ${list(noCopyMethod)}`);
     }
@@ -99,7 +101,9 @@ export const triggerRestores: Fix = {
     });
     if (missingSecrets.length) {
       const have = missingSecrets.length === 1 ? 'has' : 'have';
-      warnings.push(`${count(missingSecrets.length, 'RD')} ${have} no repository Secret yet and will fail until external-secrets syncs it: ${list(missingSecrets)}`);
+      warnings.push(
+        `${count(missingSecrets.length, 'RD')} ${have} no repository Secret yet and will fail until external-secrets syncs it: ${list(missingSecrets)}`,
+      );
     }
     const kopia = kopiaProblem(snapshot, config);
     if (kopia) warnings.push(`${kopia}: the restores find no snapshots until the repository is reclaimed (seed issue 2; kopia-reclaim first)`);
@@ -139,7 +143,8 @@ export const triggerRestores: Fix = {
       }
     }
     let last = '';
-    const read = (snapshot: Snapshot) => sent.map((r) => follow(getObject(snapshot, 'replicationdestinations', r.namespace, r.name), token, before.get(key(r)) ?? ''));
+    const read = (snapshot: Snapshot) =>
+      sent.map((r) => follow(getObject(snapshot, 'replicationdestinations', r.namespace, r.name), token, before.get(key(r)) ?? ''));
     const settled = await waitQuietly(context, `${count(sent.length, 'restore')} finished`, TIMEOUT_MS, (snapshot) => {
       const states = read(snapshot);
       const line = progressLine(states);
@@ -173,7 +178,10 @@ export function follow(rd: KubeObject | undefined, token: string, before: string
   }
   const changed = fingerprint(rd) !== before;
   if (changed && sync?.status !== 'True' && (result === 'Failed' || (sync?.status === 'False' && sync.reason === 'Error'))) {
-    const logs = str(at(rd, 'status', 'latestMoverStatus', 'logs'))?.trim().split('\n').pop();
+    const logs = str(at(rd, 'status', 'latestMoverStatus', 'logs'))
+      ?.trim()
+      .split('\n')
+      .pop();
     return { state: 'failed', detail: (sync?.reason === 'Error' && sync.message) || logs || `mover result ${result}` };
   }
   return { state: 'pending', detail: sync?.status === 'True' ? 'running' : `not started (${describeCondition(sync)})` };
@@ -200,4 +208,3 @@ function summarise(sent: readonly PlannedRequest[], states: readonly Followed[],
     details: [...pairs.map((p) => `${p.ref}: ${p.state}: ${p.detail}`), ...sendErrors],
   };
 }
-

@@ -115,12 +115,7 @@ export class ApiClient {
    * One request. The deadline covers everything up to the response headers, and with `readBody`
    * the body too; error bodies are always read (within the deadline) to get the server's Status.
    */
-  private async open(
-    spec: RequestSpec,
-    ms: number,
-    signal: AbortSignal | undefined,
-    readBody: boolean,
-  ): Promise<{ message: IncomingMessage; body?: string }> {
+  private async open(spec: RequestSpec, ms: number, signal: AbortSignal | undefined, readBody: boolean): Promise<{ message: IncomingMessage; body?: string }> {
     const url = this.url(spec);
     const what = describe(spec);
     if (this.closed.aborted) throw new ClusterError(`the connection to the cluster is closed: ${what}`, 0, 'Closed');

@@ -3,15 +3,7 @@
  * cheap: @kubernetes/client-node (about 0.6 s) loads on the first request or watch, so the TUI can
  * paint "connecting" first.
  */
-import {
-  ClusterError,
-  type Cluster,
-  type FeedSink,
-  type KubeObject,
-  type ListResult,
-  type PatchType,
-  type WriteOptions,
-} from '../cluster.js';
+import { ClusterError, type Cluster, type FeedSink, type KubeObject, type ListResult, type PatchType, type WriteOptions } from '../cluster.js';
 import { apiVersionOf, KINDS, type KindKey } from '../kinds.js';
 import { AccessReview, type AccessAnswer } from './access.js';
 import { Discovery } from './discovery.js';
@@ -76,9 +68,7 @@ export class KubeCluster implements Cluster {
    */
   connect(): Promise<ApiClient> {
     if (!this.client) {
-      const client = loadKubeConfig(this.options.kubeconfig).then(
-        (kc) => new ApiClient(kc, this.server, this.requestTimeoutMs, this.closing.signal),
-      );
+      const client = loadKubeConfig(this.options.kubeconfig).then((kc) => new ApiClient(kc, this.server, this.requestTimeoutMs, this.closing.signal));
       this.client = client;
       client.catch(() => {
         if (this.client === client) this.client = undefined;
@@ -110,14 +100,7 @@ export class KubeCluster implements Cluster {
     });
   }
 
-  async patch(
-    kind: KindKey,
-    namespace: string | undefined,
-    name: string,
-    patch: unknown,
-    type: PatchType,
-    options: WriteOptions = {},
-  ): Promise<KubeObject> {
+  async patch(kind: KindKey, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options: WriteOptions = {}): Promise<KubeObject> {
     const api = await this.connect();
     return api.json<KubeObject>({
       method: 'PATCH',

@@ -68,7 +68,13 @@ export function kubeconfigFiles(options: KubeconfigOptions = {}): string[] {
     return [file];
   }
   if (env.KUBECONFIG) {
-    const listed = [...new Set(env.KUBECONFIG.split(delimiter).filter(Boolean).map((f) => resolve(cwd, f)))];
+    const listed = [
+      ...new Set(
+        env.KUBECONFIG.split(delimiter)
+          .filter(Boolean)
+          .map((f) => resolve(cwd, f)),
+      ),
+    ];
     const files = listed.filter((f) => existsSync(f));
     if (files.length === 0) throw new KubeconfigError(`no kubeconfig found: none of the files in KUBECONFIG exists (${listed.join(delimiter)})`);
     return files;
@@ -155,7 +161,11 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
     const config = readFile(file);
     const [c, u, x] = [entries(file, config, 'clusters'), entries(file, config, 'users'), entries(file, config, 'contexts')];
     makePathsAbsolute(file, c, u);
-    for (const [target, list] of [[clusters, c], [users, u], [contexts, x]] as const) {
+    for (const [target, list] of [
+      [clusters, c],
+      [users, u],
+      [contexts, x],
+    ] as const) {
       for (const entry of list) if (!target.has(entry.name as string)) target.set(entry.name as string, entry);
     }
     const cc = config['current-context'];

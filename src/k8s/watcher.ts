@@ -232,7 +232,9 @@ export class KindWatcher {
             this.handle(JSON.parse(line) as RawEvent);
             received++;
           } catch (error) {
-            finish(error instanceof SyntaxError ? new ClusterError(`the API server sent an unreadable watch event: ${error.message}`, 0, 'InvalidResponse') : error);
+            finish(
+              error instanceof SyntaxError ? new ClusterError(`the API server sent an unreadable watch event: ${error.message}`, 0, 'InvalidResponse') : error,
+            );
             return;
           }
         }
@@ -241,7 +243,8 @@ export class KindWatcher {
         arm();
       });
       res.on('end', () => {
-        if (received === 0 && Date.now() - openedAt < MIN_WATCH_MS) finish(new ClusterError(`the API server ended the watch at once (${spec.method} ${spec.path})`, 0, 'WatchClosed'));
+        if (received === 0 && Date.now() - openedAt < MIN_WATCH_MS)
+          finish(new ClusterError(`the API server ended the watch at once (${spec.method} ${spec.path})`, 0, 'WatchClosed'));
         else {
           this.freshAt = Date.now();
           this.failures = 0;

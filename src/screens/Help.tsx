@@ -9,10 +9,16 @@ export function Help({ width, height }: { width: number; height: number }) {
   const keyWidth = Math.max(...KEY_BINDINGS.map((b) => b.keys.length)) + 2;
   const statuses = (['fail', 'warn', 'unknown', 'pending', 'pass'] as const).map((s) => (
     <Text key={s}>
-      <Text color={statusColor(s)}>{SYMBOL[s]}</Text> {s}{'  '}
+      <Text color={statusColor(s)}>{SYMBOL[s]}</Text> {s}
+      {'  '}
     </Text>
   ));
-  const panels = PANELS.map((p) => `${PANEL_TITLES[p]}: ${ALL_CHECKS.filter((c) => c.panel === p).map((c) => c.id.split('.')[1]).join(', ')}`);
+  const panels = PANELS.map(
+    (p) =>
+      `${PANEL_TITLES[p]}: ${ALL_CHECKS.filter((c) => c.panel === p)
+        .map((c) => c.id.split('.')[1])
+        .join(', ')}`,
+  );
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Text bold>Keys</Text>

@@ -109,8 +109,7 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
     rest = worst.length - shown.length;
   }
   const restStatuses = countStatuses(worst.slice(shown.length).map((r) => r.status));
-  const restText =
-    rest > 0 && restStatuses.pass === rest ? `${SYMBOL.pass} ${rest} more passing` : `+${rest} more (enter for detail)`;
+  const restText = rest > 0 && restStatuses.pass === rest ? `${SYMBOL.pass} ${rest} more passing` : `+${rest} more (enter for detail)`;
   // Spare lines show the objects behind the worst findings, so a quiet panel still says who is wrong.
   const spare = rowsForChecks - shown.length - (rest > 0 ? 1 : 0);
   const details = spare > 0 ? badEvidence(shown).slice(0, spare) : [];

@@ -38,8 +38,14 @@ export function Timeline({ width, height }: { width: number; height: number }) {
         {m(Math.max(totals.worstMs, total))}
       </Text>
       {rows.map((r) => (
-        <Text key={r.id} wrap="truncate-end" color={r.late ? color('yellow') : r.status === 'regressed' ? color('red') : undefined} bold={r.status === 'current'}>
-          {MARK[r.status]} {r.title.padEnd(titleWidth)} {r.expected.padStart(8)} {r.actual.padStart(9)} <Text color={r.status === 'done' ? color('green') : color('cyan')}>{r.bar}</Text>
+        <Text
+          key={r.id}
+          wrap="truncate-end"
+          color={r.late ? color('yellow') : r.status === 'regressed' ? color('red') : undefined}
+          bold={r.status === 'current'}
+        >
+          {MARK[r.status]} {r.title.padEnd(titleWidth)} {r.expected.padStart(8)} {r.actual.padStart(9)}{' '}
+          <Text color={r.status === 'done' ? color('green') : color('cyan')}>{r.bar}</Text>
         </Text>
       ))}
       <Text> </Text>

@@ -44,7 +44,10 @@ export function confirmLines(prepared: Prepared): ConfirmLine[] {
     const verdict = result?.error ? `✗ ${result.error}` : result?.note ? `✓ (${result.note})` : '✓';
     const kind = KINDS[r.kind].kind;
     const sub = r.subresource ? `/${r.subresource}` : '';
-    push(`${verdict.startsWith('✗') ? '✗' : '✓'} ${r.verb.toUpperCase()} ${kind}${sub} ${where(r)}${r.patchType ? ` (${r.patchType})` : ''} ${compact(r.body)}`, result?.error ? 'error' : 'ok');
+    push(
+      `${verdict.startsWith('✗') ? '✗' : '✓'} ${r.verb.toUpperCase()} ${kind}${sub} ${where(r)}${r.patchType ? ` (${r.patchType})` : ''} ${compact(r.body)}`,
+      result?.error ? 'error' : 'ok',
+    );
     if (result?.error || result?.note) push(`    ${result.error ?? result.note}`, result.error ? 'error' : undefined);
   });
   if (routerRequests.length) {

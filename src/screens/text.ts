@@ -11,7 +11,10 @@ export function wrapRows(text: string, width: number): string[] {
   while ([...indent, ...rest].length > width) {
     const room = Math.max(8, width - indent.length);
     const chars = [...rest];
-    let at = chars.slice(0, room + 1).join('').lastIndexOf(' ');
+    let at = chars
+      .slice(0, room + 1)
+      .join('')
+      .lastIndexOf(' ');
     if (at < room / 2) at = room;
     rows.push(indent + chars.slice(0, at).join('').trimEnd());
     rest = chars.slice(at).join('').trimStart();

@@ -144,11 +144,15 @@ export function podPending(container: string, image: string, node: string, now: 
       { type: 'PodScheduled', status: 'True', lastTransitionTime: time },
       { type: 'Initialized', status: 'True', lastTransitionTime: time },
       { type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${container}]`, lastTransitionTime: time },
-      { type: 'ContainersReady', status: 'False', reason: 'ContainersNotReady', message: `containers with unready status: [${container}]`, lastTransitionTime: time },
+      {
+        type: 'ContainersReady',
+        status: 'False',
+        reason: 'ContainersNotReady',
+        message: `containers with unready status: [${container}]`,
+        lastTransitionTime: time,
+      },
     ],
-    containerStatuses: [
-      { name: container, image, ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } },
-    ],
+    containerStatuses: [{ name: container, image, ready: false, started: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating' } } }],
   };
 }
 
@@ -166,9 +170,7 @@ export function podRunning(container: string, image: string, node: string, podIp
       { type: 'Ready', status: 'True', lastTransitionTime: time },
       { type: 'ContainersReady', status: 'True', lastTransitionTime: time },
     ],
-    containerStatuses: [
-      { name: container, image, ready: true, started: true, restartCount: 0, state: { running: { startedAt: time } } },
-    ],
+    containerStatuses: [{ name: container, image, ready: true, started: true, restartCount: 0, state: { running: { startedAt: time } } }],
   };
 }
 

@@ -28,12 +28,7 @@ export const EPOCH = '1970-01-01T00:00:00Z';
  * Conditions as a controller writes them at `now`: a condition whose status did not change keeps
  * its lastTransitionTime, as metav1 SetStatusCondition does.
  */
-export function transition(
-  previous: readonly Condition[] | undefined,
-  next: readonly ConditionSpec[],
-  now: number,
-  observedGeneration?: number,
-): Condition[] {
+export function transition(previous: readonly Condition[] | undefined, next: readonly ConditionSpec[], now: number, observedGeneration?: number): Condition[] {
   return next.map((spec) => {
     const before = previous?.find((c) => c.type === spec.type);
     const lastTransitionTime = before && before.status === spec.status ? before.lastTransitionTime : timestamp(now);
@@ -57,9 +52,7 @@ export const kustomization = {
     { type: 'Ready', status: 'True', reason: 'ReconciliationSucceeded', message: `Applied revision: ${revision}` },
     ...(healthy ? [{ type: 'Healthy', status: 'True' as const, reason: 'Succeeded', message: 'Health check passed' }] : []),
   ],
-  failed: (message: string): ConditionSpec[] => [
-    { type: 'Ready', status: 'False', reason: 'ReconciliationFailed', message },
-  ],
+  failed: (message: string): ConditionSpec[] => [{ type: 'Ready', status: 'False', reason: 'ReconciliationFailed', message }],
 };
 
 /** HelmRelease conditions (helm.toolkit.fluxcd.io/v2). */

@@ -14,24 +14,10 @@ import type { DemoConfig } from './types.js';
 export { SimClock, type SimClockOptions } from './clock.js';
 export { SimDns, type SimDnsRecord } from './dns.js';
 export { EXTERNAL_DNS_COMMENT, SimRouter } from './router.js';
-export {
-  startControllers,
-  wallClockScheduler,
-  type ControllerOptions,
-  type DnsTable,
-  type RunningControllers,
-  type Scheduler,
-} from './controllers/index.js';
+export { startControllers, wallClockScheduler, type ControllerOptions, type DnsTable, type RunningControllers, type Scheduler } from './controllers/index.js';
 export { SimCluster, timestamp, type SimClusterOptions, type WatchHandler } from './object-store.js';
 export { applyJsonPatch, applyMergePatch, PatchError } from './patch.js';
-export {
-  createRebuildScenario,
-  REBUILD_FACTS,
-  REBUILD_START_OFFSET_MS,
-  type Scenario,
-  type ScenarioStep,
-  type StepContext,
-} from './scenarios/rebuild.js';
+export { createRebuildScenario, REBUILD_FACTS, REBUILD_START_OFFSET_MS, type Scenario, type ScenarioStep, type StepContext } from './scenarios/rebuild.js';
 export type { DemoConfig } from './types.js';
 
 export interface DemoClusterOptions {

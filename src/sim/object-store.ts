@@ -159,14 +159,7 @@ export class SimCluster implements Cluster {
     return this.insert(kind, next, false);
   }
 
-  async patch(
-    kind: KindKey,
-    namespace: string | undefined,
-    name: string,
-    patch: unknown,
-    type: PatchType,
-    options: WriteOptions = {},
-  ): Promise<KubeObject> {
+  async patch(kind: KindKey, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options: WriteOptions = {}): Promise<KubeObject> {
     return this.patchNow(kind, namespace, name, patch, type, options);
   }
 
@@ -176,14 +169,7 @@ export class SimCluster implements Cluster {
    * `metadata.generation` grows only when `.spec` changed. A patch that changes nothing stores
    * nothing and emits nothing, as on a real server.
    */
-  patchNow(
-    kind: KindKey,
-    namespace: string | undefined,
-    name: string,
-    patch: unknown,
-    type: PatchType,
-    options: WriteOptions = {},
-  ): KubeObject {
+  patchNow(kind: KindKey, namespace: string | undefined, name: string, patch: unknown, type: PatchType, options: WriteOptions = {}): KubeObject {
     this.ensureOpen();
     const key = keyOf(KINDS[kind].namespaced ? namespace : undefined, name);
     const old = this.bucket(kind).get(key);

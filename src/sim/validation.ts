@@ -17,7 +17,11 @@ export function validate(kind: KindKey, next: KubeObject, old?: KubeObject): voi
   const { name, namespace } = next.metadata;
   if (!name) throw invalid(kind, '', 'metadata.name: Required value: name or generateName is required');
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    throw invalid(kind, name, `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`);
+    throw invalid(
+      kind,
+      name,
+      `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+    );
   }
   if (KINDS[kind].namespaced && !namespace) {
     throw invalid(kind, name, 'metadata.namespace: Required value');

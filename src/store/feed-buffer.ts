@@ -26,7 +26,10 @@ export class FeedBuffer implements FeedSink {
   reset(kind: KindKey, items: KubeObject[]): void {
     // A reset supersedes the events queued before it for the same kind.
     this.batch.events = this.batch.events.filter((e) => e.kind !== kind);
-    this.batch.resets.set(kind, items.map((item) => slim(kind, item)));
+    this.batch.resets.set(
+      kind,
+      items.map((item) => slim(kind, item)),
+    );
     this.schedule();
   }
 

@@ -90,7 +90,7 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         audit: (entry) => env.audit({ ...entry, ...(get().timeline ? { timeline: get().timeline!.startedAt } : {}) }),
         snapshot: () => snapshotOf(get()),
         progress: (line) => update(fixId, { message: line }),
-        waitFor: <T,>(what: string, timeoutMs: number, done: (s: Snapshot) => T | undefined) =>
+        waitFor: <T>(what: string, timeoutMs: number, done: (s: Snapshot) => T | undefined) =>
           new Promise<T>((resolve, reject) => {
             const deadline = env.cluster.now() + timeoutMs;
             const floor = Date.now() + MIN_REAL_WAIT_MS;

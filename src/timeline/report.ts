@@ -5,7 +5,18 @@
  */
 import type { AuditEntry } from '../state/audit-log.js';
 import { DEFAULT_SPEC, type PhaseId, type TimelineSpec } from './phases.js';
-import { currentPhase, eta, phaseProgress, rangeDelta, totalMs, versus, type PhaseStatus, type PhaseProgress, type TimelineState, type Versus } from './timeline.js';
+import {
+  currentPhase,
+  eta,
+  phaseProgress,
+  rangeDelta,
+  totalMs,
+  versus,
+  type PhaseStatus,
+  type PhaseProgress,
+  type TimelineState,
+  type Versus,
+} from './timeline.js';
 
 export interface ReportPhase {
   id: PhaseId;
@@ -163,7 +174,11 @@ function cell(text: string): string {
 
 function actualCell(p: ReportPhase): string {
   if (p.actual === null) return '–';
-  const notes = [p.status === 'current' && 'so far', p.status === 'regressed' && 'regressed now', p.regressions > 0 && p.status !== 'regressed' && `regressed ${p.regressions}×`]
+  const notes = [
+    p.status === 'current' && 'so far',
+    p.status === 'regressed' && 'regressed now',
+    p.regressions > 0 && p.status !== 'regressed' && `regressed ${p.regressions}×`,
+  ]
     .filter(Boolean)
     .join(', ');
   return `${p.uncertain ? '≤ ' : ''}${formatSpan(p.actual)}${notes ? ` (${notes})` : ''}`;

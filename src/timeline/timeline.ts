@@ -261,7 +261,15 @@ export interface Versus {
 export function versus(total: number, totals = DEFAULT_SPEC.totals): Versus {
   const typical = rangeDelta(total, totals.typical);
   const rating: Versus['rating'] =
-    total <= totals.bestMs ? 'best' : typical < 0 ? 'faster than typical' : typical === 0 ? 'typical' : total <= totals.worstMs ? 'slower than typical' : 'over worst';
+    total <= totals.bestMs
+      ? 'best'
+      : typical < 0
+        ? 'faster than typical'
+        : typical === 0
+          ? 'typical'
+          : total <= totals.worstMs
+            ? 'slower than typical'
+            : 'over worst';
   return { best: total - totals.bestMs, typical, worst: total - totals.worstMs, rating };
 }
 

@@ -23,7 +23,11 @@ test('expectedRecords: Services by annotation, routes through their Gateway, oth
       service('default/internal', { hostname: 'internal.sulibot.com', type: 'ClusterIP' }),
     ],
     gateways: [gw],
-    httproutes: [plex, httpRoute('media/off', ['off.sulibot.com'], ['network/gateway-external'], false), httpRoute('media/wild', ['*.sulibot.com'], ['network/gateway-external'])],
+    httproutes: [
+      plex,
+      httpRoute('media/off', ['off.sulibot.com'], ['network/gateway-external'], false),
+      httpRoute('media/wild', ['*.sulibot.com'], ['network/gateway-external']),
+    ],
   });
   assert.deepEqual(expectedRecords(snapshot, makeConfig()), [
     { name: 'mqtt.sulibot.com', a: ['10.101.27.129'], aaaa: [], sources: ['Service network/mqtt'] },
@@ -47,7 +51,9 @@ runTable('dns.records', [
   {
     name: 'every name answers as expected',
     objects: { services: [smtp], gateways: [gw], httproutes: [plex] },
-    options: { dns: [answer('smtp-relay.sulibot.com', ['10.101.27.122'], ['fd00:101::1b:122']), answer('plex.sulibot.com', ['10.101.27.64'], ['FD00:101:0::1b:64'])] },
+    options: {
+      dns: [answer('smtp-relay.sulibot.com', ['10.101.27.122'], ['fd00:101::1b:122']), answer('plex.sulibot.com', ['10.101.27.64'], ['FD00:101:0::1b:64'])],
+    },
     status: 'pass',
     summary: /^2\/2 names OK$/,
   },
@@ -106,7 +112,10 @@ runTable('dns.records', [
   {
     name: 'Gateway API not installed does not block Service names',
     objects: { services: [smtp] },
-    options: { sync: { gateways: { phase: 'not-installed' }, httproutes: { phase: 'not-installed' } }, dns: [answer('smtp-relay.sulibot.com', ['10.101.27.122'], ['fd00:101::1b:122'])] },
+    options: {
+      sync: { gateways: { phase: 'not-installed' }, httproutes: { phase: 'not-installed' } },
+      dns: [answer('smtp-relay.sulibot.com', ['10.101.27.122'], ['fd00:101::1b:122'])],
+    },
     status: 'pass',
   },
 ]);

@@ -218,7 +218,11 @@ export function assertWellFormed(result: CheckResult): void {
   assert.ok(!result.summary.includes('\n'), `summary has a line break: ${result.summary}`);
   if (result.status === 'pass') assert.deepEqual(result.fixes, [], 'a passing check names fixes');
   const severities = result.evidence.map((e) => STATUS_SEVERITY[e.status ?? 'pass']);
-  assert.deepEqual(severities, [...severities].sort((a, b) => b - a), 'evidence is not worst first');
+  assert.deepEqual(
+    severities,
+    [...severities].sort((a, b) => b - a),
+    'evidence is not worst first',
+  );
   for (const e of result.evidence) {
     for (const field of ['kind', 'name', 'field', 'value'] as const) assert.equal(typeof e[field], 'string', `evidence ${field} not a string`);
   }

@@ -39,7 +39,15 @@ runTable('flux.ready', [
     status: 'fail',
     summary: /^1\/2 Ready, 1 failed; failed: flux-system\/apps \(ReconciliationFailed\)$/,
     fixes: ['flux-reconcile', 'flux-reconcile-stuck'],
-    then: (r) => assert.deepEqual(r.evidence[0], { kind: 'Kustomization', namespace: FS, name: 'apps', field: 'Ready', value: 'False ReconciliationFailed: kustomize build failed', status: 'fail' }),
+    then: (r) =>
+      assert.deepEqual(r.evidence[0], {
+        kind: 'Kustomization',
+        namespace: FS,
+        name: 'apps',
+        field: 'Ready',
+        value: 'False ReconciliationFailed: kustomize build failed',
+        status: 'fail',
+      }),
   },
   {
     name: 'failures of several kinds are named with their kind',
@@ -102,10 +110,14 @@ runTable('flux.stuck', [
   {
     name: 'seed issue 1: HelmChart not reconciled with epoch condition times',
     objects: {
-      helmreleases: [flux('ceph-csi/ceph-csi-cephfs', { ready: notReady('SourceNotReady', NOT_RECONCILED, EPOCH) }), flux('ceph-csi/ceph-csi-rbd', { ready: notReady('SourceNotReady', NOT_RECONCILED, EPOCH) })],
+      helmreleases: [
+        flux('ceph-csi/ceph-csi-cephfs', { ready: notReady('SourceNotReady', NOT_RECONCILED, EPOCH) }),
+        flux('ceph-csi/ceph-csi-rbd', { ready: notReady('SourceNotReady', NOT_RECONCILED, EPOCH) }),
+      ],
     },
     status: 'fail',
-    summary: /^2 HelmReleases stuck: ceph-csi\/ceph-csi-cephfs \(HelmChart not reconciled, epoch condition time\), ceph-csi\/ceph-csi-rbd \(HelmChart not reconciled, epoch condition time\)$/,
+    summary:
+      /^2 HelmReleases stuck: ceph-csi\/ceph-csi-cephfs \(HelmChart not reconciled, epoch condition time\), ceph-csi\/ceph-csi-rbd \(HelmChart not reconciled, epoch condition time\)$/,
     fixes: ['flux-reconcile-stuck', 'flux-reconcile'],
   },
   {
@@ -121,7 +133,11 @@ runTable('flux.stuck', [
   },
   {
     name: 'Reconciling with ProgressingWithRetry',
-    objects: { kustomizations: [flux(`${FS}/apps`, { ready: cond('Ready', 'Unknown', 'Progressing'), conditions: [cond('Reconciling', 'True', 'ProgressingWithRetry')] })] },
+    objects: {
+      kustomizations: [
+        flux(`${FS}/apps`, { ready: cond('Ready', 'Unknown', 'Progressing'), conditions: [cond('Reconciling', 'True', 'ProgressingWithRetry')] }),
+      ],
+    },
     status: 'fail',
     summary: /failing and retrying/,
   },
@@ -219,13 +235,27 @@ runTable('flux.stuck', [
 runTable('flux.immutable-conflict', [
   {
     name: 'no conflicts',
-    objects: { kustomizations: [flux('apps/sonarr', { inventory: ['default_sonarr_apps_Deployment'] }), flux('apps/radarr', { inventory: ['default_radarr_apps_Deployment'] })] },
+    objects: {
+      kustomizations: [
+        flux('apps/sonarr', { inventory: ['default_sonarr_apps_Deployment'] }),
+        flux('apps/radarr', { inventory: ['default_radarr_apps_Deployment'] }),
+      ],
+    },
     status: 'pass',
     summary: /no conflicts across 2 Kustomizations/,
   },
   {
     name: 'seed issue 4: an immutable-field failure',
-    objects: { kustomizations: [flux('apps/sonarr', { ready: notReady('ReconciliationFailed', 'PersistentVolumeClaim/default/kopia dry-run failed: spec: Forbidden: spec is immutable after creation except resources.requests') })] },
+    objects: {
+      kustomizations: [
+        flux('apps/sonarr', {
+          ready: notReady(
+            'ReconciliationFailed',
+            'PersistentVolumeClaim/default/kopia dry-run failed: spec: Forbidden: spec is immutable after creation except resources.requests',
+          ),
+        }),
+      ],
+    },
     status: 'fail',
     summary: /1 fail on an immutable field: apps\/sonarr/,
     gitHint: /kubernetes\/components\/volsync\/kustomization\.yaml/,
@@ -233,11 +263,20 @@ runTable('flux.immutable-conflict', [
   {
     name: 'seed issue 4: one object applied by several Kustomizations',
     objects: {
-      kustomizations: ['sonarr', 'radarr', 'plex'].map((app) => flux(`apps/${app}`, { inventory: [`default_${app}_apps_Deployment`, 'default_kopia__PersistentVolumeClaim'] })),
+      kustomizations: ['sonarr', 'radarr', 'plex'].map((app) =>
+        flux(`apps/${app}`, { inventory: [`default_${app}_apps_Deployment`, 'default_kopia__PersistentVolumeClaim'] }),
+      ),
     },
     status: 'fail',
     summary: /^PVC default\/kopia applied by 3 Kustomizations \(apps\/plex, apps\/radarr and 1 more\)$/,
-    then: (r) => assert.deepEqual(r.evidence[0], { kind: 'Inventory', name: 'PVC default/kopia', field: 'applied by', value: 'apps/plex, apps/radarr, apps/sonarr', status: 'fail' }),
+    then: (r) =>
+      assert.deepEqual(r.evidence[0], {
+        kind: 'Inventory',
+        name: 'PVC default/kopia',
+        field: 'applied by',
+        value: 'apps/plex, apps/radarr, apps/sonarr',
+        status: 'fail',
+      }),
   },
   {
     name: 'a Ready Kustomization with an old immutable message is fine',

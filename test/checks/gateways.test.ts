@@ -7,7 +7,9 @@ const healthCheck = (name: string) => ({ apiVersion: 'gateway.networking.k8s.io/
 runTable('gateways.programmed', [
   {
     name: 'both Programmed, addresses listed',
-    objects: { gateways: [gateway('network/gateway-external', programmed, ['10.101.27.64']), gateway('network/gateway-internal', programmed, ['fd00:101:1b::10'])] },
+    objects: {
+      gateways: [gateway('network/gateway-external', programmed, ['10.101.27.64']), gateway('network/gateway-internal', programmed, ['fd00:101:1b::10'])],
+    },
     status: 'pass',
     summary: /^2\/2 Programmed: network\/gateway-external 10\.101\.27\.64, network\/gateway-internal fd00:101:1b::10$/,
   },
@@ -26,13 +28,20 @@ runTable('gateways.programmed', [
   },
   {
     name: 'Programmed False names the reason',
-    objects: { gateways: [gateway('network/gateway-external', cond('Programmed', 'False', 'AddressNotAssigned', 'no IP')), gateway('network/gateway-internal', programmed)] },
+    objects: {
+      gateways: [
+        gateway('network/gateway-external', cond('Programmed', 'False', 'AddressNotAssigned', 'no IP')),
+        gateway('network/gateway-internal', programmed),
+      ],
+    },
     status: 'fail',
     summary: /gateway-external Programmed False \(AddressNotAssigned\)/,
   },
   {
     name: 'Unknown recently, with a controller: progressing',
-    objects: { gateways: [gateway('network/gateway-external', cond('Programmed', 'Unknown', 'Pending', 'assigning')), gateway('network/gateway-internal', programmed)] },
+    objects: {
+      gateways: [gateway('network/gateway-external', cond('Programmed', 'Unknown', 'Pending', 'assigning')), gateway('network/gateway-internal', programmed)],
+    },
     status: 'warn',
   },
   {
@@ -41,7 +50,13 @@ runTable('gateways.programmed', [
     status: 'fail',
     summary: /network\/gateway-external missing/,
   },
-  { name: 'every Gateway when names is empty', objects: { gateways: [gateway('a/gw', programmed)] }, config: { gateways: { names: [] } }, status: 'pass', summary: /^1\/1/ },
+  {
+    name: 'every Gateway when names is empty',
+    objects: { gateways: [gateway('a/gw', programmed)] },
+    config: { gateways: { names: [] } },
+    status: 'pass',
+    summary: /^1\/1/,
+  },
   { name: 'no Gateways at all', config: { gateways: { names: [] } }, status: 'warn' },
   {
     name: 'Gateway API not installed',
@@ -78,10 +93,24 @@ runTable('gateways.health-checks', [
   },
   {
     name: 'a health check without namespace means the Kustomization namespace',
-    objects: { kustomizations: [flux('network/cilium', { healthChecks: [{ kind: 'Gateway', name: 'gateway-external' }, { kind: 'Gateway', name: 'gateway-internal' }] })] },
+    objects: {
+      kustomizations: [
+        flux('network/cilium', {
+          healthChecks: [
+            { kind: 'Gateway', name: 'gateway-external' },
+            { kind: 'Gateway', name: 'gateway-internal' },
+          ],
+        }),
+      ],
+    },
     config: { gateways: { ciliumKustomization: 'network/cilium' } },
     status: 'pass',
   },
-  { name: 'no healthChecks at all', objects: { kustomizations: [flux('flux-system/cilium')] }, status: 'warn', summary: /gateway-external, network\/gateway-internal/ },
+  {
+    name: 'no healthChecks at all',
+    objects: { kustomizations: [flux('flux-system/cilium')] },
+    status: 'warn',
+    summary: /gateway-external, network\/gateway-internal/,
+  },
   { name: 'Kustomization missing', status: 'warn', summary: /not found/ },
 ]);

@@ -54,7 +54,12 @@ runTable('kopia.volume-handle', [
     status: 'fail',
     summary: /no CSI volumeHandle on PV pv-kopia/,
   },
-  { name: 'no saved handle configured', objects: { persistentvolumeclaims: [bound] }, status: 'unknown', summary: /^no saved handle configured \(kopia\.savedVolumeHandle or kopia\.handleSecretFile\)$/ },
+  {
+    name: 'no saved handle configured',
+    objects: { persistentvolumeclaims: [bound] },
+    status: 'unknown',
+    summary: /^no saved handle configured \(kopia\.savedVolumeHandle or kopia\.handleSecretFile\)$/,
+  },
   { name: 'PVC missing', config: saved, status: 'unknown', summary: /no PV to inspect: PVC default\/kopia missing/, fixes: ['kopia-reclaim'] },
   {
     name: 'PVC not bound to a PV',
@@ -79,7 +84,11 @@ runTable('kopia.reclaim-policy', [
 ]);
 
 runTable('kopia.not-flux-managed', [
-  { name: 'not managed', objects: { persistentvolumeclaims: [pvc('default/kopia', 'Bound', {}, { managedFields: [{ manager: 'kubectl-client-side-apply' }] })] }, status: 'pass' },
+  {
+    name: 'not managed',
+    objects: { persistentvolumeclaims: [pvc('default/kopia', 'Bound', {}, { managedFields: [{ manager: 'kubectl-client-side-apply' }] })] },
+    status: 'pass',
+  },
   {
     name: 'seed issue 2: Flux labels',
     objects: {
@@ -98,6 +107,10 @@ runTable('kopia.not-flux-managed', [
     status: 'fail',
     summary: /managed by Flux \(kustomize-controller\)/,
   },
-  { name: 'Helm label', objects: { persistentvolumeclaims: [pvc('default/kopia', 'Bound', {}, { labels: { 'helm.toolkit.fluxcd.io/name': 'kopia' } })] }, status: 'fail' },
+  {
+    name: 'Helm label',
+    objects: { persistentvolumeclaims: [pvc('default/kopia', 'Bound', {}, { labels: { 'helm.toolkit.fluxcd.io/name': 'kopia' } })] },
+    status: 'fail',
+  },
   { name: 'PVC missing', status: 'unknown' },
 ]);

@@ -3,11 +3,21 @@ import { cond, runTable, service } from './fixtures.js';
 
 const DUAL = ['IPv4', 'IPv6'];
 const good = (name: string, n: number) =>
-  service(`network/${name}`, { ips: `fd00:101::1b:${n},10.101.27.${n}`, ingress: [`10.101.27.${n}`, `fd00:101::1b:${n}`], policy: 'RequireDualStack', families: DUAL });
+  service(`network/${name}`, {
+    ips: `fd00:101::1b:${n},10.101.27.${n}`,
+    ingress: [`10.101.27.${n}`, `fd00:101::1b:${n}`],
+    policy: 'RequireDualStack',
+    families: DUAL,
+  });
 
 runTable('loadbalancers.dual-stack-annotation', [
   { name: 'both families in the scheme', objects: { services: [good('smtp-relay', 122), good('mosquitto', 129)] }, status: 'pass' },
-  { name: 'ClusterIP Services are ignored', objects: { services: [service('default/api', { type: 'ClusterIP' })] }, status: 'pass', summary: /no LoadBalancer/ },
+  {
+    name: 'ClusterIP Services are ignored',
+    objects: { services: [service('default/api', { type: 'ClusterIP' })] },
+    status: 'pass',
+    summary: /no LoadBalancer/,
+  },
   {
     name: 'seed issue 6: IPv6 only, the IPv4 proposed from the scheme',
     objects: { services: [service('network/smtp-relay', { ips: 'fd00:101::1b:122' })] },
@@ -65,7 +75,14 @@ runTable('loadbalancers.external-ip', [
   {
     name: 'pending, with the IPAM condition',
     objects: {
-      services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122', families: DUAL, policy: 'RequireDualStack', conditions: [cond('cilium.io/IPAMRequestSatisfied', 'False', 'no_pool', 'no pool for IPv6')] })],
+      services: [
+        service('network/x', {
+          ips: 'fd00:101::1b:122,10.101.27.122',
+          families: DUAL,
+          policy: 'RequireDualStack',
+          conditions: [cond('cilium.io/IPAMRequestSatisfied', 'False', 'no_pool', 'no pool for IPv6')],
+        }),
+      ],
     },
     status: 'fail',
     summary: /1\/1 EXTERNAL-IP pending: network\/x \(IPAM no_pool: no pool for IPv6\)/,
@@ -92,12 +109,15 @@ runTable('loadbalancers.status-families', [
     name: 'seed issue 8: IPv4 only in the status of a SingleStack Service',
     objects: { services: [service('network/smtp-relay', { ips: 'fd00:101::1b:122,10.101.27.122', ingress: ['10.101.27.122'], families: ['IPv4'] })] },
     status: 'fail',
-    summary: /^1 lack a family in status \(external-dns publishes only the status\): network\/smtp-relay has no IPv6 \(ipFamilyPolicy SingleStack \(default\), ipFamilies IPv4\)/,
+    summary:
+      /^1 lack a family in status \(external-dns publishes only the status\): network\/smtp-relay has no IPv6 \(ipFamilyPolicy SingleStack \(default\), ipFamilies IPv4\)/,
     fixes: ['loadbalancers-dual-stack'],
   },
   {
     name: 'dual-stack policy but still one family: a Cilium pool, not the policy',
-    objects: { services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122', ingress: ['10.101.27.122'], families: DUAL, policy: 'PreferDualStack' })] },
+    objects: {
+      services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122', ingress: ['10.101.27.122'], families: DUAL, policy: 'PreferDualStack' })],
+    },
     status: 'fail',
     summary: /is there a Cilium LB-IPAM pool for IPv6\?/,
     fixes: [],

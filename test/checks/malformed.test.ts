@@ -27,7 +27,13 @@ const wrongTypes = {
   },
   status: {
     phase: 3,
-    conditions: [null, 3, 'Ready', { type: 'Ready', status: false, reason: 42, lastTransitionTime: 12 }, { type: 'Programmed', status: 'Unknown', lastTransitionTime: EPOCH }],
+    conditions: [
+      null,
+      3,
+      'Ready',
+      { type: 'Ready', status: false, reason: 42, lastTransitionTime: 12 },
+      { type: 'Programmed', status: 'Unknown', lastTransitionTime: EPOCH },
+    ],
     observedGeneration: 'x',
     availableReplicas: '2',
     loadBalancer: { ingress: [null, { ip: 5 }, { ip: 'garbage' }, { hostname: 'lb.example' }] },
@@ -58,7 +64,10 @@ function bodies(ref: string): unknown[] {
       },
       ...wrongTypes,
     },
-    { metadata: { ...meta, name: `${name}-numbers`, annotations: { 'lbipam.cilium.io/ips': 42, 'external-dns.alpha.kubernetes.io/hostname': 7 } }, ...wrongTypes },
+    {
+      metadata: { ...meta, name: `${name}-numbers`, annotations: { 'lbipam.cilium.io/ips': 42, 'external-dns.alpha.kubernetes.io/hostname': 7 } },
+      ...wrongTypes,
+    },
     { metadata: null },
     {},
   ];

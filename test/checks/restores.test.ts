@@ -11,7 +11,10 @@ runTable('restores.copy-method', [
     objects: {
       replicationdestinations: [
         rd('default/sonarr-dst'),
-        rd('default/radarr-dst', { copyMethod: null, sync: cond('Synchronizing', 'False', 'Error', 'unsupported copyMethod: -- must be Direct, None, or Snapshot') }),
+        rd('default/radarr-dst', {
+          copyMethod: null,
+          sync: cond('Synchronizing', 'False', 'Error', 'unsupported copyMethod: -- must be Direct, None, or Snapshot'),
+        }),
       ],
     },
     status: 'fail',
@@ -59,7 +62,12 @@ runTable('restores.secrets', [
     objects: { replicationdestinations: [rd('media/plex-dst')], secrets: [secret('default/plex-volsync-secret')] },
     status: 'fail',
   },
-  { name: 'no repository named', objects: { replicationdestinations: [rd('default/plex-dst', { repository: null })] }, status: 'fail', summary: /names no repository Secret/ },
+  {
+    name: 'no repository named',
+    objects: { replicationdestinations: [rd('default/plex-dst', { repository: null })] },
+    status: 'fail',
+    summary: /names no repository Secret/,
+  },
   {
     name: 'secrets forbidden',
     objects: { replicationdestinations: [rd('default/plex-dst')] },
@@ -70,7 +78,12 @@ runTable('restores.secrets', [
 ]);
 
 runTable('restores.progress', [
-  { name: 'all done', objects: { replicationdestinations: [rd('default/a-dst', DONE), rd('default/b-dst', DONE)] }, status: 'pass', summary: /^2\/2 restored$/ },
+  {
+    name: 'all done',
+    objects: { replicationdestinations: [rd('default/a-dst', DONE), rd('default/b-dst', DONE)] },
+    status: 'pass',
+    summary: /^2\/2 restored$/,
+  },
   {
     name: 'none triggered',
     objects: { replicationdestinations: [rd('default/a-dst'), rd('default/b-dst')] },
@@ -80,7 +93,12 @@ runTable('restores.progress', [
   },
   {
     name: 'running',
-    objects: { replicationdestinations: [rd('default/a-dst', { trigger: 'restore-2', sync: cond('Synchronizing', 'True', 'SyncInProgress') }), rd('default/b-dst', DONE)] },
+    objects: {
+      replicationdestinations: [
+        rd('default/a-dst', { trigger: 'restore-2', sync: cond('Synchronizing', 'True', 'SyncInProgress') }),
+        rd('default/b-dst', DONE),
+      ],
+    },
     status: 'warn',
     summary: /^1\/2 restored: 1 running$/,
     fixes: [],
@@ -88,13 +106,21 @@ runTable('restores.progress', [
   {
     name: 'failed mover, with its message',
     objects: {
-      replicationdestinations: [rd('default/a-dst', { trigger: 'restore-2', sync: cond('Synchronizing', 'False', 'Error', 'kopia: no snapshots found for sonarr-src') }), rd('default/b-dst')],
+      replicationdestinations: [
+        rd('default/a-dst', { trigger: 'restore-2', sync: cond('Synchronizing', 'False', 'Error', 'kopia: no snapshots found for sonarr-src') }),
+        rd('default/b-dst'),
+      ],
     },
     status: 'fail',
     summary: /^0\/2 restored: 1 failed, 1 not triggered \(a-dst: kopia: no snapshots found/,
     fixes: ['restores-trigger'],
   },
-  { name: 'mover result Failed', objects: { replicationdestinations: [rd('default/a-dst', { trigger: 't', result: 'Failed' })] }, status: 'fail', summary: /a-dst: mover log line/ },
+  {
+    name: 'mover result Failed',
+    objects: { replicationdestinations: [rd('default/a-dst', { trigger: 't', result: 'Failed' })] },
+    status: 'fail',
+    summary: /a-dst: mover log line/,
+  },
   {
     name: 'triggered, not started yet',
     objects: { replicationdestinations: [rd('default/a-dst', { trigger: 't2', lastManualSync: 't1', result: 'Successful', image: true })] },
@@ -132,7 +158,10 @@ runTable('restores.app-pvcs', [
   },
   {
     name: 'dataSource (not dataSourceRef) counts too',
-    objects: { persistentvolumeclaims: [pvc('default/x', 'Pending', { dataSource: fromRd('x-dst').dataSourceRef })], replicationdestinations: [rd('default/x-dst')] },
+    objects: {
+      persistentvolumeclaims: [pvc('default/x', 'Pending', { dataSource: fromRd('x-dst').dataSourceRef })],
+      replicationdestinations: [rd('default/x-dst')],
+    },
     status: 'warn',
   },
   { name: 'no PVC restores from an RD', objects: { persistentvolumeclaims: [pvc('default/kopia', 'Bound')] }, status: 'pass', summary: /no PVC restores/ },
@@ -172,14 +201,25 @@ runTable('restores.apps-running', [
   {
     name: 'waiting on restores: PVC Pending, listed per app',
     objects: {
-      persistentvolumeclaims: [restored('default/plex-config', 'Pending'), restored('default/sonarr-config', 'Bound'), restored('default/radarr-config', 'Pending')],
+      persistentvolumeclaims: [
+        restored('default/plex-config', 'Pending'),
+        restored('default/sonarr-config', 'Bound'),
+        restored('default/radarr-config', 'Pending'),
+      ],
       deployments: [app('default/plex', 0, ['plex-config']), app('default/sonarr', 1, ['sonarr-config']), app('default/radarr', 0, ['radarr-config'])],
       replicationdestinations: [rd('default/plex-dst')],
     },
     status: 'warn',
     summary: /^1\/3 apps running; waiting: default\/plex \(PVC plex-config Pending\), default\/radarr \(PVC radarr-config Pending\)$/,
     then: (r) => {
-      assert.deepEqual(r.evidence.map((e) => [e.kind, e.name, e.status]), [['Deployment', 'plex', 'warn'], ['Deployment', 'radarr', 'warn'], ['Deployment', 'sonarr', 'pass']]);
+      assert.deepEqual(
+        r.evidence.map((e) => [e.kind, e.name, e.status]),
+        [
+          ['Deployment', 'plex', 'warn'],
+          ['Deployment', 'radarr', 'warn'],
+          ['Deployment', 'sonarr', 'pass'],
+        ],
+      );
       assert.deepEqual(r.fixes, []);
     },
   },
@@ -202,7 +242,8 @@ runTable('restores.apps-running', [
       deployments: [app('default/plex', 0, ['plex-config'], [DEADLINE]), app('default/sonarr', 0, ['sonarr-config'])],
     },
     status: 'fail',
-    summary: /^0\/2 apps running; failed: default\/plex \(ProgressDeadlineExceeded: ReplicaSet "plex-5d8f" has timed out progressing\.\); waiting: default\/sonarr \(PVC sonarr-config Pending\)$/,
+    summary:
+      /^0\/2 apps running; failed: default\/plex \(ProgressDeadlineExceeded: ReplicaSet "plex-5d8f" has timed out progressing\.\); waiting: default\/sonarr \(PVC sonarr-config Pending\)$/,
     then: (r) => assert.match(r.evidence[0].value, /Progressing False ProgressDeadlineExceeded/),
   },
   {
@@ -241,7 +282,8 @@ runTable('restores.apps-running', [
     },
     status: 'warn',
     summary: /^1\/2 apps running; waiting: default\/plex-config \(no Deployment mounts it\)$/,
-    then: (r) => assert.deepEqual([r.evidence[0].kind, r.evidence[0].field, r.evidence[0].value], ['PersistentVolumeClaim', 'mounted by', 'no Deployment mounts it']),
+    then: (r) =>
+      assert.deepEqual([r.evidence[0].kind, r.evidence[0].field, r.evidence[0].value], ['PersistentVolumeClaim', 'mounted by', 'no Deployment mounts it']),
   },
   {
     name: 'a Deployment mounting two restored PVCs counts once and waits for both',
@@ -252,7 +294,12 @@ runTable('restores.apps-running', [
     status: 'warn',
     summary: /^0\/1 apps running; waiting: default\/paperless \(PVC paperless-data Pending\)$/,
   },
-  { name: 'no PVC restores from an RD', objects: { persistentvolumeclaims: [pvc('default/kopia', 'Bound')], deployments: [deployment('default/kopia', 0)] }, status: 'pass', summary: /no PVC restores/ },
+  {
+    name: 'no PVC restores from an RD',
+    objects: { persistentvolumeclaims: [pvc('default/kopia', 'Bound')], deployments: [deployment('default/kopia', 0)] },
+    status: 'pass',
+    summary: /no PVC restores/,
+  },
   {
     name: 'Deployments still connecting',
     objects: { persistentvolumeclaims: [restored('default/plex-config', 'Bound')] },
@@ -268,11 +315,21 @@ runTable('restores.apps-running', [
   {
     name: 'malformed volumes and conditions never throw',
     objects: {
-      persistentvolumeclaims: [restored('default/plex-config', 'Pending'), { metadata: { name: 'x', namespace: 'default' }, spec: { dataSourceRef: 'plex-dst' } }],
+      persistentvolumeclaims: [
+        restored('default/plex-config', 'Pending'),
+        { metadata: { name: 'x', namespace: 'default' }, spec: { dataSourceRef: 'plex-dst' } },
+      ],
       deployments: [
         { metadata: { name: 'a', namespace: 'default' }, spec: { template: { spec: { volumes: 'plex-config' } } } },
-        { metadata: { name: 'b', namespace: 'default' }, spec: { template: { spec: { volumes: [null, 5, { persistentVolumeClaim: { claimName: 7 } }, { persistentVolumeClaim: null }] } } } },
-        { metadata: { name: 'plex', namespace: 'default' }, spec: { template: { spec: { volumes: [{ persistentVolumeClaim: { claimName: 'plex-config' } }] } } }, status: { conditions: 'Available', availableReplicas: 'x' } },
+        {
+          metadata: { name: 'b', namespace: 'default' },
+          spec: { template: { spec: { volumes: [null, 5, { persistentVolumeClaim: { claimName: 7 } }, { persistentVolumeClaim: null }] } } },
+        },
+        {
+          metadata: { name: 'plex', namespace: 'default' },
+          spec: { template: { spec: { volumes: [{ persistentVolumeClaim: { claimName: 'plex-config' } }] } } },
+          status: { conditions: 'Available', availableReplicas: 'x' },
+        },
         { metadata: null },
       ],
     },

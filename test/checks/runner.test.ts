@@ -6,18 +6,44 @@ import { KIND_KEYS } from '../../src/kinds.js';
 import { ago, evaluate, flux, makeConfig, makeSnapshot, notReady, pvc, service, type SnapshotOptions } from './fixtures.js';
 
 const CONTRACT_IDS = [
-  'flux.ready', 'flux.essential', 'flux.stuck', 'flux.immutable-conflict', 'flux.suspended', 'foundation.storage', 'foundation.operators',
-  'kopia.pvc-bound', 'kopia.volume-handle', 'kopia.reclaim-policy', 'kopia.not-flux-managed',
-  'restores.copy-method', 'restores.ssa-if-not-present', 'restores.secrets', 'restores.progress', 'restores.app-pvcs', 'restores.apps-running', 'restores.count',
-  'gateways.programmed', 'gateways.operator', 'gateways.health-checks',
-  'loadbalancers.dual-stack-annotation', 'loadbalancers.external-ip', 'loadbalancers.status-families', 'loadbalancers.address-conflict',
+  'flux.ready',
+  'flux.essential',
+  'flux.stuck',
+  'flux.immutable-conflict',
+  'flux.suspended',
+  'foundation.storage',
+  'foundation.operators',
+  'kopia.pvc-bound',
+  'kopia.volume-handle',
+  'kopia.reclaim-policy',
+  'kopia.not-flux-managed',
+  'restores.copy-method',
+  'restores.ssa-if-not-present',
+  'restores.secrets',
+  'restores.progress',
+  'restores.app-pvcs',
+  'restores.apps-running',
+  'restores.count',
+  'gateways.programmed',
+  'gateways.operator',
+  'gateways.health-checks',
+  'loadbalancers.dual-stack-annotation',
+  'loadbalancers.external-ip',
+  'loadbalancers.status-families',
+  'loadbalancers.address-conflict',
   'dns.records',
 ];
 
 test('ALL_CHECKS: exactly the contract ids, in panel order, with valid inputs', () => {
-  assert.deepEqual(ALL_CHECKS.map((c) => c.id), CONTRACT_IDS);
+  assert.deepEqual(
+    ALL_CHECKS.map((c) => c.id),
+    CONTRACT_IDS,
+  );
   const panelIndex = ALL_CHECKS.map((c) => PANELS.indexOf(c.panel));
-  assert.deepEqual(panelIndex, [...panelIndex].sort((a, b) => a - b));
+  assert.deepEqual(
+    panelIndex,
+    [...panelIndex].sort((a, b) => a - b),
+  );
   const inputs = new Set<string>([...KIND_KEYS, 'dns']);
   for (const check of ALL_CHECKS) {
     for (const input of [...check.inputs, ...(check.optional ?? [])]) assert.ok(inputs.has(input), `${check.id} reads unknown input ${input}`);
@@ -29,12 +55,42 @@ const pvcBound = (sync: SnapshotOptions['sync'], objects = [pvc('default/kopia',
   evaluate('kopia.pvc-bound', makeSnapshot({ persistentvolumeclaims: objects }, { sync }));
 
 const runnerCases: Array<{ name: string; run: () => ReturnType<typeof evaluate>; status: string; summary: RegExp }> = [
-  { name: 'connecting is pending', run: () => pvcBound({ persistentvolumeclaims: { phase: 'connecting' } }), status: 'pending', summary: /^waiting for persistentvolumeclaims to sync$/ },
-  { name: 'retrying with no data yet is pending', run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying' } }, []), status: 'pending', summary: /waiting for persistentvolumeclaims/ },
-  { name: 'retrying with data is evaluated', run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying', since: 1 } }), status: 'pass', summary: /Bound/ },
-  { name: 'retrying with objects but no since is evaluated', run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying' } }), status: 'pass', summary: /Bound/ },
-  { name: 'a sync state never reported is pending', run: () => pvcBound({ persistentvolumeclaims: undefined as never }), status: 'pending', summary: /waiting/ },
-  { name: 'not installed is unknown', run: () => pvcBound({ persistentvolumeclaims: { phase: 'not-installed' } }), status: 'unknown', summary: /^PersistentVolumeClaim not installed \(CRD missing\)$/ },
+  {
+    name: 'connecting is pending',
+    run: () => pvcBound({ persistentvolumeclaims: { phase: 'connecting' } }),
+    status: 'pending',
+    summary: /^waiting for persistentvolumeclaims to sync$/,
+  },
+  {
+    name: 'retrying with no data yet is pending',
+    run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying' } }, []),
+    status: 'pending',
+    summary: /waiting for persistentvolumeclaims/,
+  },
+  {
+    name: 'retrying with data is evaluated',
+    run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying', since: 1 } }),
+    status: 'pass',
+    summary: /Bound/,
+  },
+  {
+    name: 'retrying with objects but no since is evaluated',
+    run: () => pvcBound({ persistentvolumeclaims: { phase: 'retrying' } }),
+    status: 'pass',
+    summary: /Bound/,
+  },
+  {
+    name: 'a sync state never reported is pending',
+    run: () => pvcBound({ persistentvolumeclaims: undefined as never }),
+    status: 'pending',
+    summary: /waiting/,
+  },
+  {
+    name: 'not installed is unknown',
+    run: () => pvcBound({ persistentvolumeclaims: { phase: 'not-installed' } }),
+    status: 'unknown',
+    summary: /^PersistentVolumeClaim not installed \(CRD missing\)$/,
+  },
   {
     name: 'forbidden is unknown with its detail',
     run: () => pvcBound({ persistentvolumeclaims: { phase: 'forbidden', detail: 'no list verb' } }),
@@ -43,7 +99,12 @@ const runnerCases: Array<{ name: string; run: () => ReturnType<typeof evaluate>;
   },
   {
     name: 'unknown wins over pending',
-    run: () => evaluate('kopia.volume-handle', makeSnapshot({}, { sync: { persistentvolumeclaims: { phase: 'connecting' }, persistentvolumes: { phase: 'forbidden' } } }), makeConfig({ kopia: { savedVolumeHandle: 'x' } })),
+    run: () =>
+      evaluate(
+        'kopia.volume-handle',
+        makeSnapshot({}, { sync: { persistentvolumeclaims: { phase: 'connecting' }, persistentvolumes: { phase: 'forbidden' } } }),
+        makeConfig({ kopia: { savedVolumeHandle: 'x' } }),
+      ),
     status: 'unknown',
     summary: /cannot list persistentvolumes/,
   },
@@ -84,12 +145,22 @@ for (const c of runnerCases) {
 const fake = (evaluate: Check['evaluate']): Check => ({ id: 'test.fake', panel: 'flux', title: 'fake', inputs: ['pods'], evaluate });
 
 test('runCheck: an exception becomes unknown "check failed"', () => {
-  const result = runCheck(fake(() => { throw new Error('boom'); }), makeSnapshot(), makeConfig());
+  const result = runCheck(
+    fake(() => {
+      throw new Error('boom');
+    }),
+    makeSnapshot(),
+    makeConfig(),
+  );
   assert.deepEqual(result, { id: 'test.fake', panel: 'flux', status: 'unknown', summary: 'check failed: boom', evidence: [], fixes: [] });
 });
 
 test('runCheck: a passing verdict names no fixes', () => {
-  const result = runCheck(fake(() => ({ status: 'pass', summary: 'ok', evidence: [], fixes: ['flux-reconcile'] })), makeSnapshot(), makeConfig());
+  const result = runCheck(
+    fake(() => ({ status: 'pass', summary: 'ok', evidence: [], fixes: ['flux-reconcile'] })),
+    makeSnapshot(),
+    makeConfig(),
+  );
   assert.deepEqual(result.fixes, []);
 });
 

@@ -26,7 +26,17 @@ const PHASES: Array<[string, string]> = [
   ['apps-running', 'Apps running'],
 ];
 /** The seed's expected minutes per phase, in the same order. */
-const EXPECTED_MINUTES = [[0, 0], [15, 20], [1, 1], [1, 1], [0, 2], [1, 1], [10, 15], [1, 1], [1, 5]];
+const EXPECTED_MINUTES = [
+  [0, 0],
+  [15, 20],
+  [1, 1],
+  [1, 1],
+  [0, 2],
+  [1, 1],
+  [10, 15],
+  [1, 1],
+  [1, 5],
+];
 const MIN = 60_000;
 
 interface Run {
@@ -80,7 +90,10 @@ function assertPhaseTable(markdown: string): void {
   );
   for (const line of rows) assert.match(line, /^\| [^|]+ \| [^|]+ \| (≤ )?\d+[hms][^|]* \| [^|]+ \|$/, `an actual duration: ${line}`);
   assert.match(markdown, /^\| \*\*Total\*\* \| .* \| \*\*\d+m( \d\ds)?\*\* \| /m);
-  assert.match(markdown, /^Total \d+m( \d\ds)? against the runbook: best 30m .*worst 45m .*: (best|faster than typical|typical|slower than typical|over worst)\.$/m);
+  assert.match(
+    markdown,
+    /^Total \d+m( \d\ds)? against the runbook: best 30m .*worst 45m .*: (best|faster than typical|typical|slower than typical|over worst)\.$/m,
+  );
 }
 
 test('demo --autopilot --speed 600: every phase reached in under a minute, exit 0, the Markdown report on stdout; report reads it back', async (t) => {
@@ -116,16 +129,22 @@ test('demo --autopilot --speed 600: every phase reached in under a minute, exit 
     PHASES.map(([id]) => id),
   );
   let sum = 0;
-  report.phases.forEach((p: { id: string; title: string; expectedMin: number; expectedMax: number; actual: number | null; status: string; uncertain: boolean }, i: number) => {
-    assert.equal(p.title, PHASES[i][1]);
-    assert.deepEqual([p.expectedMin, p.expectedMax], EXPECTED_MINUTES[i].map((m) => m * MIN), `${p.id} expected`);
-    assert.equal(typeof p.actual, 'number', `${p.id}: an actual duration`);
-    assert.ok((p.actual ?? -1) >= 0, `${p.id}: ${p.actual}`);
-    assert.equal(p.status, 'done', p.id);
-    // drdeck watched the whole rebuild: no phase was "already done when drdeck looked" (≤).
-    assert.equal(p.uncertain, false, `${p.id} uncertain`);
-    sum += p.actual ?? 0;
-  });
+  report.phases.forEach(
+    (p: { id: string; title: string; expectedMin: number; expectedMax: number; actual: number | null; status: string; uncertain: boolean }, i: number) => {
+      assert.equal(p.title, PHASES[i][1]);
+      assert.deepEqual(
+        [p.expectedMin, p.expectedMax],
+        EXPECTED_MINUTES[i].map((m) => m * MIN),
+        `${p.id} expected`,
+      );
+      assert.equal(typeof p.actual, 'number', `${p.id}: an actual duration`);
+      assert.ok((p.actual ?? -1) >= 0, `${p.id}: ${p.actual}`);
+      assert.equal(p.status, 'done', p.id);
+      // drdeck watched the whole rebuild: no phase was "already done when drdeck looked" (≤).
+      assert.equal(p.uncertain, false, `${p.id} uncertain`);
+      sum += p.actual ?? 0;
+    },
+  );
   // The phases are cumulative: their actuals add up to the total, t0 to finish.
   // (Scenario times carry fractions of a millisecond; the report rounds.)
   assert.ok(Math.abs(report.total - (report.finishedAt - report.t0)) <= 1, `total ${report.total}`);

@@ -23,9 +23,15 @@ test('check --demo --json lists every contract id with its verdict, and exits 1'
   const { code, stdout, stderr } = drdeck(['check', '--demo', '--json']);
   assert.equal(code, 1, stderr);
   const report = JSON.parse(stdout);
-  assert.deepEqual(report.checks.map((c: { id: string }) => c.id), CONTRACT_IDS);
+  assert.deepEqual(
+    report.checks.map((c: { id: string }) => c.id),
+    CONTRACT_IDS,
+  );
   for (const c of report.checks) {
-    assert.deepEqual(Object.keys(c).filter((k) => k !== 'gitHint'), ['id', 'panel', 'status', 'summary', 'evidence', 'fixes']);
+    assert.deepEqual(
+      Object.keys(c).filter((k) => k !== 'gitHint'),
+      ['id', 'panel', 'status', 'summary', 'evidence', 'fixes'],
+    );
     assert.match(c.status, /^(pass|warn|fail|pending|unknown)$/);
     assert.equal(typeof c.summary, 'string');
     for (const e of c.evidence) assert.ok('kind' in e && 'name' in e && 'field' in e && 'value' in e);

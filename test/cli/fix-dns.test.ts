@@ -38,19 +38,25 @@ test('fix dns-add-records --dry-run --demo prints the exact PUT requests and sen
   assert.match(stdout, /^ {4}\/ip dns static add name=smtp-relay\.sulibot\.com type=AAAA address=fd00:101::1b:122 comment="drdeck: added [^"]+"$/m);
   assert.match(stdout, /the proper fix is making default\/mosquitto, network\/smtp-relay dual-stack \(loadbalancers-dual-stack\)/);
   assert.match(stdout, /^dry run: the router has no dry run: checked that the records do not exist yet; nothing was sent$/m);
-  const audit = readFileSync(join(state, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const audit = readFileSync(join(state, 'audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(audit.at(-1).outcome, 'dry-run');
   assert.equal(audit.at(-1).requests.length, 2);
 });
 
-test('fix dns-add-records --json --demo --yes: the plan\'s router requests, then done', () => {
+test("fix dns-add-records --json --demo --yes: the plan's router requests, then done", () => {
   const { code, stdout, stderr } = drdeck(['fix', 'dns-add-records', '--json', '--demo', '--yes']);
   assert.equal(code, 0, stderr);
   const result = JSON.parse(stdout);
   assert.equal(result.outcome, 'done', result.message);
   assert.deepEqual(result.plan.requests, []);
   assert.deepEqual(
-    result.plan.routerRequests.map((r: { method: string; path: string; body: { name: string; type: string; address: string } }) => `${r.method} ${r.path} ${r.body.type} ${r.body.name} ${r.body.address}`),
+    result.plan.routerRequests.map(
+      (r: { method: string; path: string; body: { name: string; type: string; address: string } }) =>
+        `${r.method} ${r.path} ${r.body.type} ${r.body.name} ${r.body.address}`,
+    ),
     ['PUT /rest/ip/dns/static AAAA mosquitto.sulibot.com fd00:101::1b:129', 'PUT /rest/ip/dns/static AAAA smtp-relay.sulibot.com fd00:101::1b:122'],
   );
   assert.equal(result.dryRun, 'the router has no dry run: checked that the records do not exist yet');

@@ -81,10 +81,7 @@ export async function binariesReady(bins: Binaries = binaryPaths()): Promise<boo
   try {
     const api = await execFileP(bins.kubeApiserver, ['--version'], { timeout: 30_000 });
     const etcd = await execFileP(bins.etcd, ['--version'], { timeout: 30_000 });
-    return (
-      api.stdout.trim() === `Kubernetes ${bins.k8sVersion}` &&
-      etcd.stdout.includes(`etcd Version: ${bins.etcdVersion.replace(/^v/, '')}`)
-    );
+    return api.stdout.trim() === `Kubernetes ${bins.k8sVersion}` && etcd.stdout.includes(`etcd Version: ${bins.etcdVersion.replace(/^v/, '')}`);
   } catch {
     return false;
   }
@@ -97,11 +94,7 @@ export function goEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs `go build` in a Go module into a temporary name, then renames it into place so a killed build leaves no half binary. */
-export async function goBuild(
-  go: string,
-  build: { cwd: string; pkg: string; ldflags: string; out: string },
-  log: (line: string) => void,
-): Promise<void> {
+export async function goBuild(go: string, build: { cwd: string; pkg: string; ldflags: string; out: string }, log: (line: string) => void): Promise<void> {
   const tmp = `${build.out}.tmp-${process.pid}`;
   const args = ['build', '-pgo=off', '-trimpath', '-ldflags', build.ldflags, '-o', tmp, build.pkg];
   const started = Date.now();
@@ -110,9 +103,7 @@ export async function goBuild(
   await new Promise<void>((resolve, reject) => {
     const child = spawn(go, args, { cwd: build.cwd, env: goEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
-    child.on('exit', (code, signal) =>
-      code === 0 ? resolve() : reject(new Error(`go build ${build.pkg} failed (${signal ?? `exit ${code}`})`)),
-    );
+    child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`go build ${build.pkg} failed (${signal ?? `exit ${code}`})`))));
   });
   renameSync(tmp, build.out);
   log(`built ${build.out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -17,8 +17,7 @@
 import { clusterStatus, compactEtcd, readState, restartApiServer, startCluster, stopCluster } from './cluster.js';
 import { SCENARIOS, writeScenario, type ScenarioName } from './scenario.js';
 
-const USAGE =
-  'usage: testcluster start|stop|status|restart-apiserver|compact DIR [--no-watch-cache] | scenario DIR rebuild | simulate DIR [--speed N]';
+const USAGE = 'usage: testcluster start|stop|status|restart-apiserver|compact DIR [--no-watch-cache] | scenario DIR rebuild | simulate DIR [--speed N]';
 
 /** The value of `--name N` or `--name=N`. */
 function option(argv: string[], name: string): string | undefined {

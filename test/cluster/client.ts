@@ -33,11 +33,7 @@ export function loadKubeConfig(path: string): KubeConfig {
 }
 
 /** Builds a generated API client (e.g. `CoreV1Api`) for a kubeconfig, with a timeout on every request. */
-export function apiClient<T>(
-  kubeconfig: string | KubeConfig,
-  Api: new (config: Configuration) => T,
-  timeoutMs: number = REQUEST_TIMEOUT_MS,
-): T {
+export function apiClient<T>(kubeconfig: string | KubeConfig, Api: new (config: Configuration) => T, timeoutMs: number = REQUEST_TIMEOUT_MS): T {
   const kc = typeof kubeconfig === 'string' ? loadKubeConfig(kubeconfig) : kubeconfig;
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new Error('kubeconfig has no current cluster');

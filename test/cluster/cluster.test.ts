@@ -8,15 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import {
-  ApiextensionsV1Api,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubernetesObjectApi,
-  PatchStrategy,
-  VersionApi,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubernetesObjectApi, PatchStrategy, VersionApi, setHeaderOptions } from '@kubernetes/client-node';
 import { KINDS, KIND_KEYS, apiVersionOf } from '../../src/kinds.js';
 import { binaryPaths, findGo } from './build.js';
 import { apiClient, statusOf } from './client.js';

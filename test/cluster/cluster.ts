@@ -163,7 +163,9 @@ export function isOurProcess(pid: number, dir: string): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     if (/^\d+ \(.*\) Z/.test(stat)) return false;
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((arg) => arg.includes(resolve(dir)));
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .some((arg) => arg.includes(resolve(dir)));
   } catch {
     return false;
   }
@@ -348,7 +350,7 @@ export async function installCrds(kubeconfig: string, log: (line: string) => voi
     try {
       await api.createCustomResourceDefinition({ body });
     } catch (error) {
-      if (statusOf(error) !== 409) throw new Error(`create CRD ${names[i]}: ${errorText(error)}`);
+      if (statusOf(error) !== 409) throw new Error(`create CRD ${names[i]}: ${errorText(error)}`, { cause: error });
       // Started again on a folder that has them: replace, so a changed version takes effect.
       const existing = await api.readCustomResourceDefinition({ name: names[i] });
       body.metadata = { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion };
@@ -392,7 +394,9 @@ export async function installCrds(kubeconfig: string, log: (line: string) => voi
 export async function installRbac(kubeconfig: string): Promise<void> {
   const api = apiClient(kubeconfig, RbacAuthorizationV1Api);
   const roles: V1ClusterRole[] = [];
-  for (const file of readdirSync(RBAC_DIR).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of readdirSync(RBAC_DIR)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const doc of parseAllDocuments(readFileSync(join(RBAC_DIR, file), 'utf8'))) {
       const value = doc.toJS() as { kind?: string } | null;
       if (!value) continue;
@@ -417,7 +421,7 @@ export async function installRbac(kubeconfig: string): Promise<void> {
     try {
       await api.createClusterRole({ body: role });
     } catch (error) {
-      if (statusOf(error) !== 409) throw new Error(`create ClusterRole ${name}: ${errorText(error)}`);
+      if (statusOf(error) !== 409) throw new Error(`create ClusterRole ${name}: ${errorText(error)}`, { cause: error });
       await api.replaceClusterRole({ name, body: role });
     }
   }
@@ -425,7 +429,7 @@ export async function installRbac(kubeconfig: string): Promise<void> {
     try {
       await api.createClusterRoleBinding({ body });
     } catch (error) {
-      if (statusOf(error) !== 409) throw new Error(`create ClusterRoleBinding ${body.metadata?.name}: ${errorText(error)}`);
+      if (statusOf(error) !== 409) throw new Error(`create ClusterRoleBinding ${body.metadata?.name}: ${errorText(error)}`, { cause: error });
     }
   }
 }

@@ -89,8 +89,7 @@ export async function moduleDirs(modules: readonly string[]): Promise<Map<string
 async function helmReleaseCrd(helmApiDir: string, helmApiVersion: string, log: (line: string) => void): Promise<string> {
   const goMod = readFileSync(join(CRD_MODULE_DIR, 'go.mod'), 'utf8');
   const toolsVersion = requiredVersion(goMod, CONTROLLER_TOOLS);
-  const out = join(cacheRoot(), 'crds', `helm-controller-api@${helmApiVersion}`, `controller-gen@${toolsVersion}`,
-    'helm.toolkit.fluxcd.io_helmreleases.yaml');
+  const out = join(cacheRoot(), 'crds', `helm-controller-api@${helmApiVersion}`, `controller-gen@${toolsVersion}`, 'helm.toolkit.fluxcd.io_helmreleases.yaml');
   if (existsSync(out)) return out;
 
   const go = findGo();
@@ -135,7 +134,12 @@ export async function crdFiles(log: (line: string) => void = () => {}): Promise<
   }
   const helm = modules.get(HELM_API_MODULE);
   files.push(await helmReleaseCrd(helm?.Dir ?? '', helm?.Version ?? '', log));
-  files.push(...readdirSync(LOCAL_CRD_DIR).filter(yamlFile).sort().map((name) => join(LOCAL_CRD_DIR, name)));
+  files.push(
+    ...readdirSync(LOCAL_CRD_DIR)
+      .filter(yamlFile)
+      .sort()
+      .map((name) => join(LOCAL_CRD_DIR, name)),
+  );
   return files;
 }
 
@@ -152,7 +156,7 @@ export function readCrds(files: readonly string[]): V1CustomResourceDefinition[]
     try {
       docs = loadAllYaml(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(`${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     for (const doc of docs) {
       if ((doc as { kind?: string } | null)?.kind === 'CustomResourceDefinition') crds.push(doc as V1CustomResourceDefinition);

@@ -57,7 +57,7 @@ export async function writeScenario(dir: string, name: ScenarioName, log: (line:
       try {
         await core.createNamespace({ body: { metadata: { name: ns } } });
       } catch (err) {
-        if (statusOf(err) !== 409) throw new Error(`creating namespace ${ns}: ${errorText(err)}`);
+        if (statusOf(err) !== 409) throw new Error(`creating namespace ${ns}: ${errorText(err)}`, { cause: err });
       }
     }
     const failures: string[] = [];
@@ -107,7 +107,7 @@ async function writeObject(cluster: KubeCluster, kind: KindKey, object: KubeObje
       await cluster.patch(kind, namespace, name, { status: object.status }, 'merge', { subresource: 'status' });
     }
   } catch (err) {
-    throw new Error(`${where}: ${(err as Error).message}`);
+    throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -117,6 +117,6 @@ async function createIgnoringExisting(cluster: KubeCluster, kind: KindKey, objec
   } catch (err) {
     if (err instanceof ClusterError && err.code === 409) return;
     const where = `${object.kind ?? kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
-    throw new Error(`creating ${where}: ${(err as Error).message}`);
+    throw new Error(`creating ${where}: ${(err as Error).message}`, { cause: err });
   }
 }

@@ -135,7 +135,12 @@ describe('DnsResolver and the DNS poller against dnsmasq', { skip }, () => {
         (err: Error) => err,
       ),
     );
-    assert.match(outcome.message, new RegExp(`^${dns.address.replace(/\./g, '\\.')} (refused the query for A both\\.sulibot\\.com|did not answer A both\\.sulibot\\.com within ${TIMEOUT_MS} ms)$`));
+    assert.match(
+      outcome.message,
+      new RegExp(
+        `^${dns.address.replace(/\./g, '\\.')} (refused the query for A both\\.sulibot\\.com|did not answer A both\\.sulibot\\.com within ${TIMEOUT_MS} ms)$`,
+      ),
+    );
     assert.ok(ms < TIMEOUT_MS + 500, `took ${ms.toFixed(0)} ms`);
     t.diagnostic(`server down: "${outcome.message}" after ${ms.toFixed(0)} ms`);
   });

@@ -28,7 +28,20 @@ import { isIP } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 
 const BASE = '/rest/ip/dns/static';
-const KNOWN_FIELDS = new Set(['name', 'type', 'address', 'ttl', 'comment', 'disabled', 'cname', 'text', 'regexp', 'match-subdomain', 'address-list', 'forward-to']);
+const KNOWN_FIELDS = new Set([
+  'name',
+  'type',
+  'address',
+  'ttl',
+  'comment',
+  'disabled',
+  'cname',
+  'text',
+  'regexp',
+  'match-subdomain',
+  'address-list',
+  'forward-to',
+]);
 
 export type StoredEntry = Record<string, string>;
 
@@ -172,7 +185,11 @@ export class RouterOsContractServer {
           return entry ? this.send(res, 200, entry) : this.error(res, 404, 'Not Found', 'no such item');
         }
         const filters = [...url.searchParams];
-        return this.send(res, 200, this.entries.filter((e) => filters.every(([k, v]) => e[k] === v)));
+        return this.send(
+          res,
+          200,
+          this.entries.filter((e) => filters.every(([k, v]) => e[k] === v)),
+        );
       }
       case 'PUT': {
         if (id !== undefined) return this.error(res, 400, 'Bad Request', 'no such command');
@@ -214,8 +231,6 @@ export class RouterOsContractServer {
   }
 
   private duplicate(entry: StoredEntry, except = -1): boolean {
-    return this.entries.some(
-      (e, i) => i !== except && e.name === entry.name && (e.type ?? 'A') === (entry.type ?? 'A') && e.address === entry.address,
-    );
+    return this.entries.some((e, i) => i !== except && e.name === entry.name && (e.type ?? 'A') === (entry.type ?? 'A') && e.address === entry.address);
   }
 }

@@ -74,37 +74,58 @@ describe('RouterOS client against the contract server (HTTP)', () => {
 
   test('list with filters: name and type go to the router, type A is matched here', async () => {
     const aaaa = await client.list({ type: 'AAAA' });
-    assert.deepEqual(aaaa.map((r) => r.id), ['*3']);
+    assert.deepEqual(
+      aaaa.map((r) => r.id),
+      ['*3'],
+    );
     assert.equal(server.requests.at(-1)?.rawUrl, '/rest/ip/dns/static?type=AAAA');
 
     // The router stores A entries without a type: `?type=A` would match none of them.
     const a = await client.list({ name: 'smtp-relay.sulibot.com', type: 'A' });
-    assert.deepEqual(a.map((r) => [r.id, r.type, r.address]), [['*1', 'A', '10.101.27.122']]);
+    assert.deepEqual(
+      a.map((r) => [r.id, r.type, r.address]),
+      [['*1', 'A', '10.101.27.122']],
+    );
     assert.equal(server.requests.at(-1)?.rawUrl, '/rest/ip/dns/static?name=smtp-relay.sulibot.com');
 
     assert.deepEqual(await client.list({ name: 'smtp-relay.sulibot.com', type: 'AAAA' }), []);
   });
 
   test('add: PUT with string values, answers the created entry with an .id like *1A', async () => {
-    const created = await client.add({ name: 'smtp-relay.sulibot.com', type: 'AAAA', address: 'fd00:101::1b:122', comment: 'drdeck: added 2026-11-26T03:10:00Z', ttl: '5m' });
-    assert.match(created.id, /^\*[0-9A-F]+$/);
-    assert.deepEqual({ ...created, id: undefined }, {
-      id: undefined,
+    const created = await client.add({
       name: 'smtp-relay.sulibot.com',
       type: 'AAAA',
       address: 'fd00:101::1b:122',
-      ttl: '5m',
       comment: 'drdeck: added 2026-11-26T03:10:00Z',
-      disabled: false,
+      ttl: '5m',
     });
+    assert.match(created.id, /^\*[0-9A-F]+$/);
+    assert.deepEqual(
+      { ...created, id: undefined },
+      {
+        id: undefined,
+        name: 'smtp-relay.sulibot.com',
+        type: 'AAAA',
+        address: 'fd00:101::1b:122',
+        ttl: '5m',
+        comment: 'drdeck: added 2026-11-26T03:10:00Z',
+        disabled: false,
+      },
+    );
     const put = server.requests.at(-1);
     assert.equal(put?.method, 'PUT');
     assert.equal(put?.rawUrl, '/rest/ip/dns/static');
-    assert.deepEqual(put?.body, { name: 'smtp-relay.sulibot.com', type: 'AAAA', address: 'fd00:101::1b:122', comment: 'drdeck: added 2026-11-26T03:10:00Z', ttl: '5m' });
+    assert.deepEqual(put?.body, {
+      name: 'smtp-relay.sulibot.com',
+      type: 'AAAA',
+      address: 'fd00:101::1b:122',
+      comment: 'drdeck: added 2026-11-26T03:10:00Z',
+      ttl: '5m',
+    });
     assert.ok((await client.list({ type: 'AAAA' })).some((r) => r.id === created.id));
   });
 
-  test('add of an existing name, type and address: the router\'s 400 in its own words', async () => {
+  test("add of an existing name, type and address: the router's 400 in its own words", async () => {
     const err = await rejection(client.add({ name: 'mosquitto.sulibot.com', type: 'A', address: '10.101.27.129', comment: 'drdeck: added x' }));
     assert.equal(err.message, 'router said: 400 Bad Request: failure: entry already exists');
     assert.equal(err.kind, 'http');
@@ -122,7 +143,7 @@ describe('RouterOS client against the contract server (HTTP)', () => {
     assert.deepEqual(patch?.body, { comment: 'moved', disabled: 'true', ttl: '1h' });
   });
 
-  test('update and remove of an unknown .id: 404 in the router\'s words', async () => {
+  test("update and remove of an unknown .id: 404 in the router's words", async () => {
     const err = await rejection(client.update('*FF', { comment: 'x' }));
     assert.equal(err.message, 'router said: 404 Not Found: no such item');
     assert.equal(err.status, 404);
@@ -142,7 +163,7 @@ describe('RouterOS client against the contract server (HTTP)', () => {
     assert.deepEqual(await client.list({ name: 'plex.sulibot.com' }), []);
   });
 
-  test('a 500 keeps the router\'s message and detail', async () => {
+  test("a 500 keeps the router's message and detail", async () => {
     server.failNext = { status: 500, message: 'Internal Server Error', detail: 'action timed out - try again' };
     const err = await rejection(client.list());
     assert.equal(err.message, 'router said: 500 Internal Server Error: action timed out - try again');
@@ -158,7 +179,7 @@ describe('RouterOS client against the contract server (HTTP)', () => {
     assert.equal(server.requests.at(-1)?.authorized, false);
   });
 
-  test('plannedRecords sent through the client are found again as drdeck\'s, and only they are', async () => {
+  test("plannedRecords sent through the client are found again as drdeck's, and only they are", async () => {
     const plan = plannedRecords(
       [
         { name: 'Mosquitto.sulibot.com.', type: 'AAAA', address: 'fd00:101::1b:129' },
@@ -187,7 +208,7 @@ describe('RouterOS client: timeouts and unreachable routers', () => {
   });
   after(() => server.close());
 
-  test('the default timeout is 10 s, below the router\'s own 60 s', () => {
+  test("the default timeout is 10 s, below the router's own 60 s", () => {
     assert.equal(DEFAULT_ROUTER_TIMEOUT_MS, 10_000);
     assert.equal(new RouterOsClient({ url: server.url, user: USER, password: PASSWORD }).timeoutMs, 10_000);
   });
@@ -235,11 +256,29 @@ describe('RouterOS client over HTTPS with a self-signed certificate', () => {
     if (!openssl) return;
     dir = mkdtempSync(join(tmpdir(), 'drdeck-routeros-'));
     // The router's own self-signed certificate, for 127.0.0.1: its CA is itself.
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1',
-      '-subj', '/CN=drdeck-test-router', '-addext', 'subjectAltName=IP:127.0.0.1',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=drdeck-test-router',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     caFile = join(dir, 'cert.pem');
     server = new RouterOsContractServer({
       user: USER,
@@ -338,9 +377,21 @@ describe('plannedRecords and isDrdeckRecord', () => {
         '2026-11-26',
       ),
       [
-        { method: 'PUT', path: '/rest/ip/dns/static', body: { name: 'smtp-relay.sulibot.com', type: 'AAAA', address: 'fd00:101::1b:122', comment: 'drdeck: added 2026-11-26' } },
-        { method: 'PUT', path: '/rest/ip/dns/static', body: { name: 'mosquitto.sulibot.com', type: 'AAAA', address: 'fd00:101::1b:129', comment: 'drdeck: added 2026-11-26' } },
-        { method: 'PUT', path: '/rest/ip/dns/static', body: { name: 'mosquitto.sulibot.com', type: 'A', address: '10.101.27.129', comment: 'drdeck: added 2026-11-26' } },
+        {
+          method: 'PUT',
+          path: '/rest/ip/dns/static',
+          body: { name: 'smtp-relay.sulibot.com', type: 'AAAA', address: 'fd00:101::1b:122', comment: 'drdeck: added 2026-11-26' },
+        },
+        {
+          method: 'PUT',
+          path: '/rest/ip/dns/static',
+          body: { name: 'mosquitto.sulibot.com', type: 'AAAA', address: 'fd00:101::1b:129', comment: 'drdeck: added 2026-11-26' },
+        },
+        {
+          method: 'PUT',
+          path: '/rest/ip/dns/static',
+          body: { name: 'mosquitto.sulibot.com', type: 'A', address: '10.101.27.129', comment: 'drdeck: added 2026-11-26' },
+        },
       ],
     );
   });

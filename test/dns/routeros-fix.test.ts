@@ -95,7 +95,10 @@ describe('dns-add-records against the RouterOS contract server', () => {
     const label = new URL(r.server.url).host;
     assert.equal(r.client.label, label);
     assert.deepEqual({ ...store.getState().routerRecords, checkedAt: undefined }, { label, count: 6, drdeck: 0, checkedAt: undefined });
-    assert.deepEqual(r.server.requests.map((q) => `${q.method} ${q.rawUrl}`), ['GET /rest/ip/dns/static']);
+    assert.deepEqual(
+      r.server.requests.map((q) => `${q.method} ${q.rawUrl}`),
+      ['GET /rest/ip/dns/static'],
+    );
     const row = store.getState().results['dns.records'].evidence.find((e) => e.kind === 'Router');
     assert.deepEqual(row, { kind: 'Router', name: label, field: 'static records', value: '6' });
   });
@@ -109,10 +112,10 @@ describe('dns-add-records against the RouterOS contract server', () => {
     const prepared = store.getState().fixes['dns-add-records']?.prepared;
     assert.ok(prepared, store.getState().fixes['dns-add-records']?.message);
     // The router's stand-in for a dry run: a filtered GET per name and type, and nothing written.
-    assert.deepEqual(r.server.requests.map((q) => `${q.method} ${q.rawUrl}`), [
-      'GET /rest/ip/dns/static?name=mosquitto.sulibot.com&type=AAAA',
-      'GET /rest/ip/dns/static?name=smtp-relay.sulibot.com&type=AAAA',
-    ]);
+    assert.deepEqual(
+      r.server.requests.map((q) => `${q.method} ${q.rawUrl}`),
+      ['GET /rest/ip/dns/static?name=mosquitto.sulibot.com&type=AAAA', 'GET /rest/ip/dns/static?name=smtp-relay.sulibot.com&type=AAAA'],
+    );
     assert.ok(r.server.requests.every((q) => q.authorized));
 
     await store.getState().confirmFix();
@@ -128,17 +131,26 @@ describe('dns-add-records against the RouterOS contract server', () => {
       ['mosquitto.sulibot.com', 'smtp-relay.sulibot.com'],
     );
     const added = r.server.table.filter((e) => e.comment?.startsWith('drdeck: added '));
-    assert.deepEqual(added.map((e) => `${e.type} ${e.name} ${e.address}`), ['AAAA mosquitto.sulibot.com fd00:101::1b:129', 'AAAA smtp-relay.sulibot.com fd00:101::1b:122']);
+    assert.deepEqual(
+      added.map((e) => `${e.type} ${e.name} ${e.address}`),
+      ['AAAA mosquitto.sulibot.com fd00:101::1b:129', 'AAAA smtp-relay.sulibot.com fd00:101::1b:122'],
+    );
     const evidence = store.getState().results['dns.records'].evidence;
     for (const name of ['smtp-relay.sulibot.com', 'mosquitto.sulibot.com']) assert.equal(evidence.find((e) => e.name === name)?.status, 'pass', name);
     assert.equal(r.audit.at(-1)?.outcome, 'done');
   });
 
-  test("a router error is shown as the router said it", async () => {
+  test('a router error is shown as the router said it', async () => {
     const { store } = r.session;
     // A fresh record to add: the Service asks for another IPv6 address, so its name is asked again.
     const { cluster } = r.session;
-    await cluster.patch('services', 'network', 'smtp-relay', { metadata: { annotations: { 'lbipam.cilium.io/ips': 'fd00:101::1b:123,10.101.27.122' } } }, 'merge');
+    await cluster.patch(
+      'services',
+      'network',
+      'smtp-relay',
+      { metadata: { annotations: { 'lbipam.cilium.io/ips': 'fd00:101::1b:123,10.101.27.122' } } },
+      'merge',
+    );
     const expected = () => store.getState().results['dns.records'].evidence.find((e) => e.name === 'smtp-relay.sulibot.com');
     for (let i = 0; i < 200 && expected()?.status !== 'fail'; i++) {
       r.session.buffer.flush();
@@ -168,11 +180,14 @@ describe('dns-add-records against the RouterOS contract server', () => {
     await store.getState().requestFix('dns-add-records', 'smtp-relay.sulibot.com');
     const refused = store.getState().fixes['dns-add-records']!;
     assert.equal(refused.phase, 'refused');
-    assert.match(refused.message, /^the router check failed, nothing was sent: PUT AAAA smtp-relay\.sulibot\.com fd00:101::1b:123: the router refused the credentials of user drdeck \(401 at http:\/\/127\.0\.0\.1:\d+\)$/);
+    assert.match(
+      refused.message,
+      /^the router check failed, nothing was sent: PUT AAAA smtp-relay\.sulibot\.com fd00:101::1b:123: the router refused the credentials of user drdeck \(401 at http:\/\/127\.0\.0\.1:\d+\)$/,
+    );
     assert.equal(puts(r.server).length, before);
   });
 
-  test('every request has the client\'s timeout: a router that never answers fails the count, not the deck', async () => {
+  test("every request has the client's timeout: a router that never answers fails the count, not the deck", async () => {
     const received: RouterRecords[] = [];
     const slow = new RouterOsClient({ url: r.server.url, user: USER, password: PASSWORD, timeoutMs: 150 });
     r.server.stall = 'headers';
@@ -189,7 +204,7 @@ describe('dns-add-records against the RouterOS contract server', () => {
   });
 });
 
-test('routerFromConfig: the password from the environment; a missing one is the router\'s error, never a crash', async () => {
+test("routerFromConfig: the password from the environment; a missing one is the router's error, never a crash", async () => {
   const config = { url: 'https://10.0.0.1', user: 'drdeck', passwordEnv: 'DRDECK_TEST_ROUTER_PASSWORD', insecureSkipVerify: false, timeoutMs: 1000 };
   const missing = routerFromConfig(config, {});
   assert.equal(missing.label, '10.0.0.1');

@@ -12,17 +12,7 @@ import { RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { apiClient } from '../cluster/client.js';
 import { ClusterError, type KubeObject } from '../../src/cluster.js';
 import { KIND_KEYS, KINDS } from '../../src/kinds.js';
-import {
-  adminClient,
-  CAN_RUN,
-  createNamespace,
-  kubeconfigVariant,
-  liveSession,
-  service,
-  skipWithoutGo,
-  startE2eCluster,
-  waitFor,
-} from './harness.js';
+import { adminClient, CAN_RUN, createNamespace, kubeconfigVariant, liveSession, service, skipWithoutGo, startE2eCluster, waitFor } from './harness.js';
 
 let env: Awaited<ReturnType<typeof startE2eCluster>> | undefined;
 before(async () => {
@@ -98,8 +88,9 @@ test('a kind the user may not list shows forbidden, the rest works, and a fixed 
   const session = liveSession(kubeconfig);
   try {
     const sync = () => session.store.getState().sync;
-    await waitFor('kustomizations forbidden, the rest synced', () =>
-      sync().kustomizations.phase === 'forbidden' && KIND_KEYS.every((k) => k === 'kustomizations' || sync()[k].phase === 'synced'),
+    await waitFor(
+      'kustomizations forbidden, the rest synced',
+      () => sync().kustomizations.phase === 'forbidden' && KIND_KEYS.every((k) => k === 'kustomizations' || sync()[k].phase === 'synced'),
     );
     assert.equal(sync().kustomizations.detail, 'needs list on kustomizations.kustomize.toolkit.fluxcd.io');
     await waitFor('flush', () => session.store.getState().results['flux.essential']?.status === 'unknown');
@@ -123,14 +114,20 @@ test("writes: dry run, field manager, the three patch types, status, and the ser
     await assert.rejects(admin.get('services', 'writes', 'dry'), rejectsWith(404, /^services "dry" not found$/));
 
     const created = await admin.create('services', service('writes', 'web'));
-    assert.ok(created.metadata.managedFields?.some((m) => m.manager === 'drdeck'), 'field manager drdeck');
+    assert.ok(
+      created.metadata.managedFields?.some((m) => m.manager === 'drdeck'),
+      'field manager drdeck',
+    );
     await admin.patch('services', 'writes', 'web', { metadata: { labels: { a: '1' } } }, 'merge');
     await admin.patch('services', 'writes', 'web', [{ op: 'add', path: '/metadata/labels/b', value: '2' }], 'json');
     await admin.patch('services', 'writes', 'web', { spec: { ports: [{ port: 443, name: 'https' }] } }, 'strategic');
     const web = await admin.get('services', 'writes', 'web');
     assert.deepEqual(web.metadata.labels, { a: '1', b: '2' });
     // Strategic merge merges the ports list by port: 80 stays, 443 is added.
-    assert.deepEqual(web.spec.ports.map((p: { port: number }) => p.port).sort((a: number, b: number) => a - b), [80, 443]);
+    assert.deepEqual(
+      web.spec.ports.map((p: { port: number }) => p.port).sort((a: number, b: number) => a - b),
+      [80, 443],
+    );
     await admin.patch('services', 'writes', 'web', { metadata: { labels: { c: '3' } } }, 'merge', { dryRun: true });
     assert.equal((await admin.get('services', 'writes', 'web')).metadata.labels?.c, undefined, 'a dry run changes nothing');
 

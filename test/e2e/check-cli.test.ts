@@ -44,7 +44,10 @@ test('check --kubeconfig --json on an empty cluster answers every check', async 
   t.diagnostic(`drdeck check on the empty cluster took ${ms} ms`);
   assert.equal(code, 1, `exit 1: the rebuild has not started, so checks fail\n${stderr}`);
   const report = JSON.parse(stdout) as { checks: Array<{ id: string; status: string; summary: string }> };
-  assert.deepEqual(report.checks.map((c) => c.id), CONTRACT_IDS);
+  assert.deepEqual(
+    report.checks.map((c) => c.id),
+    CONTRACT_IDS,
+  );
   assert.equal(report.checks.filter((c) => c.status === 'pending').length, 0, 'every input answered');
   const dns = report.checks.find((c) => c.id === 'dns.records');
   assert.deepEqual([dns?.status, dns?.summary], ['unknown', 'no resolver configured (dns.servers)']);
@@ -53,7 +56,9 @@ test('check --kubeconfig --json on an empty cluster answers every check', async 
 test('the same through KUBECONFIG and --context; the viewer may run it too', async (t) => {
   if (skipWithoutGo(t)) return;
   const { cluster } = env!;
-  const { code, stdout } = await drdeck(['check', '--context', 'drdeck-test-viewer', '--json'], { KUBECONFIG: `${cluster.kubeconfig}:${cluster.viewerKubeconfig}` });
+  const { code, stdout } = await drdeck(['check', '--context', 'drdeck-test-viewer', '--json'], {
+    KUBECONFIG: `${cluster.kubeconfig}:${cluster.viewerKubeconfig}`,
+  });
   assert.equal(code, 1);
   assert.equal((JSON.parse(stdout) as { checks: unknown[] }).checks.length, ALL_CHECKS.length);
 });
@@ -66,7 +71,10 @@ test('check on a cluster that does not answer exits 2 with one line, within --ti
   const { code, stdout, stderr, ms } = await drdeck(['check', '--kubeconfig', kubeconfig, '--timeout', '2']);
   assert.equal(code, 2);
   assert.equal(stdout, '');
-  assert.match(stderr, /^drdeck: no answer from the cluster drdeck-test \(https:\/\/127\.0\.0\.1:1\) within 2 s: connection refused by 127\.0\.0\.1:1: GET \/\S+\n$/);
+  assert.match(
+    stderr,
+    /^drdeck: no answer from the cluster drdeck-test \(https:\/\/127\.0\.0\.1:1\) within 2 s: connection refused by 127\.0\.0\.1:1: GET \/\S+\n$/,
+  );
   assert.ok(ms < 10_000, `took ${ms} ms`);
 });
 

@@ -120,7 +120,20 @@ const where = (o: { namespace?: string; name: string }) => (o.namespace ? `${o.n
 async function fix(id: string, extra: string[] = [], kubeconfig = env!.cluster.kubeconfig): Promise<{ json: FixJson; run: CliResult }> {
   const dir = env!.cluster.dir;
   // --timeout 60: eight of these start side by side on two cores, each listing every kind.
-  const run = await drdeck(['fix', id, '--kubeconfig', kubeconfig, '--config', join(dir, 'drdeck.yaml'), '--state-dir', stateDir, '--timeout', '60', '--json', ...extra]);
+  const run = await drdeck([
+    'fix',
+    id,
+    '--kubeconfig',
+    kubeconfig,
+    '--config',
+    join(dir, 'drdeck.yaml'),
+    '--state-dir',
+    stateDir,
+    '--timeout',
+    '60',
+    '--json',
+    ...extra,
+  ]);
   let json: FixJson;
   try {
     json = JSON.parse(run.stdout) as FixJson;
@@ -136,7 +149,11 @@ async function fix(id: string, extra: string[] = [], kubeconfig = env!.cluster.k
  * new audit line saying what was sent (the plan's requests, as printed), with the dry run and the
  * outcome.
  */
-async function apply(id: string, extra: string[] = [], expect: { code: number; outcome: 'done' | 'failed' } = { code: 0, outcome: 'done' }): Promise<FixJson & { plan: NonNullable<FixJson['plan']> }> {
+async function apply(
+  id: string,
+  extra: string[] = [],
+  expect: { code: number; outcome: 'done' | 'failed' } = { code: 0, outcome: 'done' },
+): Promise<FixJson & { plan: NonNullable<FixJson['plan']> }> {
   const before = audit.read().length;
   const { json, run } = await fix(id, ['--yes', ...extra]);
   assert.equal(run.code, expect.code, `drdeck fix ${id}: ${json.outcome}: ${json.message}\n${run.stderr}`);
@@ -219,7 +236,11 @@ function assertPatchedExactly(before: KubeObject, after: KubeObject, patch: Json
   for (const [path, value] of leaves) assert.deepEqual(valueAt(after, path), value, `${what}: ${path}`);
   const allowed = new Set([...leaves.map(([path]) => path), ...alsoChanged]);
   const changed = changedPaths(intent(before), intent(after));
-  assert.deepEqual(changed.filter((p) => !allowed.has(p)), [], `${what}: changed beyond the patch`);
+  assert.deepEqual(
+    changed.filter((p) => !allowed.has(p)),
+    [],
+    `${what}: changed beyond the patch`,
+  );
   assert.ok(changed.length > 0, `${what}: the patch changed something`);
 }
 
@@ -280,7 +301,7 @@ test('every fix on a cluster is covered here', () => {
   assert.deepEqual([...onCluster].sort(), [...FIX_IDS].sort());
 });
 
-test('--dry-run: the real API server admits every fix\'s requests, and nothing at all is written', async (t) => {
+test("--dry-run: the real API server admits every fix's requests, and nothing at all is written", async (t) => {
   if (skipWithoutGo(t)) return;
   await controllersQuiet();
   const before = await allVersions();
@@ -299,7 +320,10 @@ test('--dry-run: the real API server admits every fix\'s requests, and nothing a
   }
   // The reclaim's create after its delete meets the PVC still there in a dry run: expected, said, not an error.
   const reclaim = runs[FIX_IDS.indexOf('kopia-reclaim')].json;
-  assert.deepEqual(reclaim.plan!.requests.map((r) => `${r.verb} ${r.kind}`), ['delete persistentvolumeclaims', 'create persistentvolumes', 'create persistentvolumeclaims']);
+  assert.deepEqual(
+    reclaim.plan!.requests.map((r) => `${r.verb} ${r.kind}`),
+    ['delete persistentvolumeclaims', 'create persistentvolumes', 'create persistentvolumeclaims'],
+  );
 
   assert.deepEqual(await allVersions(), before, 'no resourceVersion changed');
   const entries = audit.read();
@@ -330,14 +354,21 @@ test('refused, nothing sent: the viewer (the missing permission named), --read-o
   const entries = audit.read().slice(before);
   const byUser = (user: string, outcome: string) => entries.filter((e) => e.user === user && e.outcome === outcome);
   assert.equal(entries.length, 3);
-  assert.deepEqual(byUser('viewer', 'refused').map((e) => [e.fixId, e.dryRun, e.targets.length]), [['restores-set-copy-method', 'skipped', 8]]);
-  assert.deepEqual(byUser('admin', 'refused').map((e) => [e.fixId, e.dryRun, e.message]), [
-    ['restores-set-copy-method', 'skipped', 'read-only mode: fixes are turned off (--read-only)'],
-  ]);
-  assert.deepEqual(byUser('admin', 'cancelled').map((e) => [e.fixId, e.dryRun]), [['kopia-reclaim', 'ok']]);
+  assert.deepEqual(
+    byUser('viewer', 'refused').map((e) => [e.fixId, e.dryRun, e.targets.length]),
+    [['restores-set-copy-method', 'skipped', 8]],
+  );
+  assert.deepEqual(
+    byUser('admin', 'refused').map((e) => [e.fixId, e.dryRun, e.message]),
+    [['restores-set-copy-method', 'skipped', 'read-only mode: fixes are turned off (--read-only)']],
+  );
+  assert.deepEqual(
+    byUser('admin', 'cancelled').map((e) => [e.fixId, e.dryRun]),
+    [['kopia-reclaim', 'ok']],
+  );
 });
 
-test('a request the CRD schema rejects: the dry run returns the server\'s message, the fix is refused, nothing is sent', async (t) => {
+test("a request the CRD schema rejects: the dry run returns the server's message, the fix is refused, nothing is sent", async (t) => {
   if (skipWithoutGo(t)) return;
   const rd = await get('replicationdestinations', 'default', 'atuin-dst');
   const request: PlannedRequest = {
@@ -359,7 +390,8 @@ test('a request the CRD schema rejects: the dry run returns the server\'s messag
     details: [],
     confirm: { kind: 'yes' },
   };
-  const enumMessage = /^ReplicationDestination\.volsync\.backube "atuin-dst" is invalid: spec\.kopia\.copyMethod: Unsupported value: "Bogus": supported values: /;
+  const enumMessage =
+    /^ReplicationDestination\.volsync\.backube "atuin-dst" is invalid: spec\.kopia\.copyMethod: Unsupported value: "Bogus": supported values: /;
 
   const [result] = await dryRunPlan(admin, plan);
   assert.match(result.error ?? '', enumMessage);
@@ -393,11 +425,17 @@ test('a request the CRD schema rejects: the dry run returns the server\'s messag
   const prepared = await prepareFix(host, invalid, { token: 'bogus' });
   if (!prepared.refused) assert.fail('a plan the server rejects must not be offered');
   assert.equal(prepared.code, 2);
-  assert.match(prepared.message, /^the server rejected the dry run, nothing was sent: patch replicationdestinations default\/atuin-dst: ReplicationDestination\.volsync\.backube "atuin-dst" is invalid: spec\.kopia\.copyMethod: Unsupported value: "Bogus"/);
+  assert.match(
+    prepared.message,
+    /^the server rejected the dry run, nothing was sent: patch replicationdestinations default\/atuin-dst: ReplicationDestination\.volsync\.backube "atuin-dst" is invalid: spec\.kopia\.copyMethod: Unsupported value: "Bogus"/,
+  );
   assert.equal(ran, false);
   assert.equal(entries.length, 1);
   assert.equal(entries[0].outcome, 'refused');
-  assert.match(entries[0].dryRun, /^patch replicationdestinations default\/atuin-dst: ReplicationDestination\.volsync\.backube "atuin-dst" is invalid: spec\.kopia\.copyMethod: Unsupported value: "Bogus"/);
+  assert.match(
+    entries[0].dryRun,
+    /^patch replicationdestinations default\/atuin-dst: ReplicationDestination\.volsync\.backube "atuin-dst" is invalid: spec\.kopia\.copyMethod: Unsupported value: "Bogus"/,
+  );
 
   const now = await get('replicationdestinations', 'default', 'atuin-dst');
   assert.equal(now.metadata.resourceVersion, rd.metadata.resourceVersion, 'the RD is unchanged');
@@ -409,7 +447,10 @@ test('flux-reconcile of a stuck ceph-csi HelmRelease: only requestedAt set, the 
   const before = await get('helmreleases', 'ceph-csi', 'ceph-csi-cephfs');
   const other = await get('helmreleases', 'ceph-csi', 'ceph-csi-rbd');
   const json = await apply('flux-reconcile', ['--target', 'HelmRelease/ceph-csi/ceph-csi-cephfs']);
-  assert.deepEqual(json.plan.requests.map((r) => `${r.kind} ${where(r)}`), ['helmreleases ceph-csi/ceph-csi-cephfs']);
+  assert.deepEqual(
+    json.plan.requests.map((r) => `${r.kind} ${where(r)}`),
+    ['helmreleases ceph-csi/ceph-csi-cephfs'],
+  );
   const token = annotationsOf(json.plan.requests[0])['reconcile.fluxcd.io/requestedAt'];
   assert.ok(token);
   assert.match(json.message ?? '', /^ceph-csi\/ceph-csi-cephfs Ready: /);
@@ -427,11 +468,17 @@ test('flux-reconcile-stuck: the chart then the release, each given only the one 
   const release = await get('helmreleases', 'ceph-csi', 'ceph-csi-rbd');
   const json = await apply('flux-reconcile-stuck');
   const { requests } = json.plan;
-  assert.deepEqual(requests.map((r) => `${r.kind} ${where(r)}`), ['helmcharts ceph-csi/ceph-csi-ceph-csi-rbd', 'helmreleases ceph-csi/ceph-csi-rbd']);
+  assert.deepEqual(
+    requests.map((r) => `${r.kind} ${where(r)}`),
+    ['helmcharts ceph-csi/ceph-csi-ceph-csi-rbd', 'helmreleases ceph-csi/ceph-csi-rbd'],
+  );
   const tokens = new Set(requests.map((r) => annotationsOf(r)['reconcile.fluxcd.io/requestedAt']));
   assert.equal(tokens.size, 1, 'one token for the run');
   assert.equal(json.message, '2 objects reconciled: 2 Ready');
-  for (const [before, request] of [[chart, requests[0]], [release, requests[1]]] as const) {
+  for (const [before, request] of [
+    [chart, requests[0]],
+    [release, requests[1]],
+  ] as const) {
     const now = await get(request.kind, request.namespace, request.name);
     assertPatchedExactly(before, now, request.body);
     assert.equal(now.status?.lastHandledReconcileAt, [...tokens][0], request.name);
@@ -448,8 +495,14 @@ test('kopia-reclaim: the wrong PVC replaced by one bound (volumeName) to a Retai
 
   const json = await apply('kopia-reclaim');
   const { requests } = json.plan;
-  assert.deepEqual(requests.map((r) => `${r.verb} ${r.kind} ${r.name}`), ['delete persistentvolumeclaims kopia', `create persistentvolumes ${requests[1].name}`, 'create persistentvolumeclaims kopia']);
-  assert.ok(requests.every((r) => r.name !== oldPv.metadata.name), 'the old PV is not touched by drdeck');
+  assert.deepEqual(
+    requests.map((r) => `${r.verb} ${r.kind} ${r.name}`),
+    ['delete persistentvolumeclaims kopia', `create persistentvolumes ${requests[1].name}`, 'create persistentvolumeclaims kopia'],
+  );
+  assert.ok(
+    requests.every((r) => r.name !== oldPv.metadata.name),
+    'the old PV is not touched by drdeck',
+  );
 
   const pvc = await get('persistentvolumeclaims', 'default', 'kopia');
   const pv = await get('persistentvolumes', undefined, requests[1].name);
@@ -460,7 +513,10 @@ test('kopia-reclaim: the wrong PVC replaced by one bound (volumeName) to a Retai
   assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Retain');
   assert.deepEqual([pv.spec.claimRef.namespace, pv.spec.claimRef.name, pv.spec.claimRef.uid], ['default', 'kopia', pvc.metadata.uid]);
   // Exactly what the plan created: each field it set is on the server as sent.
-  for (const [request, object] of [[requests[1], pv], [requests[2], pvc]] as const) {
+  for (const [request, object] of [
+    [requests[1], pv],
+    [requests[2], pvc],
+  ] as const) {
     const body = request.body as KubeObject;
     for (const [path, value] of patchLeaves({ spec: body.spec, metadata: { labels: body.metadata.labels ?? {} } })) {
       if (path.startsWith('spec.claimRef.')) continue; // the PV controller fills in the claim's uid
@@ -469,7 +525,11 @@ test('kopia-reclaim: the wrong PVC replaced by one bound (volumeName) to a Retai
       assert.deepEqual(read, value, `${object.kind}: ${path}`);
     }
   }
-  assert.equal(Object.keys(pvc.metadata.labels ?? {}).some((k) => k.startsWith('kustomize.toolkit.fluxcd.io/')), false, 'no Flux labels');
+  assert.equal(
+    Object.keys(pvc.metadata.labels ?? {}).some((k) => k.startsWith('kustomize.toolkit.fluxcd.io/')),
+    false,
+    'no Flux labels',
+  );
   assert.equal(json.message, `PVC default/kopia Bound to PV ${pv.metadata.name} with the saved handle`);
 });
 
@@ -496,7 +556,10 @@ test('restores-trigger: one RD without its Secret fails (exit 1); once the Secre
   assert.equal(failed.message, `0 restored, 1 failed: ${app}: secret ${app}-volsync-secret not found`);
 
   // external-secrets is not simulated: the test syncs the Secret the way it would.
-  await admin.create('secrets', { metadata: { name: `${app}-volsync-secret`, namespace: 'default' }, stringData: { KOPIA_PASSWORD: SECRET_VALUE } } as KubeObject);
+  await admin.create('secrets', {
+    metadata: { name: `${app}-volsync-secret`, namespace: 'default' },
+    stringData: { KOPIA_PASSWORD: SECRET_VALUE },
+  } as KubeObject);
   await controllersQuiet();
   const before = new Map((await admin.list('replicationdestinations', 'default')).items.map((rd) => [rd.metadata.name, rd]));
   const json = await apply('restores-trigger');
@@ -513,14 +576,17 @@ test('restores-trigger: one RD without its Secret fails (exit 1); once the Secre
   }
 });
 
-test('restores-recreate: the RD deleted, the simulated Flux applies it again from Git (a new uid, Git\'s spec)', async (t) => {
+test("restores-recreate: the RD deleted, the simulated Flux applies it again from Git (a new uid, Git's spec)", async (t) => {
   if (skipWithoutGo(t)) return;
   const name = 'sonarr-dst';
   const old = await get('replicationdestinations', 'default', name);
   const ksBefore = await get('kustomizations', 'flux-system', 'sonarr');
   const json = await apply('restores-recreate', ['--target', `default/${name}`]);
   const { requests } = json.plan;
-  assert.deepEqual(requests.map((r) => `${r.verb} ${r.kind} ${where(r)}`), [`delete replicationdestinations default/${name}`, 'patch kustomizations flux-system/sonarr']);
+  assert.deepEqual(
+    requests.map((r) => `${r.verb} ${r.kind} ${where(r)}`),
+    [`delete replicationdestinations default/${name}`, 'patch kustomizations flux-system/sonarr'],
+  );
   const rd = await get('replicationdestinations', 'default', name);
   assert.notEqual(rd.metadata.uid, old.metadata.uid, 'a new RD');
   assert.match(json.message ?? '', new RegExp(`^default/${name} recreated by Flux from Git \\(new uid ${rd.metadata.uid}\\)`));
@@ -530,10 +596,14 @@ test('restores-recreate: the RD deleted, the simulated Flux applies it again fro
   assert.deepEqual(rd.metadata.labels, git.object.metadata.labels);
   assertPatchedExactly(ksBefore, await get('kustomizations', 'flux-system', 'sonarr'), requests[1].body);
   // VolSync restores the new RD from Git's trigger; the checks below count it restored.
-  await waitFor('the recreated RD restored', async () => {
-    const now = await get('replicationdestinations', 'default', name);
-    return now.status?.lastManualSync === now.spec?.trigger?.manual && now.status?.latestImage;
-  }, 30_000);
+  await waitFor(
+    'the recreated RD restored',
+    async () => {
+      const now = await get('replicationdestinations', 'default', name);
+      return now.status?.lastManualSync === now.spec?.trigger?.manual && now.status?.latestImage;
+    },
+    30_000,
+  );
 });
 
 test('gateways-restart-operator: only the restartedAt annotation; the rollout and both Gateways follow', async (t) => {
@@ -541,7 +611,9 @@ test('gateways-restart-operator: only the restartedAt annotation; the rollout an
   const before = await get('deployments', 'kube-system', 'cilium-operator');
   const json = await apply('gateways-restart-operator');
   const [request] = json.plan.requests;
-  const restartedAt = (request.body as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'];
+  const restartedAt = (request.body as { spec: { template: { metadata: { annotations: Record<string, string> } } } }).spec.template.metadata.annotations[
+    'kubectl.kubernetes.io/restartedAt'
+  ];
   assert.match(restartedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, 'RFC 3339 to the second, as kubectl writes it');
   const deployment = await get('deployments', 'kube-system', 'cilium-operator');
   assertPatchedExactly(before, deployment, request.body);
@@ -562,7 +634,10 @@ test('loadbalancers-dual-stack: RequireDualStack and both ipFamilies; LB-IPAM li
     const [namespace, name] = ref.split('/');
     const before = await get('services', namespace, name);
     const json = await apply('loadbalancers-dual-stack', ['--target', ref]);
-    assert.deepEqual(json.plan.requests.map((r) => r.body), [{ spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] } }]);
+    assert.deepEqual(
+      json.plan.requests.map((r) => r.body),
+      [{ spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] } }],
+    );
     const service = await get('services', namespace, name);
     // The API server allocates the second cluster IP itself: the only other change.
     assertPatchedExactly(before, service, json.plan.requests[0].body, ['spec.clusterIPs']);

@@ -50,7 +50,12 @@ test('an API server that stops answering: every request ends within its timeout,
   const session = liveSession(kubeconfig, { requestTimeoutMs: 1500, watch: { ...FAST_WATCH, staleMs: 3000 } });
   try {
     const sync = () => session.store.getState().sync;
-    await waitFor('every kind synced', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 10_000, () => syncExcept(session, 'synced'));
+    await waitFor(
+      'every kind synced',
+      () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'),
+      10_000,
+      () => syncExcept(session, 'synced'),
+    );
     // Synced means listed; an event through the proxy shows that the Services watch is open too.
     const admin = adminClient(cluster.kubeconfig);
     await admin.create('services', service('default', 'watch-is-open'));
@@ -71,13 +76,26 @@ test('an API server that stops answering: every request ends within its timeout,
     await assert.rejects(session.kube.canI('patch', 'services', '', 'default'), /^ClusterError: timed out after 1\.5 s: POST \/apis\/authorization\.k8s\.io/);
 
     // Open watches hear nothing: the staleness timer (3 s) restarts them, and the new ones time out.
-    await waitFor('every kind retrying', () => KIND_KEYS.every((k) => sync()[k].phase === 'retrying'), 15_000, () => syncExcept(session, 'retrying'));
+    await waitFor(
+      'every kind retrying',
+      () => KIND_KEYS.every((k) => sync()[k].phase === 'retrying'),
+      15_000,
+      () => syncExcept(session, 'retrying'),
+    );
     t.diagnostic(`every watch retrying ${Math.round(performance.now() - started)} ms after the black hole opened`);
     assert.match(sync().services.detail ?? '', /^timed out after 1\.5 s: GET \/api\/v1\/services; retrying in \d+ s$/);
-    assert.ok(session.logs.some((line) => /^services: watch silent for 3 s, restarting it$/.test(line)), session.logs.join('\n'));
+    assert.ok(
+      session.logs.some((line) => /^services: watch silent for 3 s, restarting it$/.test(line)),
+      session.logs.join('\n'),
+    );
 
     proxy.setMode('pass');
-    await waitFor('every kind synced again', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 15_000, () => syncExcept(session, 'synced'));
+    await waitFor(
+      'every kind synced again',
+      () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'),
+      15_000,
+      () => syncExcept(session, 'synced'),
+    );
   } finally {
     session.close();
     await proxy.close();
@@ -96,14 +114,22 @@ test('a CRD that is not installed: its checks say so, the rest works, and it com
   try {
     const sync = () => session.store.getState().sync;
     const result = (id: string) => session.store.getState().results[id];
-    await waitFor('every kind synced', () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'), 10_000, () => syncExcept(session, 'synced'));
+    await waitFor(
+      'every kind synced',
+      () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'),
+      10_000,
+      () => syncExcept(session, 'synced'),
+    );
 
     await apiClient(cluster.kubeconfig, ApiextensionsV1Api).deleteCustomResourceDefinition({ name: 'gateways.gateway.networking.k8s.io' });
     await waitFor('gateways not installed', () => sync().gateways.phase === 'not-installed', 20_000);
     assert.equal(sync().gateways.detail, 'gateways.gateway.networking.k8s.io is not served by gateway.networking.k8s.io/v1 (CRD not installed)');
     await waitFor('checks re-evaluated', () => result('gateways.programmed')?.status === 'unknown');
     assert.equal(result('gateways.programmed').summary, 'Gateway not installed (CRD missing)');
-    assert.ok(KIND_KEYS.every((k) => k === 'gateways' || sync()[k].phase === 'synced'), 'the other kinds stay synced');
+    assert.ok(
+      KIND_KEYS.every((k) => k === 'gateways' || sync()[k].phase === 'synced'),
+      'the other kinds stay synced',
+    );
     assert.notEqual(result('loadbalancers.external-ip').status, 'unknown');
     assert.notEqual(result('dns.records').status, 'pending', 'Gateways are optional for DNS');
 

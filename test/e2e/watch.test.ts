@@ -32,8 +32,7 @@ after(async () => {
   await env?.stop();
 });
 
-const allSynced = (session: ReturnType<typeof liveSession>) =>
-  KIND_KEYS.every((kind) => session.store.getState().sync[kind].phase === 'synced');
+const allSynced = (session: ReturnType<typeof liveSession>) => KIND_KEYS.every((kind) => session.store.getState().sync[kind].phase === 'synced');
 
 test('a change on the server reaches the store within one second', async (t) => {
   if (skipWithoutGo(t)) return;
@@ -42,7 +41,12 @@ test('a change on the server reaches the store within one second', async (t) => 
   const session = liveSession(cluster.kubeconfig);
   try {
     await createNamespace(cluster.kubeconfig, 'latency');
-    await waitFor('every kind synced', () => allSynced(session), 10_000, () => syncExcept(session, 'synced'));
+    await waitFor(
+      'every kind synced',
+      () => allSynced(session),
+      10_000,
+      () => syncExcept(session, 'synced'),
+    );
     const services = () => session.store.getState().objects.services;
     const timings: Record<string, number> = {};
     const timed = async (what: string, write: () => Promise<unknown>, seen: () => boolean) => {
@@ -51,13 +55,21 @@ test('a change on the server reaches the store within one second', async (t) => 
       await waitFor(what, seen, 1000);
       timings[what] = Math.round(performance.now() - start);
     };
-    await timed('create', () => admin.create('services', service('latency', 'web')), () => services().has('latency/web'));
+    await timed(
+      'create',
+      () => admin.create('services', service('latency', 'web')),
+      () => services().has('latency/web'),
+    );
     await timed(
       'patch',
       () => admin.patch('services', 'latency', 'web', { metadata: { labels: { tier: 'front' } } }, 'merge'),
       () => services().get('latency/web')?.metadata.labels?.tier === 'front',
     );
-    await timed('delete', () => admin.delete('services', 'latency', 'web'), () => !services().has('latency/web'));
+    await timed(
+      'delete',
+      () => admin.delete('services', 'latency', 'web'),
+      () => !services().has('latency/web'),
+    );
     t.diagnostic(`write-to-store latency (ms, 100 ms flush included): ${JSON.stringify(timings)}`);
   } finally {
     session.close();
@@ -80,10 +92,14 @@ test('an API server outage: retrying while it is down, then the store matches th
     await stopApiServer(cluster.dir);
     stopped = true;
     // The open watch breaks first (connection reset); the next attempt finds nobody listening.
-    const down = await waitFor('services retrying: connection refused', () => {
-      const sync = session.store.getState().sync.services;
-      return sync.phase === 'retrying' && /connection refused/.test(sync.detail ?? '') && sync;
-    }, 15_000);
+    const down = await waitFor(
+      'services retrying: connection refused',
+      () => {
+        const sync = session.store.getState().sync.services;
+        return sync.phase === 'retrying' && /connection refused/.test(sync.detail ?? '') && sync;
+      },
+      15_000,
+    );
     assert.match(down.detail ?? '', /^connection refused by 127\.0\.0\.1:\d+: GET \/api\/v1\/services; retrying in \d+ s$/);
     assert.ok(down.since && down.since <= Date.now(), 'says since when the data is stale');
     assert.deepEqual([...storeObjects(session, 'services', 'outage').keys()].sort(), ['doomed', 'keep'], 'the last known data stays');
@@ -93,7 +109,12 @@ test('an API server outage: retrying while it is down, then the store matches th
     // Written at once, while drdeck is still backing off.
     await admin.create('services', service('outage', 'born'));
     await admin.delete('services', 'outage', 'doomed');
-    await waitFor('every kind synced again', () => allSynced(session), 30_000, () => syncExcept(session, 'synced'));
+    await waitFor(
+      'every kind synced again',
+      () => allSynced(session),
+      30_000,
+      () => syncExcept(session, 'synced'),
+    );
     await waitFor('the store matches the server', async () => {
       const server = await serverObjects(admin, 'services', 'outage');
       const store = storeObjects(session, 'services', 'outage');
@@ -132,8 +153,17 @@ test('a watch forced into 410 Gone by etcd compaction relists: no duplicate, no 
     await restartApiServer(cluster.dir);
     proxy.setMode('pass');
 
-    await waitFor('services relisted after 410', () => session.logs.some((line) => /^services: 410 Gone \(too old resource version.*\), relisting$/.test(line)), 30_000);
-    await waitFor('every kind synced again', () => allSynced(session), 30_000, () => syncExcept(session, 'synced'));
+    await waitFor(
+      'services relisted after 410',
+      () => session.logs.some((line) => /^services: 410 Gone \(too old resource version.*\), relisting$/.test(line)),
+      30_000,
+    );
+    await waitFor(
+      'every kind synced again',
+      () => allSynced(session),
+      30_000,
+      () => syncExcept(session, 'synced'),
+    );
     await waitFor('the store matches the server', async () => {
       const server = await serverObjects(admin, 'services', 'gone');
       const store = storeObjects(session, 'services', 'gone');

@@ -58,7 +58,7 @@ function planOf(snapshot: Snapshot, options: { target?: string } = {}): Plan {
   return plan;
 }
 
-test('dns-add-records: one PUT per missing address, tagged as drdeck\'s, with its RouterOS command', () => {
+test("dns-add-records: one PUT per missing address, tagged as drdeck's, with its RouterOS command", () => {
   const plan = planOf(seed8());
   assert.equal(plan.title, 'Add 3 A and AAAA records on router 10.0.0.1');
   assert.deepEqual(plan.requests, [], 'no Kubernetes request');
@@ -120,7 +120,11 @@ test('dns-add-records: the confirm screen shows each PUT exactly and the RouterO
 test('dns-add-records: one name as the target, with or without DNS/', () => {
   for (const target of ['smtp-relay.sulibot.com', 'DNS/smtp-relay.sulibot.com', 'SMTP-relay.sulibot.com.']) {
     const plan = planOf(seed8(), { target });
-    assert.deepEqual(plan.routerRequests?.map((r) => `${r.body.type} ${r.body.name}`), ['AAAA smtp-relay.sulibot.com'], target);
+    assert.deepEqual(
+      plan.routerRequests?.map((r) => `${r.body.type} ${r.body.name}`),
+      ['AAAA smtp-relay.sulibot.com'],
+      target,
+    );
   }
   const refused = (target: string) => {
     const plan = fix.plan(seed8(), config, { token: 't', target });
@@ -143,9 +147,7 @@ test('dns-add-records: no router, no plan (and no key); nothing missing, nothing
   // A router whose listing fails is still a router: the runner's check says what went wrong.
   assert.ok(isPlan(fix.plan(withRouter(seed8(), { label: '10.0.0.1', error: 'could not reach the router', checkedAt: NOW }), config, { token: 't' })));
 
-  const healthy = withRouter(
-    makeSnapshot({ services: [smtp] }, { dns: [answer('smtp-relay.sulibot.com', ['10.101.27.122'], ['fd00:101:0:0::1b:122'])] }),
-  );
+  const healthy = withRouter(makeSnapshot({ services: [smtp] }, { dns: [answer('smtp-relay.sulibot.com', ['10.101.27.122'], ['fd00:101:0:0::1b:122'])] }));
   const plan = fix.plan(healthy, config, { token: 't' });
   assert.ok(!isPlan(plan));
   assert.equal(plan.refused, 'nothing to do: the resolver answers every expected A and AAAA record');
@@ -160,7 +162,10 @@ test('dns-add-records: no router, no plan (and no key); nothing missing, nothing
 test('dns-add-records: a wrong answer gets the expected address added, and a warning that the wrong one stays', () => {
   const snapshot = withRouter(makeSnapshot({ gateways: [gw], httproutes: [plex] }, { dns: [answer('plex.sulibot.com', ['10.0.0.9'], ['fd00:101::1b:64'])] }));
   const plan = planOf(snapshot);
-  assert.deepEqual(plan.routerRequests?.map((r) => r.body), [{ name: 'plex.sulibot.com', type: 'A', address: '10.101.27.64', comment: STAMP }]);
+  assert.deepEqual(
+    plan.routerRequests?.map((r) => r.body),
+    [{ name: 'plex.sulibot.com', type: 'A', address: '10.101.27.64', comment: STAMP }],
+  );
   assert.ok(plan.warnings.includes('plex.sulibot.com also answers A 10.0.0.9: drdeck adds the expected address and removes nothing'), plan.warnings.join('\n'));
 });
 
@@ -177,10 +182,7 @@ interface DemoFixSession {
 /** A demo session with fixes on, as `drdeck demo` starts it (the router included). */
 async function demoWithFixes(dnsIntervalSeconds?: number): Promise<DemoFixSession> {
   const demo = createDemoCluster({ manual: true });
-  const config = parseConfig(
-    dnsIntervalSeconds ? { ...demo.config, dns: { ...demo.config.dns, intervalSeconds: dnsIntervalSeconds } } : demo.config,
-    'demo',
-  );
+  const config = parseConfig(dnsIntervalSeconds ? { ...demo.config, dns: { ...demo.config.dns, intervalSeconds: dnsIntervalSeconds } } : demo.config, 'demo');
   const audit: AuditEntry[] = [];
   const session = startSession({
     cluster: demo.cluster,
@@ -230,7 +232,10 @@ test('demo: dns.records fails for the missing AAAAs, dns-add-records adds them o
       prepared.plan.routerRequests?.map((r) => `${r.method} ${r.path} ${r.body.type} ${r.body.name} ${r.body.address}`),
       ['PUT /rest/ip/dns/static AAAA mosquitto.sulibot.com fd00:101::1b:129', 'PUT /rest/ip/dns/static AAAA smtp-relay.sulibot.com fd00:101::1b:122'],
     );
-    assert.deepEqual(prepared.routerCheck?.map((r) => r.error), [undefined, undefined]);
+    assert.deepEqual(
+      prepared.routerCheck?.map((r) => r.error),
+      [undefined, undefined],
+    );
     assert.equal(prepared.routerLabel, 'demo');
     assert.deepEqual(demo.router.added, [], 'nothing sent before confirming');
 
@@ -238,7 +243,11 @@ test('demo: dns.records fails for the missing AAAAs, dns-add-records adds them o
     const done = store.getState().fixes['dns-add-records']!;
     assert.equal(done.phase, 'done', done.message);
     assert.equal(done.message, '2/2 records added and answered by the resolver');
-    assert.deepEqual(demo.router.added, prepared.plan.routerRequests!.map((r) => r.body), 'the router got exactly the planned bodies');
+    assert.deepEqual(
+      demo.router.added,
+      prepared.plan.routerRequests!.map((r) => r.body),
+      'the router got exactly the planned bodies',
+    );
     assert.deepEqual(await demo.dns.query('smtp-relay.sulibot.com', 'AAAA', 100), ['fd00:101::1b:122']);
 
     for (const name of ['smtp-relay.sulibot.com', 'mosquitto.sulibot.com']) assert.equal(dnsEvidence(session, name)?.status, 'pass', name);
@@ -260,7 +269,10 @@ test('demo: dns.records fails for the missing AAAAs, dns-add-records adds them o
     const last = audit.at(-1)!;
     assert.equal(last.outcome, 'done');
     assert.equal(last.dryRun, 'the router has no dry run: checked that the records do not exist yet');
-    assert.deepEqual(last.requests.map((r) => `${r.verb} ${r.kind} ${r.name}`), ['PUT router /rest/ip/dns/static', 'PUT router /rest/ip/dns/static']);
+    assert.deepEqual(
+      last.requests.map((r) => `${r.verb} ${r.kind} ${r.name}`),
+      ['PUT router /rest/ip/dns/static', 'PUT router /rest/ip/dns/static'],
+    );
   } finally {
     close();
   }
@@ -271,7 +283,7 @@ function demoSnapshot(session: Session): Snapshot {
   return { now: s.now, objects: s.objects, sync: s.sync, dns: s.dns, ...(s.routerRecords ? { routerRecords: s.routerRecords } : {}) };
 }
 
-test('demo: a record that appeared on the router after the plan is the router\'s error, as it said it', async () => {
+test("demo: a record that appeared on the router after the plan is the router's error, as it said it", async () => {
   // A long interval: the resolver is asked again only when the fix asks.
   const { session, demo, close } = await demoWithFixes(3600);
   try {
@@ -292,7 +304,10 @@ test('demo: a record that appeared on the router after the plan is the router\'s
     await store.getState().requestFix('dns-add-records');
     const next = store.getState().fixes['dns-add-records']!;
     assert.equal(next.phase, 'confirm', next.message);
-    assert.deepEqual(next.prepared?.plan.routerRequests?.map((r) => r.body.name), ['mosquitto.sulibot.com']);
+    assert.deepEqual(
+      next.prepared?.plan.routerRequests?.map((r) => r.body.name),
+      ['mosquitto.sulibot.com'],
+    );
     store.getState().cancelFix();
 
     // A record on the router the resolver has not answered yet: the router check finds it, nothing is sent.

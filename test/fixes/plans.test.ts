@@ -50,7 +50,10 @@ function deepFreeze<T>(value: T): T {
 }
 
 /** Adds fields to an object built by a fixture (spec and status are merged one level deep). */
-function withFields(o: KubeObject, fields: { spec?: Record<string, unknown>; status?: Record<string, unknown>; metadata?: Record<string, unknown> }): KubeObject {
+function withFields(
+  o: KubeObject,
+  fields: { spec?: Record<string, unknown>; status?: Record<string, unknown>; metadata?: Record<string, unknown> },
+): KubeObject {
   return {
     ...o,
     metadata: { ...o.metadata, ...fields.metadata },
@@ -76,7 +79,12 @@ const ks = (name: string, options: Parameters<typeof flux>[1] = {}) =>
 const IMMUTABLE = 'PersistentVolumeClaim "kopia" is invalid: spec: Forbidden: spec is immutable after creation except resources.requests';
 
 const kopiaPvc = (volumeName: string, extra: Record<string, unknown> = {}, labels?: Record<string, string>) =>
-  pvc('default/kopia', 'Bound', { volumeName, accessModes: ['ReadWriteMany'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'csi-cephfs-sc', ...extra }, labels ? { labels } : {});
+  pvc(
+    'default/kopia',
+    'Bound',
+    { volumeName, accessModes: ['ReadWriteMany'], resources: { requests: { storage: '50Gi' } }, storageClassName: 'csi-cephfs-sc', ...extra },
+    labels ? { labels } : {},
+  );
 const cephPv = (name: string, handle: string, policy: string, extra: Record<string, unknown> = {}) =>
   withFields(pv(name, handle, policy), {
     spec: {
@@ -180,7 +188,12 @@ const CASES: PlanCase[] = [
     objects: { kustomizations: [ks('apps', { ready: notReady('BuildFailed', 'kustomize build failed') })], gitrepositories: [gitRepo] },
     options: { target: 'Kustomization/flux-system/apps', withSource: true, force: true },
     requests: [patch('gitrepositories', FS, 'flux-system', annotate({ [REQ]: TOKEN })), patch('kustomizations', FS, 'apps', annotate({ [REQ]: TOKEN }))],
-    commands: [/^flux reconcile kustomization apps -n flux-system --with-source$/, /^#/, /^kubectl annotate gitrepository flux-system -n flux-system/, /^kubectl annotate kustomization apps/],
+    commands: [
+      /^flux reconcile kustomization apps -n flux-system --with-source$/,
+      /^#/,
+      /^kubectl annotate gitrepository flux-system -n flux-system/,
+      /^kubectl annotate kustomization apps/,
+    ],
     warnings: [/^force applies to HelmReleases only: ignored$/],
   },
   {
@@ -274,7 +287,13 @@ const CASES: PlanCase[] = [
     confirm: { kind: 'yes' },
     warnings: [],
     gitChange: null,
-    details: [/^1\. \[level 1\] HelmChart/, /^2\. \[level 1\] Kustomization flux-system\/infra/, /^3\. \[level 2\] HelmRelease/, /^4\. \[level 2\] Kustomization flux-system\/apps/, /^5\. \[level 3\]/],
+    details: [
+      /^1\. \[level 1\] HelmChart/,
+      /^2\. \[level 1\] Kustomization flux-system\/infra/,
+      /^3\. \[level 2\] HelmRelease/,
+      /^4\. \[level 2\] Kustomization flux-system\/apps/,
+      /^5\. \[level 3\]/,
+    ],
   },
   {
     name: 'immutable-field failures and suspended objects are left out, and said so',
@@ -300,7 +319,10 @@ const CASES: PlanCase[] = [
     fix: 'flux-reconcile-stuck',
     objects: {
       helmreleases: [
-        flux('media/plex', { ready: notReady('InstallFailed', 'install retries exhausted'), conditions: [cond('Stalled', 'True', 'RetriesExceeded', 'Failed to install after 3 attempt(s)')] }),
+        flux('media/plex', {
+          ready: notReady('InstallFailed', 'install retries exhausted'),
+          conditions: [cond('Stalled', 'True', 'RetriesExceeded', 'Failed to install after 3 attempt(s)')],
+        }),
       ],
     },
     requests: [patch('helmreleases', 'media', 'plex', annotate({ [REQ]: TOKEN, 'reconcile.fluxcd.io/resetAt': TOKEN }))],
@@ -350,7 +372,11 @@ const CASES: PlanCase[] = [
             csi: {
               driver: 'cephfs.csi.ceph.com',
               volumeHandle: SAVED,
-              volumeAttributes: { clusterID: CLUSTER_ID, fsName: 'cephfs', 'storage.kubernetes.io/csiProvisionerIdentity': '1764662400000-2841-cephfs.csi.ceph.com' },
+              volumeAttributes: {
+                clusterID: CLUSTER_ID,
+                fsName: 'cephfs',
+                'storage.kubernetes.io/csiProvisionerIdentity': '1764662400000-2841-cephfs.csi.ceph.com',
+              },
               nodeStageSecretRef: { name: 'csi-cephfs-secret', namespace: 'ceph-csi' },
             },
           },
@@ -375,9 +401,16 @@ const CASES: PlanCase[] = [
         },
       },
     ],
-    commands: ['kubectl delete pvc kopia -n default', /^kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: PersistentVolume\n[\s\S]*volumeHandle: 0001-0024-5b3e1f0a[\s\S]*\nEOF$/, /^kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: PersistentVolumeClaim\n[\s\S]*volumeName: kopia-c2d9e0f4\nEOF$/],
+    commands: [
+      'kubectl delete pvc kopia -n default',
+      /^kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: PersistentVolume\n[\s\S]*volumeHandle: 0001-0024-5b3e1f0a[\s\S]*\nEOF$/,
+      /^kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: PersistentVolumeClaim\n[\s\S]*volumeName: kopia-c2d9e0f4\nEOF$/,
+    ],
     confirm: { kind: 'type', text: 'kopia' },
-    warnings: [/^deletes PVC default\/kopia, which is bound to PV pvc-new with another handle \(0001-.*9a24\): type its name to confirm$/, /^Flux applies this PVC \(1 Kustomization: flux-system\/atuin\)/],
+    warnings: [
+      /^deletes PVC default\/kopia, which is bound to PV pvc-new with another handle \(0001-.*9a24\): type its name to confirm$/,
+      /^Flux applies this PVC \(1 Kustomization: flux-system\/atuin\)/,
+    ],
     details: [
       /^will delete PVC default\/kopia: Bound, volumeName pvc-new, storageClassName "csi-cephfs-sc", 50Gi ReadWriteMany/,
       /^ {2}its PV pvc-new: handle 0001-.*9a24, reclaim policy Delete, phase Bound, claimRef default\/kopia$/,
@@ -413,7 +446,13 @@ const CASES: PlanCase[] = [
     fix: 'kopia-reclaim',
     config: saved,
     objects: {
-      persistentvolumes: [cephPv('kopia-old', SAVED, 'Delete', { phase: 'Released', capacity: '80Gi', claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'default', name: 'kopia', uid: 'gone' } })],
+      persistentvolumes: [
+        cephPv('kopia-old', SAVED, 'Delete', {
+          phase: 'Released',
+          capacity: '80Gi',
+          claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'default', name: 'kopia', uid: 'gone' },
+        }),
+      ],
     },
     requests: [
       patch('persistentvolumes', undefined, 'kopia-old', {
@@ -450,7 +489,14 @@ const CASES: PlanCase[] = [
       { verb: 'create', kind: 'persistentvolumeclaims', namespace: 'default', name: 'kopia', body: ANY },
     ],
     confirm: { kind: 'type', text: 'kopia' },
-    details: [/^will delete PVC/, /its PV pvc-new/, /saved in Git/, /^PV pvc-new is left alone: with reclaim policy Retain it becomes Released and keeps its subvolume$/, /^will reuse PV kopia-old/, /^will create PVC/],
+    details: [
+      /^will delete PVC/,
+      /its PV pvc-new/,
+      /saved in Git/,
+      /^PV pvc-new is left alone: with reclaim policy Retain it becomes Released and keeps its subvolume$/,
+      /^will reuse PV kopia-old/,
+      /^will create PVC/,
+    ],
   },
   {
     name: 'already on the saved handle, Retain, not Flux-managed: nothing to do',
@@ -466,7 +512,9 @@ const CASES: PlanCase[] = [
     objects: { persistentvolumeclaims: [kopiaPvc('kopia-old', {}, fluxLabels)], persistentvolumes: [cephPv('kopia-old', SAVED, 'Delete')] },
     requests: [
       patch('persistentvolumes', undefined, 'kopia-old', { spec: { persistentVolumeReclaimPolicy: 'Retain' } }),
-      patch('persistentvolumeclaims', 'default', 'kopia', { metadata: { labels: { 'kustomize.toolkit.fluxcd.io/name': null, 'kustomize.toolkit.fluxcd.io/namespace': null } } }),
+      patch('persistentvolumeclaims', 'default', 'kopia', {
+        metadata: { labels: { 'kustomize.toolkit.fluxcd.io/name': null, 'kustomize.toolkit.fluxcd.io/namespace': null } },
+      }),
     ],
     confirm: { kind: 'yes' },
     gitChange: /kopia-repository-pvc\.yaml/,
@@ -477,7 +525,10 @@ const CASES: PlanCase[] = [
     config: saved,
     objects: {
       persistentvolumeclaims: [kopiaPvc('pvc-new'), pvc('volsync-system/kopia', 'Bound', { volumeName: 'kopia-old' })],
-      persistentvolumes: [cephPv('pvc-new', WRONG, 'Delete'), cephPv('kopia-old', SAVED, 'Retain', { claimRef: { namespace: 'volsync-system', name: 'kopia', uid: 'x' } })],
+      persistentvolumes: [
+        cephPv('pvc-new', WRONG, 'Delete'),
+        cephPv('kopia-old', SAVED, 'Retain', { claimRef: { namespace: 'volsync-system', name: 'kopia', uid: 'x' } }),
+      ],
     },
     refused: /^PV kopia-old holds the saved handle and is bound to PVC volsync-system\/kopia: drdeck never deletes or takes over a PV with the saved handle/,
   },
@@ -550,7 +601,10 @@ const CASES: PlanCase[] = [
       persistentvolumeclaims: [kopiaPvc('pvc-new')],
       persistentvolumes: [cephPv('pvc-new', WRONG, 'Delete')],
     },
-    warnings: [/^1 RD has no repository Secret yet .*: default\/thelounge-dst$/, /^the Kopia repository PVC default\/kopia is not bound to the subvolume saved in Git: .*kopia-reclaim first/],
+    warnings: [
+      /^1 RD has no repository Secret yet .*: default\/thelounge-dst$/,
+      /^the Kopia repository PVC default\/kopia is not bound to the subvolume saved in Git: .*kopia-reclaim first/,
+    ],
   },
   {
     name: 'nothing to trigger',
@@ -563,7 +617,13 @@ const CASES: PlanCase[] = [
   {
     name: 'every RD lacking copyMethod, with the Git warning and the template snippet',
     fix: 'restores-set-copy-method',
-    objects: { replicationdestinations: [rd('default/emby-dst', { copyMethod: null, sync: copyError }), rd('default/plex-dst'), rd('default/lidarr-dst', { copyMethod: 'Direct' })] },
+    objects: {
+      replicationdestinations: [
+        rd('default/emby-dst', { copyMethod: null, sync: copyError }),
+        rd('default/plex-dst'),
+        rd('default/lidarr-dst', { copyMethod: 'Direct' }),
+      ],
+    },
     requests: [
       patch('replicationdestinations', 'default', 'emby-dst', { spec: { kopia: { copyMethod: 'Snapshot' } } }),
       patch('replicationdestinations', 'default', 'lidarr-dst', { spec: { kopia: { copyMethod: 'Snapshot' } } }),
@@ -598,7 +658,13 @@ const CASES: PlanCase[] = [
     objects: {
       replicationdestinations: [
         rd('default/plex-dst'),
-        rd('default/sonarr-dst', { labels: { 'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent', 'kustomize.toolkit.fluxcd.io/name': 'sonarr', 'kustomize.toolkit.fluxcd.io/namespace': FS } }),
+        rd('default/sonarr-dst', {
+          labels: {
+            'kustomize.toolkit.fluxcd.io/ssa': 'IfNotPresent',
+            'kustomize.toolkit.fluxcd.io/name': 'sonarr',
+            'kustomize.toolkit.fluxcd.io/namespace': FS,
+          },
+        }),
       ],
       kustomizations: [ks('sonarr')],
     },
@@ -613,7 +679,12 @@ const CASES: PlanCase[] = [
     ],
     confirm: { kind: 'type', text: 'sonarr-dst' },
     warnings: [/^deletes ReplicationDestination default\/sonarr-dst: Flux recreates it from Git as Git has it, so fix Git first/],
-    details: [/labelled kustomize\.toolkit\.fluxcd\.io\/ssa: IfNotPresent/, /restore:/, /owner: Kustomization flux-system\/sonarr/, /app PVCs restoring from it: none/],
+    details: [
+      /labelled kustomize\.toolkit\.fluxcd\.io\/ssa: IfNotPresent/,
+      /restore:/,
+      /owner: Kustomization flux-system\/sonarr/,
+      /app PVCs restoring from it: none/,
+    ],
     gitChange: /REMOVED: kustomize\.toolkit\.fluxcd\.io\/ssa: IfNotPresent/,
   },
   {
@@ -640,7 +711,9 @@ const CASES: PlanCase[] = [
     objects: { deployments: [operator()], gateways: [unprogrammed('network/gateway-external'), programmed('network/gateway-internal')] },
     options: { now: NOW + 1234 },
     requests: [
-      patch('deployments', 'kube-system', 'cilium-operator', { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2025-12-02T12:00:01Z' } } } } }),
+      patch('deployments', 'kube-system', 'cilium-operator', {
+        spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': '2025-12-02T12:00:01Z' } } } },
+      }),
     ],
     commands: [
       'kubectl rollout restart deployment/cilium-operator -n kube-system',
@@ -650,14 +723,19 @@ const CASES: PlanCase[] = [
     ],
     confirm: { kind: 'yes' },
     warnings: [],
-    details: [/^Deployment kube-system\/cilium-operator: 2\/2 available/, /^Gateway network\/gateway-external: Programmed Unknown Pending: Waiting for controller$/, /^Gateway network\/gateway-internal: Programmed True/],
+    details: [
+      /^Deployment kube-system\/cilium-operator: 2\/2 available/,
+      /^Gateway network\/gateway-external: Programmed Unknown Pending: Waiting for controller$/,
+      /^Gateway network\/gateway-internal: Programmed True/,
+    ],
     then: (plan) => assert.equal(plan.token, '2025-12-02T12:00:01Z'),
   },
   {
     name: 'a paused Deployment is refused',
     fix: 'gateways-restart-operator',
     objects: { deployments: [operator(true)], gateways: [unprogrammed('network/gateway-external')] },
-    refused: /^Deployment kube-system\/cilium-operator is paused and cannot be restarted: resume it first \(kubectl rollout resume deployment\/cilium-operator -n kube-system\)$/,
+    refused:
+      /^Deployment kube-system\/cilium-operator is paused and cannot be restarted: resume it first \(kubectl rollout resume deployment\/cilium-operator -n kube-system\)$/,
   },
   {
     name: 'every Gateway Programmed and the operator available: nothing to do',
@@ -679,7 +757,12 @@ const CASES: PlanCase[] = [
     objects: {
       services: [
         service('default/emby', { ips: 'fd00:101::1b:125', hostname: 'emby.sulibot.com', policy: 'SingleStack', families: ['IPv4'] }),
-        service('default/plex', { ips: 'fd00:101::1b:124,10.101.27.124', policy: 'RequireDualStack', families: ['IPv4', 'IPv6'], ingress: ['10.101.27.124', 'fd00:101::1b:124'] }),
+        service('default/plex', {
+          ips: 'fd00:101::1b:124,10.101.27.124',
+          policy: 'RequireDualStack',
+          families: ['IPv4', 'IPv6'],
+          ingress: ['10.101.27.124', 'fd00:101::1b:124'],
+        }),
         service('network/smtp-relay', { ips: 'fd00:101::1b:122,10.101.27.122', ingress: ['10.101.27.122'] }),
         service('default/web', { type: 'ClusterIP' }),
       ],
@@ -693,8 +776,14 @@ const CASES: PlanCase[] = [
       `kubectl patch service smtp-relay -n network --type=merge -p '{"spec":{"ipFamilyPolicy":"RequireDualStack","ipFamilies":["IPv4","IPv6"]}}'`,
     ],
     confirm: { kind: 'yes' },
-    warnings: [/^Git must change too: Flux reapplies the Service from Git/, /^default\/emby's annotation has no IPv4 address: .*\(proposed: 10\.101\.27\.125\)$/],
-    details: [/^default\/emby: SingleStack IPv4; annotation fd00:101::1b:125; status pending$/, /^network\/smtp-relay: SingleStack \(default\)|^network\/smtp-relay: SingleStack IPv4/],
+    warnings: [
+      /^Git must change too: Flux reapplies the Service from Git/,
+      /^default\/emby's annotation has no IPv4 address: .*\(proposed: 10\.101\.27\.125\)$/,
+    ],
+    details: [
+      /^default\/emby: SingleStack IPv4; annotation fd00:101::1b:125; status pending$/,
+      /^network\/smtp-relay: SingleStack \(default\)|^network\/smtp-relay: SingleStack IPv4/,
+    ],
     gitChange:
       /# Service default\/emby: [^\n]*\nservice:\n {2}app:\n {4}type: LoadBalancer\n {4}ipFamilyPolicy: RequireDualStack\n {4}ipFamilies: \[IPv4, IPv6\]\n {4}annotations:\n {6}external-dns\.alpha\.kubernetes\.io\/hostname: emby\.sulibot\.com\n {6}lbipam\.cilium\.io\/ips: fd00:101::1b:125,10\.101\.27\.125 {2}# 10\.101\.27\.125 proposed from the allocation scheme/,
   },

@@ -5,7 +5,18 @@
  * timeout, in scenario time, has passed.
  */
 import type { Snapshot } from '../../src/checks/types.js';
-import { fixById, isPlan, sendPlanned, sendRouterRequest, type FixOutcome, type Plan, type PlanOptions, type PlannedRequest, type PlannedRouterRequest, type RunContext } from '../../src/fixes/index.js';
+import {
+  fixById,
+  isPlan,
+  sendPlanned,
+  sendRouterRequest,
+  type FixOutcome,
+  type Plan,
+  type PlanOptions,
+  type PlannedRequest,
+  type PlannedRouterRequest,
+  type RunContext,
+} from '../../src/fixes/index.js';
 import type { FixId } from '../../src/checks/types.js';
 import { snapshotOf } from '../../src/store/checks-slice.js';
 import { demoSession } from '../demo-session.js';

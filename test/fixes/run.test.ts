@@ -92,7 +92,10 @@ test('restores-trigger after the reclaim and copyMethod: 21 restored, thelounge 
     assert.equal(outcome.message, '21 restored, 1 failed: thelounge: secret thelounge-volsync-secret not found');
     assert.ok(elapsedMs <= 20 * MINUTE, `took ${elapsedMs / MINUTE} min`);
     assert.match(result(demo, 'restores.progress').summary, /^21\/22 restored: 1 failed/);
-    assert.ok(demo.progress.some((line) => /^\d+\/22 restored, \d+ failed, \d+ running$/.test(line)), 'progress while following');
+    assert.ok(
+      demo.progress.some((line) => /^\d+\/22 restored, \d+ failed, \d+ running$/.test(line)),
+      'progress while following',
+    );
   }));
 
 test('restores-trigger without the reclaim: the mover finds no snapshots (seed issue 2)', () =>
@@ -121,10 +124,16 @@ test('gateways-restart-operator: the rollout followed to the end, then both Gate
   withDemo(async (demo) => {
     const { plan, outcome } = await demo.run('gateways-restart-operator');
     assert.equal(outcome.ok, true, outcome.message);
-    assert.match(outcome.message, /^kube-system\/cilium-operator restarted \(2\/2 replicas updated and available\); 2\/2 Gateways Programmed: network\/gateway-external \S+/);
+    assert.match(
+      outcome.message,
+      /^kube-system\/cilium-operator restarted \(2\/2 replicas updated and available\); 2\/2 Gateways Programmed: network\/gateway-external \S+/,
+    );
     const d = getObject(demo.snapshot(), 'deployments', 'kube-system', 'cilium-operator');
     assert.equal(d?.spec?.template?.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt'], plan.token);
-    assert.ok(demo.progress.some((l) => /old replicas pending termination|new replicas updated|updated replicas available/.test(l)), demo.progress.join('\n'));
+    assert.ok(
+      demo.progress.some((l) => /old replicas pending termination|new replicas updated|updated replicas available/.test(l)),
+      demo.progress.join('\n'),
+    );
     assert.equal(result(demo, 'gateways.programmed').status, 'pass', result(demo, 'gateways.programmed').summary);
   }));
 
@@ -133,7 +142,10 @@ test('loadbalancers-dual-stack: both families for the Services whose annotation 
     const { outcome } = await demo.run('loadbalancers-dual-stack');
     assert.equal(outcome.ok, false);
     assert.match(outcome.message, /^2\/3 Services list IPv4 and IPv6; not yet: default\/emby: \S+ \(see the annotation in Git\)$/);
-    assert.ok(outcome.details?.some((l) => /^network\/smtp-relay: 10\.101\.27\.122, fd00:101::1b:122$/.test(l)), outcome.details?.join('\n'));
+    assert.ok(
+      outcome.details?.some((l) => /^network\/smtp-relay: 10\.101\.27\.122, fd00:101::1b:122$/.test(l)),
+      outcome.details?.join('\n'),
+    );
   }));
 
 test('a request the cluster refuses ends the run with its error, not an exception', () =>
@@ -149,7 +161,7 @@ test('a request the cluster refuses ends the run with its error, not an exceptio
     assert.match(outcome.message, /^copyMethod: Snapshot on 7\/8 RDs; 1 failed: default\/atuin-dst: .*not found/);
   }));
 
-test('a dry run of every plan on the demo is admitted and changes nothing (the reclaim\'s create-after-delete expected)', () =>
+test("a dry run of every plan on the demo is admitted and changes nothing (the reclaim's create-after-delete expected)", () =>
   withDemo(async (demo) => {
     await demo.settle();
     const config = demo.store.getState().config;
@@ -159,7 +171,11 @@ test('a dry run of every plan on the demo is admitted and changes nothing (the r
       if (!isPlan(plan)) continue;
       const results = await dryRunPlan(demo.demo.cluster, plan);
       for (const r of results) assert.equal(r.error, undefined, `${fix.id}: ${r.request.summary}: ${r.error}`);
-      if (fix.id === 'kopia-reclaim') assert.deepEqual(results.map((r) => r.note), [undefined, undefined, 'exists until the delete before it runs']);
+      if (fix.id === 'kopia-reclaim')
+        assert.deepEqual(
+          results.map((r) => r.note),
+          [undefined, undefined, 'exists until the delete before it runs'],
+        );
     }
     assert.equal(demo.demo.cluster.resourceVersion, before, 'a dry run writes nothing');
   }));

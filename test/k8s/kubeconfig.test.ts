@@ -74,21 +74,39 @@ test('mistakes are one-line KubeconfigErrors naming the file and the problem', (
     [{ kubeconfig: file('bad.yaml', 'clusters: [\n') }, /^kubeconfig \S+bad\.yaml is not valid YAML: /],
     [{ kubeconfig: file('list.yaml', '- 1\n') }, /is not a kubeconfig \(expected a mapping\)$/],
     [{ kubeconfig: file('nocurrent.yaml', { contexts: [context('x', 'x')] }) }, /^no current context in \S+; pass --context \(contexts: x\)$/],
-    [{ kubeconfig: file('nocluster.yaml', { contexts: [context('x', 'gone')], 'current-context': 'x' }) }, /^context "x" names cluster "gone", which is not in /],
-    [{ kubeconfig: file('nouser.yaml', { clusters: [cluster('c', 'https://c')], contexts: [context('x', 'c', 'ghost')], 'current-context': 'x' }) }, /^context "x" names user "ghost", which is not in /],
-    [{ kubeconfig: file('noserver.yaml', { clusters: [{ name: 'c', cluster: {} }], contexts: [context('x', 'c')], 'current-context': 'x' }) }, /^cluster "c" in \S+ has no server$/],
     [
-      { kubeconfig: file('noca.yaml', { clusters: [cluster('c', 'https://c', { 'certificate-authority': 'missing.crt' })], contexts: [context('x', 'c')], 'current-context': 'x' }) },
+      { kubeconfig: file('nocluster.yaml', { contexts: [context('x', 'gone')], 'current-context': 'x' }) },
+      /^context "x" names cluster "gone", which is not in /,
+    ],
+    [
+      { kubeconfig: file('nouser.yaml', { clusters: [cluster('c', 'https://c')], contexts: [context('x', 'c', 'ghost')], 'current-context': 'x' }) },
+      /^context "x" names user "ghost", which is not in /,
+    ],
+    [
+      { kubeconfig: file('noserver.yaml', { clusters: [{ name: 'c', cluster: {} }], contexts: [context('x', 'c')], 'current-context': 'x' }) },
+      /^cluster "c" in \S+ has no server$/,
+    ],
+    [
+      {
+        kubeconfig: file('noca.yaml', {
+          clusters: [cluster('c', 'https://c', { 'certificate-authority': 'missing.crt' })],
+          contexts: [context('x', 'c')],
+          'current-context': 'x',
+        }),
+      },
       /^certificate-authority of cluster "c": \S+missing\.crt does not exist$/,
     ],
   ];
   for (const [options, message] of cases) {
-    assert.throws(() => resolveKubeconfig(options), (error: unknown) => {
-      assert.ok(error instanceof KubeconfigError, String(error));
-      assert.match(error.message, message);
-      assert.equal(error.message.includes('\n'), false);
-      return true;
-    });
+    assert.throws(
+      () => resolveKubeconfig(options),
+      (error: unknown) => {
+        assert.ok(error instanceof KubeconfigError, String(error));
+        assert.match(error.message, message);
+        assert.equal(error.message.includes('\n'), false);
+        return true;
+      },
+    );
   }
 });
 
@@ -105,7 +123,10 @@ test('client-node authenticates: a token, a tokenFile (kubectl spelling), an exe
   file('tokens/token', 'from-file');
   assert.equal((await headers(file('tokens/kubeconfig', { ...base, users: [user('u', { tokenFile: 'token' })] }))).Authorization, 'Bearer from-file');
 
-  const plugin = file('plugin/cred.sh', `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}'\n`);
+  const plugin = file(
+    'plugin/cred.sh',
+    `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}'\n`,
+  );
   chmodSync(plugin, 0o755);
   const exec = { apiVersion: 'client.authentication.k8s.io/v1', command: './cred.sh', interactiveMode: 'Never' };
   assert.equal((await headers(file('plugin/kubeconfig', { ...base, users: [user('u', { exec })] }))).Authorization, 'Bearer from-exec');

@@ -28,7 +28,8 @@ before(async () => {
     const url = new URL(req.url ?? '/', 'http://x');
     seen.push(`${req.method} ${url.pathname}${url.search}`);
     if (url.pathname === '/api/v1') return json(res, 200, { resources: [{ name: 'services' }] });
-    if (url.pathname === '/apis/gateway.networking.k8s.io/v1' || url.pathname === '/apis/gateway.networking.k8s.io') return json(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
+    if (url.pathname === '/apis/gateway.networking.k8s.io/v1' || url.pathname === '/apis/gateway.networking.k8s.io')
+      return json(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     if (url.pathname === '/api/v1/services') return url.searchParams.get('watch') ? onWatch(req, res, url) : onList(req, res, url);
     json(res, 404, status(404, 'NotFound', 'not here'));
   });
@@ -105,8 +106,14 @@ test('a bookmark advances the resourceVersion the next watch starts from; a 410 
     await until('the relist', () => record.resets.length === 2 && watches >= 3);
     const watchRvs = seen.filter((r) => r.includes('watch=true')).map((r) => new URL(r.split(' ')[1], 'http://x').searchParams.get('resourceVersion'));
     assert.deepEqual(watchRvs.slice(0, 3), ['10', '20', '30'], 'from the list, from the bookmark, from the relist');
-    assert.deepEqual(record.resets, [['services', ['a']], ['services', ['b']]]);
-    assert.deepEqual(record.events.map(([, e]) => `${e.type} ${e.object.metadata.name}`), ['ADDED c']);
+    assert.deepEqual(record.resets, [
+      ['services', ['a']],
+      ['services', ['b']],
+    ]);
+    assert.deepEqual(
+      record.events.map(([, e]) => `${e.type} ${e.object.metadata.name}`),
+      ['ADDED c'],
+    );
     assert.deepEqual(new Set(record.sync.map(([, s]) => s.phase)), new Set(['synced']), 'never retrying: a 410 is not an outage');
     assert.ok(log.includes('services: 410 Gone (too old resource version: 20 (25)), relisting'));
     assert.ok(seen.every((r) => !r.includes('watch=true') || (r.includes('allowWatchBookmarks=true') && /timeoutSeconds=(2[4-9]\d|300)\b/.test(r))));
@@ -148,7 +155,10 @@ test('a kind whose group is not served is not installed, and the sink hears noth
     record.sync.find(([kind]) => kind === 'gateways'),
     ['gateways', { phase: 'not-installed', detail: 'gateways.gateway.networking.k8s.io: CRD not installed' }],
   );
-  assert.deepEqual(record.resets.find(([kind]) => kind === 'gateways'), ['gateways', []]);
+  assert.deepEqual(
+    record.resets.find(([kind]) => kind === 'gateways'),
+    ['gateways', []],
+  );
   cluster.close();
   const heard = record.sync.length + record.resets.length + record.events.length;
   await new Promise((resolve) => setTimeout(resolve, 100));

@@ -21,7 +21,7 @@ async function demoWithFixes() {
   return session;
 }
 
-test('the DNS panel shows the router\'s record count, its detail the Router row, and `a` plans the PUTs', async () => {
+test("the DNS panel shows the router's record count, its detail the Router row, and `a` plans the PUTs", async () => {
   const session = await demoWithFixes();
   const ui = await renderDeck(session.store, 80, 24);
   try {

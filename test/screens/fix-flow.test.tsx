@@ -28,7 +28,7 @@ async function flowDeck(options: { readOnly?: boolean } = {}): Promise<FlowDeck>
   const stateDir = mkdtempSync(join(tmpdir(), 'drdeck-fix-flow-'));
   // An empty config file of our own: the user's ./drdeck.yaml or XDG config must not leak in.
   const configFile = join(stateDir, 'drdeck.yaml');
-  writeFileSync(configFile, '# empty: the demo\'s defaults\n');
+  writeFileSync(configFile, "# empty: the demo's defaults\n");
   const connected = await connect({ demo: true, manual: true, stateDir, config: configFile, flushMs: 5, readOnly: options.readOnly });
   const cluster = connected.demo!.cluster;
   const dryRuns: string[] = [];
@@ -55,7 +55,11 @@ async function flowDeck(options: { readOnly?: boolean } = {}): Promise<FlowDeck>
 }
 
 /** The last line with text: the help bar. */
-const helpBar = (frame: string) => frame.split('\n').filter((l) => l.trim()).at(-1) ?? '';
+const helpBar = (frame: string) =>
+  frame
+    .split('\n')
+    .filter((l) => l.trim())
+    .at(-1) ?? '';
 
 /** The Kopia panel's top border, e.g. `┏━ ▶ Kopia ━━━ ✗3 ✓1 ━┓` (its right half on a 2-column grid). */
 const kopiaBorder = (frame: string) => frame.split('\n').find((l) => l.includes(' Kopia ')) ?? '';
@@ -75,7 +79,11 @@ test('Kopia: c shows the plan and its dry run, the name typed applies it, the pa
     assert.match(frame, /^Type "kopia" and Enter to apply, Esc to cancel: █$/m, 'nothing typed yet: the second c was not text');
     assert.match(frame, /! deletes PVC default\/kopia, which is bound to PV/);
     assert.match(helpBar(frame), /^type the name shown, then enter · esc cancel/);
-    assert.deepEqual(deck.dryRuns, ['delete persistentvolumeclaims kopia', 'create persistentvolumes kopia-c2d9e0f4', 'create persistentvolumeclaims kopia'], 'one dry run of the plan');
+    assert.deepEqual(
+      deck.dryRuns,
+      ['delete persistentvolumeclaims kopia', 'create persistentvolumes kopia-c2d9e0f4', 'create persistentvolumeclaims kopia'],
+      'one dry run of the plan',
+    );
 
     // The plan scrolls with the arrows (letters are the name being typed): every line of it, read
     // page by page, holds the requests with their dry run and the same by hand.
@@ -147,7 +155,10 @@ test('Esc on the confirm screen cancels: nothing is sent, the panel says so, the
     assert.equal(deck.session.store.getState().confirming, null);
     assert.equal(cluster.resourceVersion, before.cluster, 'no write at all');
     assert.equal((await cluster.get('persistentvolumeclaims', 'default', 'kopia')).metadata.resourceVersion, before.pvc);
-    assert.deepEqual(audit.read().map((e) => [e.fixId, e.outcome, e.message]), [['kopia-reclaim', 'cancelled', 'not confirmed: nothing was sent']]);
+    assert.deepEqual(
+      audit.read().map((e) => [e.fixId, e.outcome, e.message]),
+      [['kopia-reclaim', 'cancelled', 'not confirmed: nothing was sent']],
+    );
   } finally {
     deck.close();
   }
@@ -173,7 +184,13 @@ test('read-only: no fix keys in the help bar, and a fix key does nothing', async
     assert.deepEqual(audit.read(), []);
     // Every panel: no fix keys anywhere (outside read-only, each offers one at the start of the scenario).
     assert.doesNotMatch(helpBar(frame), /^\S /, 'Flux');
-    for (const [key, title] of [['l', 'Kopia'], ['j', 'Gateways'], ['j', 'DNS'], ['h', 'LoadBalancers'], ['k', 'Restores']]) {
+    for (const [key, title] of [
+      ['l', 'Kopia'],
+      ['j', 'Gateways'],
+      ['j', 'DNS'],
+      ['h', 'LoadBalancers'],
+      ['k', 'Restores'],
+    ]) {
       await ui.press(key);
       frame = await ui.waitFor(`▶ ${title}`);
       assert.match(helpBar(frame), /^hjkl move · /, title);

@@ -29,9 +29,15 @@ async function framesWith(noColor: string | undefined): Promise<string[]> {
 }
 
 test('colour by default', async () => {
-  assert.equal((await framesWith(undefined)).some((f) => COLOUR.test(f)), true);
+  assert.equal(
+    (await framesWith(undefined)).some((f) => COLOUR.test(f)),
+    true,
+  );
 });
 
 test('NO_COLOR: no colour in any frame, the status symbols still say it all', async () => {
-  assert.equal((await framesWith('1')).some((f) => COLOUR.test(f)), false);
+  assert.equal(
+    (await framesWith('1')).some((f) => COLOUR.test(f)),
+    false,
+  );
 });

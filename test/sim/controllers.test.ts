@@ -102,9 +102,15 @@ test('flux: a reconcile (force, reset) releases a stuck ceph-csi HelmRelease and
   const d = await demo();
   try {
     const token = '2025-12-02T10:00:40.123456789Z';
-    await d.cluster.patch('helmreleases', 'ceph-csi', 'ceph-csi-rbd', {
-      metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token, 'reconcile.fluxcd.io/forceAt': token, 'reconcile.fluxcd.io/resetAt': token } },
-    }, 'merge');
+    await d.cluster.patch(
+      'helmreleases',
+      'ceph-csi',
+      'ceph-csi-rbd',
+      {
+        metadata: { annotations: { 'reconcile.fluxcd.io/requestedAt': token, 'reconcile.fluxcd.io/forceAt': token, 'reconcile.fluxcd.io/resetAt': token } },
+      },
+      'merge',
+    );
     await d.run(5 * SECOND);
     const chart = d.cluster.peek('helmcharts', 'ceph-csi', 'ceph-csi-ceph-csi-rbd')!;
     assert.equal(chart.status.observedGeneration, chart.metadata.generation);
@@ -210,7 +216,10 @@ test('volsync: a new token mid-sync does not interrupt it; it is restored next',
     await trigger(d, 'sonarr', 'second');
     const done = (token: string) => d.cluster.peek('replicationdestinations', 'default', 'sonarr-dst')!.status.lastManualSync === token;
     let waited = 0;
-    while (!done('first') && waited < 7 * MINUTE) (await d.run(SECOND), (waited += SECOND));
+    while (!done('first') && waited < 7 * MINUTE) {
+      await d.run(SECOND);
+      waited += SECOND;
+    }
     assert.ok(done('first'), 'the first sync finished with its own token');
     assert.equal(cond(d.cluster.peek('replicationdestinations', 'default', 'sonarr-dst'), 'Synchronizing').status, 'False');
     const firstEnded = Date.parse(d.cluster.peek('replicationdestinations', 'default', 'sonarr-dst')!.status.lastSyncTime);
@@ -242,9 +251,15 @@ test('volsync: the wrong Kopia subvolume finds "No snapshots found"; no copyMeth
     assert.equal(cond(plex, 'Synchronizing').reason, 'Error');
 
     const atuin = d.cluster.peek('replicationdestinations', 'default', 'atuin-dst')!;
-    assert.deepEqual([cond(atuin, 'Synchronizing').reason, cond(atuin, 'Synchronizing').message], ['Error', 'unsupported copyMethod: -- must be Direct, None, or Snapshot']);
+    assert.deepEqual(
+      [cond(atuin, 'Synchronizing').reason, cond(atuin, 'Synchronizing').message],
+      ['Error', 'unsupported copyMethod: -- must be Direct, None, or Snapshot'],
+    );
     const thelounge = d.cluster.peek('replicationdestinations', 'default', 'thelounge-dst')!;
-    assert.deepEqual([cond(thelounge, 'Synchronizing').reason, cond(thelounge, 'Synchronizing').message], ['Error', 'secret thelounge-volsync-secret not found']);
+    assert.deepEqual(
+      [cond(thelounge, 'Synchronizing').reason, cond(thelounge, 'Synchronizing').message],
+      ['Error', 'secret thelounge-volsync-secret not found'],
+    );
     assert.equal(d.cluster.peek('persistentvolumeclaims', 'default', 'plex-config')!.status.phase, 'Pending');
 
     // Seed issue 3's short-term fix: with copyMethod set, the pending trigger runs (into the empty repository).
@@ -279,7 +294,10 @@ test('apps: once its restored PVC is Bound, the app Deployment becomes available
     assert.ok(Math.abs(delay - expected) <= 2 * SECOND, `available ${delay / SECOND} s after the binding, expected ${expected / SECOND} s`);
 
     const { status } = plex();
-    assert.deepEqual([status.replicas, status.readyReplicas, status.availableReplicas, status.updatedReplicas, status.unavailableReplicas], [1, 1, 1, 1, undefined]);
+    assert.deepEqual(
+      [status.replicas, status.readyReplicas, status.availableReplicas, status.updatedReplicas, status.unavailableReplicas],
+      [1, 1, 1, 1, undefined],
+    );
     assert.equal(status.observedGeneration, plex().metadata.generation);
     assert.deepEqual([cond(plex(), 'Available').reason, cond(plex(), 'Progressing').reason], ['MinimumReplicasAvailable', 'NewReplicaSetAvailable']);
     assert.equal(cond(plex(), 'Progressing').lastTransitionTime, cond(before, 'Progressing').lastTransitionTime, 'Progressing stayed True');
@@ -301,13 +319,27 @@ test('apps: a Deployment mounting no PVC, or a PVC not Bound, is left alone', as
   try {
     await d.cluster.create('deployments', {
       metadata: { name: 'web', namespace: 'default' },
-      spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'x' }] } } },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'x' }] } },
+      },
     });
     await d.cluster.create('deployments', {
       metadata: { name: 'two', namespace: 'default' },
       spec: {
-        replicas: 1, selector: { matchLabels: { app: 'two' } },
-        template: { metadata: { labels: { app: 'two' } }, spec: { containers: [{ name: 'two', image: 'x' }], volumes: [{ name: 'a', persistentVolumeClaim: { claimName: 'kopia' } }, { name: 'b', persistentVolumeClaim: { claimName: 'sonarr-config' } }] } },
+        replicas: 1,
+        selector: { matchLabels: { app: 'two' } },
+        template: {
+          metadata: { labels: { app: 'two' } },
+          spec: {
+            containers: [{ name: 'two', image: 'x' }],
+            volumes: [
+              { name: 'a', persistentVolumeClaim: { claimName: 'kopia' } },
+              { name: 'b', persistentVolumeClaim: { claimName: 'sonarr-config' } },
+            ],
+          },
+        },
       },
     });
     await d.run(2 * MINUTE, 5 * SECOND);
@@ -326,8 +358,11 @@ test('pv: a PVC naming an Available PV by volumeName binds both; a Released PV o
       d.cluster.create('persistentvolumes', {
         metadata: { name },
         spec: {
-          accessModes: ['ReadWriteOnce'], capacity: { storage: '3Gi' }, persistentVolumeReclaimPolicy: 'Retain',
-          csi: { driver: 'cephfs.csi.ceph.com', volumeHandle: `h-${name}` }, ...(claimRef ? { claimRef } : {}),
+          accessModes: ['ReadWriteOnce'],
+          capacity: { storage: '3Gi' },
+          persistentVolumeReclaimPolicy: 'Retain',
+          csi: { driver: 'cephfs.csi.ceph.com', volumeHandle: `h-${name}` },
+          ...(claimRef ? { claimRef } : {}),
         },
       });
     await pv('free');
@@ -361,7 +396,13 @@ test('cilium: an operator rollout restart rolls out in about 30 s, then programs
   const d = await demo();
   try {
     const restartedAt = '2025-12-02T10:01:00Z';
-    await d.cluster.patch('deployments', 'kube-system', 'cilium-operator', { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } }, 'merge');
+    await d.cluster.patch(
+      'deployments',
+      'kube-system',
+      'cilium-operator',
+      { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': restartedAt } } } } },
+      'merge',
+    );
     await d.run(3 * SECOND);
     let op = d.cluster.peek('deployments', 'kube-system', 'cilium-operator')!;
     assert.equal(op.status.observedGeneration, op.metadata.generation);
@@ -382,12 +423,19 @@ test('cilium: an operator rollout restart rolls out in about 30 s, then programs
       assert.deepEqual([programmed.status, programmed.reason], ['True', 'Programmed']);
       assert.notEqual(programmed.lastTransitionTime, EPOCH);
       assert.equal(cond(gw, 'Accepted').status, 'True');
-      assert.deepEqual(gw.status.addresses.map((a: any) => a.value), addresses);
+      assert.deepEqual(
+        gw.status.addresses.map((a: any) => a.value),
+        addresses,
+      );
       assert.equal(gw.status.listeners.length, 2);
     }
     // No address of a Gateway is one of a LoadBalancer Service's.
     const lbAddresses = new Set(d.cluster.listNow('services').flatMap((s) => (s.metadata.annotations?.['lbipam.cilium.io/ips'] ?? '').split(',')));
-    assert.ok(Object.values(expected).flat().every((ip) => !lbAddresses.has(ip)));
+    assert.ok(
+      Object.values(expected)
+        .flat()
+        .every((ip) => !lbAddresses.has(ip)),
+    );
 
     await d.run(6 * SECOND);
     assert.deepEqual(d.dns.lookup('home-assistant.sulibot.com', 'A'), ['10.101.27.100']);
@@ -434,7 +482,13 @@ test('lb-ipam + external-dns: RequireDualStack brings the IPv6 entry to the stat
 test('closing the demo leaves no controller timer behind (real-time clock)', async () => {
   const d = createDemoCluster({ t0: T0, speed: 1 });
   await settle();
-  await d.cluster.patch('deployments', 'kube-system', 'cilium-operator', { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'x' } } } } }, 'merge');
+  await d.cluster.patch(
+    'deployments',
+    'kube-system',
+    'cilium-operator',
+    { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'x' } } } } },
+    'merge',
+  );
   await settle();
   assert.ok(d.clock.pending > 0, 'the rollout is scheduled');
   d.cluster.close();
@@ -463,8 +517,17 @@ test('on the dashboard: after the operator restart and the dual-stack change, th
     const results = () => session.store.getState().results;
     assert.equal(results()['gateways.programmed'].status, 'fail');
     assert.equal(results()['loadbalancers.status-families'].status, 'fail');
-    await cluster.patch('deployments', 'kube-system', 'cilium-operator', { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } } }, 'merge');
-    for (const [ns, name] of [['network', 'smtp-relay'], ['default', 'mosquitto']]) {
+    await cluster.patch(
+      'deployments',
+      'kube-system',
+      'cilium-operator',
+      { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': 'now' } } } } },
+      'merge',
+    );
+    for (const [ns, name] of [
+      ['network', 'smtp-relay'],
+      ['default', 'mosquitto'],
+    ]) {
       await cluster.patch('services', ns, name, { spec: { ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] } }, 'merge');
     }
     for (let i = 0; i < 40; i++) {

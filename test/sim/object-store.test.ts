@@ -46,7 +46,10 @@ test('get, list by namespace, delete, and the error codes', async () => {
   await cluster.create('secrets', { metadata: { name: 'b', namespace: 'network' } });
   await cluster.create('storageclasses', { metadata: { name: 'sc', namespace: 'ignored' }, provisioner: 'x' });
   assert.equal((await cluster.list('secrets')).items.length, 2);
-  assert.deepEqual((await cluster.list('secrets', 'network')).items.map((o) => o.metadata.name), ['b']);
+  assert.deepEqual(
+    (await cluster.list('secrets', 'network')).items.map((o) => o.metadata.name),
+    ['b'],
+  );
   assert.equal((await cluster.get('storageclasses', undefined, 'sc')).metadata.namespace, undefined);
 
   await assert.rejects(cluster.create('secrets', { metadata: { name: 'a', namespace: 'default' } }), isCode(409));
@@ -94,7 +97,9 @@ test('merge patch keeps identity fields and refuses a stale resourceVersion', as
   const { cluster } = setup();
   const created = await cluster.create('replicationdestinations', rd('plex-dst'));
   const patched = await cluster.patch(
-    'replicationdestinations', 'default', 'plex-dst',
+    'replicationdestinations',
+    'default',
+    'plex-dst',
     { apiVersion: 'x/v9', metadata: { uid: 'forged', creationTimestamp: '2000-01-01T00:00:00Z', generation: 42 } },
     'merge',
   );
@@ -105,7 +110,13 @@ test('merge patch keeps identity fields and refuses a stale resourceVersion', as
   assert.equal(patched.metadata.resourceVersion, created.metadata.resourceVersion, 'nothing changed, nothing written');
   await cluster.patch('replicationdestinations', 'default', 'plex-dst', { metadata: { labels: { a: 'b' } } }, 'merge');
   await assert.rejects(
-    cluster.patch('replicationdestinations', 'default', 'plex-dst', { metadata: { resourceVersion: created.metadata.resourceVersion }, spec: { x: 1 } }, 'merge'),
+    cluster.patch(
+      'replicationdestinations',
+      'default',
+      'plex-dst',
+      { metadata: { resourceVersion: created.metadata.resourceVersion }, spec: { x: 1 } },
+      'merge',
+    ),
     isCode(409),
   );
   cluster.close();
@@ -117,10 +128,16 @@ test('json patch on the main resource; 422 on a failed test or malformed patch',
     metadata: { name: 'cilium-operator', namespace: 'kube-system' },
     spec: { template: { metadata: { annotations: {} } } },
   });
-  const restarted = await cluster.patch('deployments', 'kube-system', 'cilium-operator', [
-    { op: 'test', path: '/metadata/name', value: 'cilium-operator' },
-    { op: 'add', path: '/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt', value: '2025-12-02T10:30:00Z' },
-  ], 'json');
+  const restarted = await cluster.patch(
+    'deployments',
+    'kube-system',
+    'cilium-operator',
+    [
+      { op: 'test', path: '/metadata/name', value: 'cilium-operator' },
+      { op: 'add', path: '/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt', value: '2025-12-02T10:30:00Z' },
+    ],
+    'json',
+  );
   assert.equal(restarted.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'], '2025-12-02T10:30:00Z');
   assert.equal(restarted.metadata.generation, 2);
   await assert.rejects(
@@ -137,9 +154,12 @@ test('status subresource: status writes touch only .status; main writes never to
   const { cluster } = setup();
   await cluster.create('replicationdestinations', rd('plex-dst'));
   const withStatus = await cluster.patch(
-    'replicationdestinations', 'default', 'plex-dst',
+    'replicationdestinations',
+    'default',
+    'plex-dst',
     { spec: { ignored: true }, metadata: { labels: { ignored: 'yes' } }, status: { lastManualSync: 'restore-1' } },
-    'merge', { subresource: 'status' },
+    'merge',
+    { subresource: 'status' },
   );
   assert.deepEqual(withStatus.status, { lastManualSync: 'restore-1' });
   assert.equal(withStatus.spec.ignored, undefined);
@@ -147,7 +167,9 @@ test('status subresource: status writes touch only .status; main writes never to
   assert.equal(withStatus.metadata.generation, 1);
 
   const main = await cluster.patch(
-    'replicationdestinations', 'default', 'plex-dst',
+    'replicationdestinations',
+    'default',
+    'plex-dst',
     { spec: { trigger: { manual: 'restore-2' } }, status: { lastManualSync: 'forged' } },
     'merge',
   );
@@ -167,12 +189,17 @@ test('dry run validates and answers, but stores nothing and emits nothing', asyn
 
   const created = await cluster.create('replicationdestinations', rd('sonarr-dst'), { dryRun: true });
   assert.equal(created.metadata.name, 'sonarr-dst');
-  const patched = await cluster.patch('replicationdestinations', 'default', 'plex-dst', { spec: { kopia: { copyMethod: 'Snapshot' } } }, 'merge', { dryRun: true });
+  const patched = await cluster.patch('replicationdestinations', 'default', 'plex-dst', { spec: { kopia: { copyMethod: 'Snapshot' } } }, 'merge', {
+    dryRun: true,
+  });
   assert.equal(patched.spec.kopia.copyMethod, 'Snapshot');
   assert.equal(patched.metadata.generation, 2);
   await cluster.delete('replicationdestinations', 'default', 'plex-dst', { dryRun: true });
   await assert.rejects(cluster.create('replicationdestinations', rd('plex-dst'), { dryRun: true }), isCode(409));
-  await assert.rejects(cluster.patch('replicationdestinations', 'default', 'plex-dst', [{ op: 'test', path: '/x', value: 1 }], 'json', { dryRun: true }), isCode(422));
+  await assert.rejects(
+    cluster.patch('replicationdestinations', 'default', 'plex-dst', [{ op: 'test', path: '/x', value: 1 }], 'json', { dryRun: true }),
+    isCode(422),
+  );
 
   await settle();
   assert.equal(cluster.resourceVersion, rv);
@@ -213,14 +240,20 @@ test('watch delivers ADDED, MODIFIED, DELETED in order with increasing resourceV
   await cluster.delete('replicationdestinations', 'default', 'plex-dst');
   await settle();
 
-  assert.deepEqual(events.map(([kind, type, name]) => `${kind} ${type} ${name}`), [
-    'replicationdestinations ADDED plex-dst',
-    'replicationdestinations MODIFIED plex-dst',
-    'secrets ADDED plex-volsync-secret',
-    'replicationdestinations DELETED plex-dst',
-  ]);
+  assert.deepEqual(
+    events.map(([kind, type, name]) => `${kind} ${type} ${name}`),
+    [
+      'replicationdestinations ADDED plex-dst',
+      'replicationdestinations MODIFIED plex-dst',
+      'secrets ADDED plex-volsync-secret',
+      'replicationdestinations DELETED plex-dst',
+    ],
+  );
   const rvs = events.map(([, , , rv]) => Number(rv));
-  assert.deepEqual([...rvs].sort((a, b) => a - b), rvs);
+  assert.deepEqual(
+    [...rvs].sort((a, b) => a - b),
+    rvs,
+  );
   assert.equal(new Set(rvs).size, rvs.length);
   assert.equal(events.at(-1)![3], cluster.resourceVersion, 'DELETED carries the deletion resourceVersion');
   stop();

@@ -58,6 +58,13 @@ test('json patch errors: failed test, missing paths, malformed operations', () =
 
 test('json patch is atomic: a failing op leaves nothing half-applied', () => {
   const doc = { a: 1 };
-  assert.throws(() => applyJsonPatch(doc, [{ op: 'replace', path: '/a', value: 2 }, { op: 'test', path: '/a', value: 1 }]), PatchError);
+  assert.throws(
+    () =>
+      applyJsonPatch(doc, [
+        { op: 'replace', path: '/a', value: 2 },
+        { op: 'test', path: '/a', value: 1 },
+      ]),
+    PatchError,
+  );
   assert.deepEqual(doc, { a: 1 });
 });

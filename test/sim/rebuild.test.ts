@@ -28,9 +28,15 @@ test('at the start: 22 restores, none triggered, with seed issues 3 and 9 and a 
   const { cluster } = demo();
   const rds = cluster.listNow('replicationdestinations', 'default');
   assert.equal(rds.length, 22);
-  assert.deepEqual(rds.map((r) => r.metadata.name.replace(/-dst$/, '')), REBUILD_FACTS.apps);
+  assert.deepEqual(
+    rds.map((r) => r.metadata.name.replace(/-dst$/, '')),
+    REBUILD_FACTS.apps,
+  );
   const noCopyMethod = rds.filter((r) => r.spec.kopia.copyMethod !== 'Snapshot');
-  assert.deepEqual(noCopyMethod.map((r) => r.metadata.name.replace(/-dst$/, '')), REBUILD_FACTS.missingCopyMethod);
+  assert.deepEqual(
+    noCopyMethod.map((r) => r.metadata.name.replace(/-dst$/, '')),
+    REBUILD_FACTS.missingCopyMethod,
+  );
   for (const r of noCopyMethod) {
     assert.equal(r.status.conditions[0].message, 'unsupported copyMethod: -- must be Direct, None, or Snapshot');
   }
@@ -41,7 +47,10 @@ test('at the start: 22 restores, none triggered, with seed issues 3 and 9 and a 
   const pvcs = REBUILD_FACTS.apps.map((app) => cluster.peek('persistentvolumeclaims', 'default', `${app}-config`)!);
   assert.ok(pvcs.every((p) => p.status.phase === 'Pending' && p.spec.dataSourceRef.kind === 'ReplicationDestination'));
   const secrets = new Set(cluster.listNow('secrets', 'default').map((s) => s.metadata.name));
-  assert.deepEqual(REBUILD_FACTS.apps.filter((app) => !secrets.has(`${app}-volsync-secret`)), [REBUILD_FACTS.missingSecret]);
+  assert.deepEqual(
+    REBUILD_FACTS.apps.filter((app) => !secrets.has(`${app}-volsync-secret`)),
+    [REBUILD_FACTS.missingSecret],
+  );
   cluster.close();
 });
 
@@ -70,7 +79,10 @@ test('the missing repository Secret is synced a minute after external-secrets is
     assert.equal(results()['restores.secrets'].status, 'fail');
     assert.match(results()['restores.secrets'].summary, /default\/thelounge-volsync-secret/);
     assert.equal(results()['restores.apps-running'].status, 'warn');
-    assert.match(results()['restores.apps-running'].summary, /^0\/22 apps running; waiting: default\/atuin \(PVC atuin-config Pending\), default\/autobrr \(PVC autobrr-config Pending\) and 20 more$/);
+    assert.match(
+      results()['restores.apps-running'].summary,
+      /^0\/22 apps running; waiting: default\/atuin \(PVC atuin-config Pending\), default\/autobrr \(PVC autobrr-config Pending\) and 20 more$/,
+    );
     const at = (ms: number) => REBUILD_FACTS.missingSecretAt + ms - (session.demo.clock.now() - session.demo.scenario.t0);
     assert.equal(REBUILD_FACTS.missingSecretAt, REBUILD_FACTS.essentialReadyAt['external-secrets'] + MINUTE);
     await advance(at(-1000));
@@ -124,7 +136,10 @@ test('at the start: Gateways never programmed, LoadBalancers single-stack or pen
 
   const smtp = cluster.peek('services', 'network', 'smtp-relay')!;
   assert.equal(smtp.metadata.annotations?.['lbipam.cilium.io/ips'], 'fd00:101::1b:122,10.101.27.122');
-  assert.deepEqual(smtp.status.loadBalancer.ingress.map((i: any) => i.ip), ['10.101.27.122']);
+  assert.deepEqual(
+    smtp.status.loadBalancer.ingress.map((i: any) => i.ip),
+    ['10.101.27.122'],
+  );
   assert.equal(cluster.peek('services', 'default', 'emby')!.status.loadBalancer.ingress, undefined);
   assert.equal(cluster.peek('services', 'default', 'plex')!.status.loadBalancer.ingress.length, 2);
 

@@ -16,7 +16,12 @@ test('SimRouter lists what the DNS server holds, with RouterOS-like ids and comm
   ]);
 
   // Added through the router: answers DNS at once, keeps its comment and the next id.
-  const added = await router.add({ name: 'SMTP-relay.sulibot.com.', type: 'AAAA', address: 'FD00:101:0::1B:122', comment: 'drdeck: added 2025-12-02T12:00:00Z' });
+  const added = await router.add({
+    name: 'SMTP-relay.sulibot.com.',
+    type: 'AAAA',
+    address: 'FD00:101:0::1B:122',
+    comment: 'drdeck: added 2025-12-02T12:00:00Z',
+  });
   assert.deepEqual(added, {
     id: '*3',
     name: 'smtp-relay.sulibot.com',
@@ -27,17 +32,26 @@ test('SimRouter lists what the DNS server holds, with RouterOS-like ids and comm
     disabled: false,
   });
   assert.deepEqual(await dns.query('smtp-relay.sulibot.com', 'AAAA', 100), ['fd00:101::1b:122']);
-  assert.deepEqual((await router.list({ name: 'smtp-relay.sulibot.com' })).map((r) => `${r.id} ${r.type}`), ['*2 A', '*3 AAAA']);
-  assert.deepEqual((await router.list({ type: 'AAAA' })).map((r) => r.id), ['*1', '*3']);
+  assert.deepEqual(
+    (await router.list({ name: 'smtp-relay.sulibot.com' })).map((r) => `${r.id} ${r.type}`),
+    ['*2 A', '*3 AAAA'],
+  );
+  assert.deepEqual(
+    (await router.list({ type: 'AAAA' })).map((r) => r.id),
+    ['*1', '*3'],
+  );
 
   // Records external-dns makes later are listed too; removed ones are gone.
   dns.add('mosquitto.sulibot.com', 'A', '10.101.27.129');
   dns.remove('plex.sulibot.com');
-  assert.deepEqual((await router.list()).map((r) => `${r.id} ${r.name} ${r.comment}`), [
-    '*2 smtp-relay.sulibot.com Managed by ExternalDNS',
-    '*3 smtp-relay.sulibot.com drdeck: added 2025-12-02T12:00:00Z',
-    '*4 mosquitto.sulibot.com Managed by ExternalDNS',
-  ]);
+  assert.deepEqual(
+    (await router.list()).map((r) => `${r.id} ${r.name} ${r.comment}`),
+    [
+      '*2 smtp-relay.sulibot.com Managed by ExternalDNS',
+      '*3 smtp-relay.sulibot.com drdeck: added 2025-12-02T12:00:00Z',
+      '*4 mosquitto.sulibot.com Managed by ExternalDNS',
+    ],
+  );
 });
 
 test('SimRouter refuses as RouterOS does: a duplicate, a bad address, an unreachable router', async () => {

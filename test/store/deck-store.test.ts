@@ -86,7 +86,12 @@ test('5,000 watch events in one burst reach the store as one update', async () =
   for (let i = 0; i < 5000; i++) {
     buffer.event('services', {
       type: 'ADDED',
-      object: { apiVersion: 'v1', kind: 'Service', metadata: { name: `svc-${i}`, namespace: 'default', resourceVersion: String(100 + i) }, spec: { type: 'ClusterIP' } },
+      object: {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: `svc-${i}`, namespace: 'default', resourceVersion: String(100 + i) },
+        spec: { type: 'ClusterIP' },
+      },
     });
   }
   await new Promise((r) => setTimeout(r, 60));
@@ -99,7 +104,13 @@ test('Secret values never reach the store', () => {
   const store = freshStore();
   const buffer = new FeedBuffer(store, 1000);
   buffer.reset('secrets', [
-    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'plex-volsync-secret', namespace: 'default' }, data: { KOPIA_PASSWORD: 'c2VjcmV0' }, stringData: { x: 'y' } } as KubeObject,
+    {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'plex-volsync-secret', namespace: 'default' },
+      data: { KOPIA_PASSWORD: 'c2VjcmV0' },
+      stringData: { x: 'y' },
+    } as KubeObject,
   ]);
   buffer.flush();
   const stored = store.getState().objects.secrets.get('default/plex-volsync-secret');

@@ -45,7 +45,10 @@ test('save then load: the same timeline; no file: nothing', () => {
 test('a phase this version does not know is dropped, not an error', () => {
   const dir = freshDir();
   const state = createTimeline('prod', T0, T0);
-  writeFileSync(timelineFile(dir, 'prod'), JSON.stringify({ ...state, phases: { 'flux-deployed': { completedAt: T0 }, 'from-the-future': { completedAt: T0 } } }));
+  writeFileSync(
+    timelineFile(dir, 'prod'),
+    JSON.stringify({ ...state, phases: { 'flux-deployed': { completedAt: T0 }, 'from-the-future': { completedAt: T0 } } }),
+  );
   assert.deepEqual(loadTimeline(dir, 'prod', NOW), { state: { ...state, phases: { 'flux-deployed': { completedAt: T0 } } } });
 });
 
@@ -57,7 +60,11 @@ test('a corrupt file is moved aside with a warning, and a fresh timeline can sta
     ['wrong shape', JSON.stringify({ version: 1, context: 'prod', startedAt: 'yesterday', sessions: [], phases: {} }), /startedAt/],
     ['another version', JSON.stringify({ ...JSON.parse(valid), version: 2 }), /version/],
     ['another context', JSON.stringify({ ...JSON.parse(valid), context: 'staging' }), /context "staging"/],
-    ['a regression without a start', JSON.stringify({ ...JSON.parse(valid), phases: { 'flux-deployed': { regressions: [{ to: 5 }] } } }), /phases\.flux-deployed\.regressions\.0\.from/],
+    [
+      'a regression without a start',
+      JSON.stringify({ ...JSON.parse(valid), phases: { 'flux-deployed': { regressions: [{ to: 5 }] } } }),
+      /phases\.flux-deployed\.regressions\.0\.from/,
+    ],
   ];
   for (const [name, text, problem] of cases) {
     const dir = freshDir();
@@ -66,7 +73,11 @@ test('a corrupt file is moved aside with a warning, and a fresh timeline can sta
     const loaded = loadTimeline(dir, 'prod', NOW);
     assert.equal(loaded.state, undefined, name);
     const aside = `${file}.corrupt-20251202T120000Z`;
-    assert.equal(loaded.warning, `timeline-prod.json was corrupt (${loaded.warning?.match(/\((.*?)\); moved/)?.[1]}); moved aside to ${aside}; a fresh timeline starts`, name);
+    assert.equal(
+      loaded.warning,
+      `timeline-prod.json was corrupt (${loaded.warning?.match(/\((.*?)\); moved/)?.[1]}); moved aside to ${aside}; a fresh timeline starts`,
+      name,
+    );
     assert.match(loaded.warning ?? '', problem, name);
     assert.equal(existsSync(file), false, `${name}: the corrupt file is gone`);
     assert.equal(readFileSync(aside, 'utf8'), text, `${name}: kept as it was`);
@@ -114,7 +125,7 @@ test('a writer killed mid-write leaves a valid file: one of the versions it wrot
     const version = state.startedAt;
     assert.deepEqual(state, writtenVersion('prod', version), `killed after ${delay} ms: version ${version} intact`);
     assert.ok(version >= first && version > lastSeen, `version ${version} from this run (started at ${first})`);
-    assert.deepEqual(readdirSync(dir), ['timeline-prod.json'], 'the dead writer\'s temporary file is cleaned up');
+    assert.deepEqual(readdirSync(dir), ['timeline-prod.json'], "the dead writer's temporary file is cleaned up");
     lastSeen = version;
     first = version + 1;
   }

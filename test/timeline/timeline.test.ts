@@ -1,15 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { checkById } from '../../src/checks/index.js';
-import {
-  PHASES,
-  PHASE_IDS,
-  describePhases,
-  phaseHolds,
-  timelineConfigSchema,
-  timelineSpec,
-  type PhaseId,
-} from '../../src/timeline/phases.js';
+import { PHASES, PHASE_IDS, describePhases, phaseHolds, timelineConfigSchema, timelineSpec, type PhaseId } from '../../src/timeline/phases.js';
 import {
   FIRST_LOOK_MS,
   advance,
@@ -64,19 +56,64 @@ test('the seed table: phases sum to 30-46 minutes', () => {
 test('phaseHolds: a definite no wins; pending, missing and unreadable results decide nothing', () => {
   const cases: Array<{ name: string; phase: PhaseId; results: Results; want: string }> = [
     { name: 'all pass', phase: 'gateways-programmed', results: holding('gateways-programmed'), want: 'holds' },
-    { name: 'one fails', phase: 'gateways-programmed', results: { ...holding('gateways-programmed'), 'gateways.operator': result('gateways.operator', 'fail') }, want: 'fails' },
-    { name: 'warn is not done', phase: 'infrastructure-ready', results: { ...holding('infrastructure-ready'), 'flux.essential': result('flux.essential', 'warn') }, want: 'fails' },
-    { name: 'pending', phase: 'gateways-programmed', results: { ...holding('gateways-programmed'), 'gateways.operator': result('gateways.operator', 'pending') }, want: 'undetermined' },
+    {
+      name: 'one fails',
+      phase: 'gateways-programmed',
+      results: { ...holding('gateways-programmed'), 'gateways.operator': result('gateways.operator', 'fail') },
+      want: 'fails',
+    },
+    {
+      name: 'warn is not done',
+      phase: 'infrastructure-ready',
+      results: { ...holding('infrastructure-ready'), 'flux.essential': result('flux.essential', 'warn') },
+      want: 'fails',
+    },
+    {
+      name: 'pending',
+      phase: 'gateways-programmed',
+      results: { ...holding('gateways-programmed'), 'gateways.operator': result('gateways.operator', 'pending') },
+      want: 'undetermined',
+    },
     { name: 'missing result', phase: 'gateways-programmed', results: { 'gateways.programmed': result('gateways.programmed', 'pass') }, want: 'undetermined' },
     { name: 'fail beats missing', phase: 'gateways-programmed', results: { 'gateways.programmed': result('gateways.programmed', 'fail') }, want: 'fails' },
-    { name: 'unknown (forbidden) is undetermined', phase: 'gateways-programmed', results: { ...holding('gateways-programmed'), 'gateways.programmed': result('gateways.programmed', 'unknown') }, want: 'undetermined' },
-    { name: 'no saved handle configured does not hold Kopia', phase: 'kopia-reclaimed', results: { ...holding('kopia-reclaimed'), 'kopia.volume-handle': result('kopia.volume-handle', 'unknown') }, want: 'holds' },
-    { name: 'no DNS resolver configured does not hold verification', phase: 'restores-verified', results: { ...holding('restores-verified'), 'dns.records': result('dns.records', 'unknown') }, want: 'holds' },
-    { name: 'Flux deployed: objects exist, none Ready', phase: 'flux-deployed', results: { 'flux.ready': result('flux.ready', 'fail', ['Ready']) }, want: 'holds' },
+    {
+      name: 'unknown (forbidden) is undetermined',
+      phase: 'gateways-programmed',
+      results: { ...holding('gateways-programmed'), 'gateways.programmed': result('gateways.programmed', 'unknown') },
+      want: 'undetermined',
+    },
+    {
+      name: 'no saved handle configured does not hold Kopia',
+      phase: 'kopia-reclaimed',
+      results: { ...holding('kopia-reclaimed'), 'kopia.volume-handle': result('kopia.volume-handle', 'unknown') },
+      want: 'holds',
+    },
+    {
+      name: 'no DNS resolver configured does not hold verification',
+      phase: 'restores-verified',
+      results: { ...holding('restores-verified'), 'dns.records': result('dns.records', 'unknown') },
+      want: 'holds',
+    },
+    {
+      name: 'Flux deployed: objects exist, none Ready',
+      phase: 'flux-deployed',
+      results: { 'flux.ready': result('flux.ready', 'fail', ['Ready']) },
+      want: 'holds',
+    },
     { name: 'Flux deployed: no Flux objects yet', phase: 'flux-deployed', results: { 'flux.ready': result('flux.ready', 'warn') }, want: 'fails' },
     { name: 'triggered: running and done', phase: 'restores-triggered', results: holding('restores-triggered'), want: 'holds' },
-    { name: 'triggered: one failed is still triggered', phase: 'restores-triggered', results: { 'restores.progress': result('restores.progress', 'fail', ['done', 'failed']) }, want: 'holds' },
-    { name: 'triggered: one not triggered', phase: 'restores-triggered', results: { 'restores.progress': result('restores.progress', 'warn', ['triggered', 'not triggered']) }, want: 'fails' },
+    {
+      name: 'triggered: one failed is still triggered',
+      phase: 'restores-triggered',
+      results: { 'restores.progress': result('restores.progress', 'fail', ['done', 'failed']) },
+      want: 'holds',
+    },
+    {
+      name: 'triggered: one not triggered',
+      phase: 'restores-triggered',
+      results: { 'restores.progress': result('restores.progress', 'warn', ['triggered', 'not triggered']) },
+      want: 'fails',
+    },
     { name: 'triggered: no RDs yet', phase: 'restores-triggered', results: { 'restores.progress': result('restores.progress', 'warn') }, want: 'fails' },
   ];
   for (const c of cases) assert.equal(phaseHolds(phase(c.phase), c.results), c.want, c.name);
@@ -184,7 +221,10 @@ test('a phase that regresses keeps its first time, is not complete while failing
 
 test('finishedAt: a regression during the rebuild delays it, one after it does not', () => {
   let state = play(inOrder([0, 18, 18, 19, 19, 20, 30]));
-  const broken = { ...holding('flux-deployed', 'readiness-checked', 'kopia-reclaimed', 'restores-triggered', 'restores-complete'), 'gateways.programmed': result('gateways.programmed', 'fail') };
+  const broken = {
+    ...holding('flux-deployed', 'readiness-checked', 'kopia-reclaimed', 'restores-triggered', 'restores-complete'),
+    'gateways.programmed': result('gateways.programmed', 'fail'),
+  };
   state = advance(state, broken, at(31));
   state = play([[34, allHolding()]], state);
   assert.equal(state.finishedAt, at(34), 'everything held at once only when the Gateways came back');
@@ -270,7 +310,11 @@ test('eta: remaining expected ranges, the current phase less its elapsed time', 
   const early = play([[5, holding('flux-deployed', 'gateways-programmed')]], state);
   assert.equal(eta(early, at(10)).remaining.maxMs, 34 * MIN);
   const finished = play(inOrder([0, 18, 18, 19, 19, 20, 30, 31, 33]));
-  assert.deepEqual(eta(finished, at(40)), { remaining: { minMs: 0, typicalMs: 0, maxMs: 0 }, total: { minMs: 33 * MIN, typicalMs: 33 * MIN, maxMs: 33 * MIN }, done: true });
+  assert.deepEqual(eta(finished, at(40)), {
+    remaining: { minMs: 0, typicalMs: 0, maxMs: 0 },
+    total: { minMs: 33 * MIN, typicalMs: 33 * MIN, maxMs: 33 * MIN },
+    done: true,
+  });
 });
 
 test('versus the seed: best 30, typical 35-40, worst 45', () => {
@@ -304,12 +348,18 @@ test('nextStep: the current phase, the fix a failing check offers, blockers firs
     'restores.progress': result('restores.progress', 'warn', ['not triggered'], ['restores-trigger']),
   };
   assert.equal(nextStep(atRestores, notTriggered).fixId, 'restores-trigger');
-  const noCopyMethod = { ...notTriggered, 'restores.copy-method': result('restores.copy-method', 'fail', [], ['restores-set-copy-method', 'restores-recreate']) };
+  const noCopyMethod = {
+    ...notTriggered,
+    'restores.copy-method': result('restores.copy-method', 'fail', [], ['restores-set-copy-method', 'restores-recreate']),
+  };
   assert.equal(nextStep(atRestores, noCopyMethod).fixId, 'restores-set-copy-method', 'a blocker comes first');
   const waiting = { ...notTriggered, 'restores.progress': result('restores.progress', 'warn', ['not triggered']) };
   assert.equal(nextStep(atRestores, waiting).fixId, undefined, 'no fix offered: just the step');
 
-  const gatewaysDown = { ...holding('flux-deployed', 'readiness-checked', 'kopia-reclaimed'), 'gateways.programmed': result('gateways.programmed', 'fail', [], ['gateways-restart-operator']) };
+  const gatewaysDown = {
+    ...holding('flux-deployed', 'readiness-checked', 'kopia-reclaimed'),
+    'gateways.programmed': result('gateways.programmed', 'fail', [], ['gateways-restart-operator']),
+  };
   const atGateways = play([[19, gatewaysDown]], base);
   assert.equal(nextStep(atGateways, gatewaysDown).fixId, 'gateways-restart-operator');
 
@@ -335,7 +385,12 @@ test('timelineConfigSchema: the seed by default, any subset of phases overridden
   const late = play(inOrder([0, 22]));
   assert.equal(phaseProgress(late, at(30), spec)[1].late, false, 'the configured maximum decides lateness');
 
-  for (const bad of [{ phases: { 'infrastructure-ready': { min: 20, max: 15 } } }, { phases: { 'no-such-phase': { min: 1, max: 2 } } }, { phases: { 'apps-running': { min: -1, max: 2 } } }, { typo: 1 }]) {
+  for (const bad of [
+    { phases: { 'infrastructure-ready': { min: 20, max: 15 } } },
+    { phases: { 'no-such-phase': { min: 1, max: 2 } } },
+    { phases: { 'apps-running': { min: -1, max: 2 } } },
+    { typo: 1 },
+  ]) {
     assert.equal(timelineConfigSchema.safeParse(bad).success, false, JSON.stringify(bad));
   }
 });
@@ -353,12 +408,17 @@ test('describePhases: the mapping as plain data for the help screen', () => {
 test('restores triggered, read from the real restores.progress evidence', async () => {
   const { evaluate, makeSnapshot, rd } = await import('../checks/fixtures.js');
   const triggered = phase('restores-triggered');
-  const progress = (...rds: ReturnType<typeof rd>[]) => ({ 'restores.progress': evaluate('restores.progress', makeSnapshot({ replicationdestinations: rds })) });
+  const progress = (...rds: ReturnType<typeof rd>[]) => ({
+    'restores.progress': evaluate('restores.progress', makeSnapshot({ replicationdestinations: rds })),
+  });
   const done = { trigger: 'restore-2', lastManualSync: 'restore-2', result: 'Successful', image: true };
   assert.equal(phaseHolds(triggered, progress(rd('default/a-dst', done), rd('default/b-dst', { trigger: 'restore-2' }))), 'holds');
   assert.equal(phaseHolds(triggered, progress(rd('default/a-dst', done), rd('default/b-dst'))), 'fails', 'b has no trigger');
   // seed issue 2: the template's restore-once ran against an empty repository
   const emptyRun = { trigger: 'restore-once', lastManualSync: 'restore-once', result: 'Successful' };
   assert.equal(phaseHolds(triggered, progress(rd('default/a-dst', emptyRun))), 'fails');
-  assert.equal(phaseHolds(phase('restores-complete'), { ...progress(rd('default/a-dst', done)), 'restores.app-pvcs': result('restores.app-pvcs', 'pass') }), 'holds');
+  assert.equal(
+    phaseHolds(phase('restores-complete'), { ...progress(rd('default/a-dst', done)), 'restores.app-pvcs': result('restores.app-pvcs', 'pass') }),
+    'holds',
+  );
 });

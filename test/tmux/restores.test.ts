@@ -31,9 +31,8 @@ const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
 /** Polls the screen until it matches; fails with the last screen after `timeoutMs`. */
 async function waitForScreen(expected: string | RegExp, timeoutMs = 30_000): Promise<string> {
   const deadline = Date.now() + timeoutMs;
-  let last = '';
   for (;;) {
-    last = await screen();
+    const last = await screen();
     if (typeof expected === 'string' ? last.includes(expected) : expected.test(last)) return last;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${String(expected)}; the screen:\n${last}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -46,7 +45,11 @@ async function send(keys: string, literal = false): Promise<void> {
 }
 
 /** The last line with text: the help bar. */
-const helpBar = (text: string) => text.split('\n').filter((l) => l.trim()).at(-1) ?? '';
+const helpBar = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.trim())
+    .at(-1) ?? '';
 
 test('tmux 80x24: reclaim Kopia (c, name typed), set copyMethod (m, y), trigger the restores (T, y): 22/22 restored', async (t) => {
   if (!HAS_TMUX) {

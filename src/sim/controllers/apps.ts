@@ -43,10 +43,15 @@ export function appsController(ctx: ControllerContext): Controller {
   function consider(deployment: KubeObject): void {
     if (!ready(deployment)) return;
     const { namespace, name } = deployment.metadata;
-    ctx.once(`apps/${refOf(deployment)}`, appStartMs(namespace, name), () => start(namespace, name), () => {
-      const latest = ctx.cache.get('deployments', namespace, name);
-      if (latest) consider(latest);
-    });
+    ctx.once(
+      `apps/${refOf(deployment)}`,
+      appStartMs(namespace, name),
+      () => start(namespace, name),
+      () => {
+        const latest = ctx.cache.get('deployments', namespace, name);
+        if (latest) consider(latest);
+      },
+    );
   }
 
   async function start(namespace: string | undefined, name: string): Promise<void> {

@@ -215,7 +215,10 @@ export function ciliumController(ctx: ControllerContext): Controller {
     const previousListeners: any[] = gateway.status?.listeners ?? [];
     const listeners = (gateway.spec?.listeners ?? []).map((l: any) => ({
       name: l.name,
-      supportedKinds: [{ group: GATEWAY_GROUP, kind: 'HTTPRoute' }, { group: GATEWAY_GROUP, kind: 'GRPCRoute' }],
+      supportedKinds: [
+        { group: GATEWAY_GROUP, kind: 'HTTPRoute' },
+        { group: GATEWAY_GROUP, kind: 'GRPCRoute' },
+      ],
       attachedRoutes: routes.filter((r) => refsTo(r, gateway).some((p) => !p.sectionName || p.sectionName === l.name)).length,
       conditions: setConditions(previousListeners.find((p) => p.name === l.name)?.conditions ?? [], listenerConditions(), now, generation),
     }));
@@ -235,7 +238,13 @@ export function ciliumController(ctx: ControllerContext): Controller {
     const gateways = ctx.cache.list('gateways').filter((g) => isCilium(g) && programmed(g) && refsTo(route, g).length);
     const parents: any[] = Array.isArray(route.status?.parents) ? route.status.parents : [];
     const missing = gateways.filter(
-      (g) => !parents.some((p) => p.parentRef?.name === g.metadata.name && (p.parentRef?.namespace ?? route.metadata.namespace) === g.metadata.namespace && p.controllerName === CONTROLLER_NAME),
+      (g) =>
+        !parents.some(
+          (p) =>
+            p.parentRef?.name === g.metadata.name &&
+            (p.parentRef?.namespace ?? route.metadata.namespace) === g.metadata.namespace &&
+            p.controllerName === CONTROLLER_NAME,
+        ),
     );
     if (!missing.length) return;
     const { namespace, name } = route.metadata;
@@ -245,11 +254,13 @@ export function ciliumController(ctx: ControllerContext): Controller {
       const now = ctx.now();
       const generation = current.metadata.generation ?? 1;
       const kept: any[] = Array.isArray(current.status?.parents) ? current.status.parents : [];
-      const added = missing.flatMap((g) => refsTo(current, g)).map((parentRef) => ({
-        parentRef,
-        controllerName: CONTROLLER_NAME,
-        conditions: setConditions([], routeConditions(), now, generation),
-      }));
+      const added = missing
+        .flatMap((g) => refsTo(current, g))
+        .map((parentRef) => ({
+          parentRef,
+          controllerName: CONTROLLER_NAME,
+          conditions: setConditions([], routeConditions(), now, generation),
+        }));
       await patchStatus(ctx, 'httproutes', namespace, name, { parents: [...kept, ...added] });
       ctx.log(`cilium: HTTPRoute ${refOf(current)} accepted by ${missing.map(refOf).join(', ')}`);
     });

@@ -22,7 +22,14 @@ const RESET_AT = 'reconcile.fluxcd.io/resetAt';
 const NOT_RECONCILED = 'latest generation of object has not been reconciled';
 const KS_NAME_LABEL = 'kustomize.toolkit.fluxcd.io/name';
 
-const FLUX_KINDS = ['kustomizations', 'helmreleases', 'helmcharts', 'gitrepositories', 'ocirepositories', 'helmrepositories'] as const satisfies readonly KindKey[];
+const FLUX_KINDS = [
+  'kustomizations',
+  'helmreleases',
+  'helmcharts',
+  'gitrepositories',
+  'ocirepositories',
+  'helmrepositories',
+] as const satisfies readonly KindKey[];
 type FluxKind = (typeof FLUX_KINDS)[number];
 const SOURCE_KINDS: ReadonlySet<KindKey> = new Set(['helmcharts', 'gitrepositories', 'ocirepositories', 'helmrepositories']);
 
@@ -201,10 +208,17 @@ export function fluxController(ctx: ControllerContext): Controller {
       storageNamespace: namespace,
       history: [
         {
-          name, namespace: namespace ?? '', version: revision, status: 'deployed',
-          chartName: chart, chartVersion: version, appVersion: version,
-          configDigest: digest('config'), digest: digest('release'),
-          firstDeployed: deployed, lastDeployed: deployed,
+          name,
+          namespace: namespace ?? '',
+          version: revision,
+          status: 'deployed',
+          chartName: chart,
+          chartVersion: version,
+          appVersion: version,
+          configDigest: digest('config'),
+          digest: digest('release'),
+          firstDeployed: deployed,
+          lastDeployed: deployed,
         },
         ...previous.map((h) => ({ ...h, status: 'superseded' })),
       ].slice(0, 5),

@@ -47,8 +47,9 @@ export function startControllers(options: ControllerOptions): RunningControllers
   const after = (ms: number, fn: () => void) => {
     if (stopped) return;
     // Why a tracked cancel: stop() must leave no timer behind (a wall-clock one keeps Node alive).
-    let cancel: (() => void) | undefined;
     let fired = false;
+    let cancel: (() => void) | undefined;
+    // eslint-disable-next-line prefer-const -- assigned once, but read by the callback, which may run before the assignment returns
     cancel = scheduler.after(ms, () => {
       fired = true;
       if (cancel) cancels.delete(cancel);
@@ -62,6 +63,7 @@ export function startControllers(options: ControllerOptions): RunningControllers
     if (!fired) cancels.add(cancel);
   };
 
+  // eslint-disable-next-line prefer-const -- the context hands out a getter before the cache, which needs the context, is built
   let cache: ObjectCache;
   const ctx: ControllerContext = {
     cluster,
@@ -152,10 +154,13 @@ export function wallClockScheduler(speed = 1): Scheduler & { close(): void } {
   const timers = new Set<NodeJS.Timeout>();
   return {
     after(ms, fn) {
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        fn();
-      }, Math.max(0, ms / speed));
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          fn();
+        },
+        Math.max(0, ms / speed),
+      );
       timers.add(timer);
       return () => {
         clearTimeout(timer);

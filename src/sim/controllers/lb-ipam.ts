@@ -34,7 +34,9 @@ const isLoadBalancer = (svc: KubeObject): boolean =>
   svc.spec?.type === 'LoadBalancer' && (!svc.spec?.loadBalancerClass || String(svc.spec.loadBalancerClass).startsWith('io.cilium/'));
 
 const ingressIps = (svc: KubeObject): string[] =>
-  (Array.isArray(svc.status?.loadBalancer?.ingress) ? svc.status.loadBalancer.ingress : []).map((e: any) => e?.ip).filter((ip: unknown): ip is string => typeof ip === 'string');
+  (Array.isArray(svc.status?.loadBalancer?.ingress) ? svc.status.loadBalancer.ingress : [])
+    .map((e: any) => e?.ip)
+    .filter((ip: unknown): ip is string => typeof ip === 'string');
 
 /** Deterministic order for claims on one address: older Services first. */
 const byAge = (a: KubeObject, b: KubeObject): number =>
@@ -60,7 +62,9 @@ export function lbIpamController(ctx: ControllerContext): Controller {
       return {
         ips: [],
         condition: {
-          type: CONDITION_TYPES[0], status: 'False', reason: 'no_pool',
+          type: CONDITION_TYPES[0],
+          status: 'False',
+          reason: 'no_pool',
           message: 'There are no enabled CiliumLoadBalancerIPPools that match this service',
         },
       };
@@ -93,10 +97,15 @@ export function lbIpamController(ctx: ControllerContext): Controller {
     const wanted = assignment(svc);
     if (!wanted || !differs(svc, wanted)) return;
     const { namespace, name } = svc.metadata;
-    ctx.once(`lbipam/${refOf(svc)}`, LB_IPAM_TIMINGS.assignMs, () => assign(namespace, name), () => {
-      const latest = ctx.cache.get('services', namespace, name);
-      if (latest) consider(latest);
-    });
+    ctx.once(
+      `lbipam/${refOf(svc)}`,
+      LB_IPAM_TIMINGS.assignMs,
+      () => assign(namespace, name),
+      () => {
+        const latest = ctx.cache.get('services', namespace, name);
+        if (latest) consider(latest);
+      },
+    );
   }
 
   async function assign(namespace: string | undefined, name: string): Promise<void> {

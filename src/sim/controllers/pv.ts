@@ -65,7 +65,7 @@ export function pvController(ctx: ControllerContext): Controller {
   function needsBinding(pvc: KubeObject): boolean {
     const pv = candidate(pvc);
     if (!pv) return false;
-    return pvc.status?.phase !== 'Bound' || pv.status?.phase !== 'Bound' || !pv.spec?.claimRef?.uid && !!pvc.metadata.uid;
+    return pvc.status?.phase !== 'Bound' || pv.status?.phase !== 'Bound' || (!pv.spec?.claimRef?.uid && !!pvc.metadata.uid);
   }
 
   /** Finalizers a protection controller (or the provisioner) would remove now from a deleted object. */
@@ -75,7 +75,12 @@ export function pvController(ctx: ControllerContext): Controller {
     if (kind === 'persistentvolumeclaims') {
       const mounted = ctx.cache
         .list('pods', object.metadata.namespace)
-        .some((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed' && (pod.spec?.volumes ?? []).some((v: any) => v?.persistentVolumeClaim?.claimName === object.metadata.name));
+        .some(
+          (pod) =>
+            pod.status?.phase !== 'Succeeded' &&
+            pod.status?.phase !== 'Failed' &&
+            (pod.spec?.volumes ?? []).some((v: any) => v?.persistentVolumeClaim?.claimName === object.metadata.name),
+        );
       return mounted ? [] : finalizers.filter((f) => f === PVC_PROTECTION);
     }
     const ref = object.spec?.claimRef;
@@ -100,10 +105,15 @@ export function pvController(ctx: ControllerContext): Controller {
     considerDeletion('persistentvolumeclaims', pvc);
     if (pvc.metadata.deletionTimestamp || !needsBinding(pvc)) return;
     const { namespace, name } = pvc.metadata;
-    ctx.once(`bind/${refOf(pvc)}`, PV_TIMINGS.bindMs, () => bind(namespace, name), () => {
-      const latest = ctx.cache.get('persistentvolumeclaims', namespace, name);
-      if (latest) considerClaim(latest);
-    });
+    ctx.once(
+      `bind/${refOf(pvc)}`,
+      PV_TIMINGS.bindMs,
+      () => bind(namespace, name),
+      () => {
+        const latest = ctx.cache.get('persistentvolumeclaims', namespace, name);
+        if (latest) considerClaim(latest);
+      },
+    );
   }
 
   async function bind(namespace: string | undefined, name: string): Promise<void> {
@@ -112,7 +122,10 @@ export function pvController(ctx: ControllerContext): Controller {
     const pv = candidate(pvc)!;
     const pvName = pv.metadata.name;
     const claimRef = {
-      apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name,
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      namespace,
+      name,
       ...(pvc.metadata.uid ? { uid: pvc.metadata.uid } : {}),
       ...(pvc.metadata.resourceVersion ? { resourceVersion: pvc.metadata.resourceVersion } : {}),
     };
@@ -120,7 +133,9 @@ export function pvController(ctx: ControllerContext): Controller {
     if (pv.status?.phase !== 'Bound') await patchStatus(ctx, 'persistentvolumes', undefined, pvName, { phase: 'Bound' });
     if (!pvc.spec?.volumeName || pvc.metadata.annotations?.['pv.kubernetes.io/bind-completed'] !== 'yes') {
       await patchObject(ctx, 'persistentvolumeclaims', namespace, name, {
-        metadata: { annotations: { 'pv.kubernetes.io/bind-completed': 'yes', ...(pvc.spec?.volumeName ? {} : { 'pv.kubernetes.io/bound-by-controller': 'yes' }) } },
+        metadata: {
+          annotations: { 'pv.kubernetes.io/bind-completed': 'yes', ...(pvc.spec?.volumeName ? {} : { 'pv.kubernetes.io/bound-by-controller': 'yes' }) },
+        },
         ...(pvc.spec?.volumeName ? {} : { spec: { volumeName: pvName } }),
       });
     }
@@ -150,7 +165,8 @@ export function pvController(ctx: ControllerContext): Controller {
     if (pv.status?.phase === 'Bound' && claimGone(pv)) ctx.once(`release/${name}`, PV_TIMINGS.releaseMs, () => release(name));
     // A PVC waiting for this PV (by volumeName or by the PV's claimRef).
     for (const pvc of ctx.cache.list('persistentvolumeclaims')) {
-      if (pvc.status?.phase !== 'Bound' && (pvc.spec?.volumeName === name || (ref && claimedBy(pv, pvc.metadata.namespace, pvc.metadata.name)))) considerClaim(pvc);
+      if (pvc.status?.phase !== 'Bound' && (pvc.spec?.volumeName === name || (ref && claimedBy(pv, pvc.metadata.namespace, pvc.metadata.name))))
+        considerClaim(pvc);
     }
   }
 
@@ -179,7 +195,8 @@ export function pvController(ctx: ControllerContext): Controller {
     changed(kind, object, type) {
       if (kind === 'pods') {
         // A pod that stopped mounting a deleted PVC lets it go.
-        if (type === 'DELETED') for (const pvc of ctx.cache.list('persistentvolumeclaims', object.metadata.namespace)) considerDeletion('persistentvolumeclaims', pvc);
+        if (type === 'DELETED')
+          for (const pvc of ctx.cache.list('persistentvolumeclaims', object.metadata.namespace)) considerDeletion('persistentvolumeclaims', pvc);
         return;
       }
       if (kind === 'persistentvolumes') {

@@ -17,11 +17,9 @@ export function parseRef(ref: string): { namespace?: string; name: string } {
   return slash < 0 ? { name: ref } : { namespace: ref.slice(0, slash), name: ref.slice(slash + 1) };
 }
 
-export const conditionsOf = (object: KubeObject | undefined): Condition[] =>
-  Array.isArray(object?.status?.conditions) ? object!.status.conditions : [];
+export const conditionsOf = (object: KubeObject | undefined): Condition[] => (Array.isArray(object?.status?.conditions) ? object!.status.conditions : []);
 
-export const conditionOf = (object: KubeObject | undefined, type: string): Condition | undefined =>
-  conditionsOf(object).find((c) => c.type === type);
+export const conditionOf = (object: KubeObject | undefined, type: string): Condition | undefined => conditionsOf(object).find((c) => c.type === type);
 
 /**
  * `specs` written over `previous` the way metav1's SetStatusCondition does: a condition keeps its
@@ -58,7 +56,11 @@ export function goDuration(ms: number): string {
 
 /** "20251202T101500" style stamp, as VolSync suffixes the snapshots it takes. */
 export function compactStamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, '').replace('T', '');
+  return new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')
+    .replace('T', '');
 }
 
 /** Merge-patches `.status` through the status subresource (fields not named stay; null deletes). */
@@ -74,7 +76,13 @@ export async function patchStatus(
 }
 
 /** Merge-patches the main resource (metadata, spec). */
-export async function patchObject(ctx: ControllerContext, kind: KindKey, namespace: string | undefined, name: string, patch: Record<string, unknown>): Promise<void> {
+export async function patchObject(
+  ctx: ControllerContext,
+  kind: KindKey,
+  namespace: string | undefined,
+  name: string,
+  patch: Record<string, unknown>,
+): Promise<void> {
   if (ctx.stopped) return;
   await ctx.cluster.patch(kind, namespace, name, patch, 'merge');
 }

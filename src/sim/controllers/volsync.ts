@@ -12,7 +12,21 @@ import { ClusterError } from '../../cluster.js';
 import type { ConditionSpec } from '../flux-status.js';
 import { timestamp } from '../object-store.js';
 import type { Controller, ControllerContext } from './types.js';
-import { compactStamp, conditionOf, conditionsOf, fakeUuid, goDuration, MINUTE, parseRef, patchObject, patchStatus, refOf, SECOND, setConditions, spread } from './util.js';
+import {
+  compactStamp,
+  conditionOf,
+  conditionsOf,
+  fakeUuid,
+  goDuration,
+  MINUTE,
+  parseRef,
+  patchObject,
+  patchStatus,
+  refOf,
+  SECOND,
+  setConditions,
+  spread,
+} from './util.js';
 
 export const VOLSYNC_TIMINGS = {
   /** From a new trigger to the mover job running (or to the error that stops it). */
@@ -32,9 +46,7 @@ const MOVERS = ['kopia', 'restic', 'rclone', 'rsync', 'rsyncTLS'] as const;
 const VALID_COPY_METHODS = new Set(['Direct', 'None', 'Snapshot']);
 const COPY_METHOD_ERROR = /^unsupported copyMethod/;
 
-const synchronizing = (status: 'True' | 'False', reason: string, message: string): ConditionSpec[] => [
-  { type: 'Synchronizing', status, reason, message },
-];
+const synchronizing = (status: 'True' | 'False', reason: string, message: string): ConditionSpec[] => [{ type: 'Synchronizing', status, reason, message }];
 const WAITING = synchronizing('False', 'WaitingForManual', 'Waiting for manual trigger');
 
 function moverOf(rd: KubeObject): { mover: string; spec: any } | undefined {
@@ -69,19 +81,29 @@ export function volsyncController(ctx: ControllerContext): Controller {
     const { namespace, name } = rd.metadata;
     if (token && token !== rd.status?.lastManualSync && attempted.get(key) !== attempt) {
       attempted.set(key, attempt);
-      ctx.once(key, VOLSYNC_TIMINGS.startMs, () => start(namespace, name), () => recheck(namespace, name));
+      ctx.once(
+        key,
+        VOLSYNC_TIMINGS.startMs,
+        () => start(namespace, name),
+        () => recheck(namespace, name),
+      );
       return;
     }
     // The copyMethod error goes once the spec is fixed (seed issue 3's short-term fix).
     const sync = conditionOf(rd, 'Synchronizing');
     const method = moverOf(rd)?.spec?.copyMethod;
     if (sync?.reason === 'Error' && COPY_METHOD_ERROR.test(sync.message) && VALID_COPY_METHODS.has(method)) {
-      ctx.once(key, VOLSYNC_TIMINGS.startMs, async () => {
-        const current = ctx.cache.get('replicationdestinations', namespace, name);
-        if (!current) return;
-        await patchStatus(ctx, 'replicationdestinations', namespace, name, { conditions: setConditions(conditionsOf(current), WAITING, ctx.now()) });
-        ctx.log(`volsync: RD ${refOf(current)} copyMethod ${method}: waiting for a manual trigger`);
-      }, () => recheck(namespace, name));
+      ctx.once(
+        key,
+        VOLSYNC_TIMINGS.startMs,
+        async () => {
+          const current = ctx.cache.get('replicationdestinations', namespace, name);
+          if (!current) return;
+          await patchStatus(ctx, 'replicationdestinations', namespace, name, { conditions: setConditions(conditionsOf(current), WAITING, ctx.now()) });
+          ctx.log(`volsync: RD ${refOf(current)} copyMethod ${method}: waiting for a manual trigger`);
+        },
+        () => recheck(namespace, name),
+      );
     }
   }
 
@@ -179,11 +201,7 @@ export function volsyncController(ctx: ControllerContext): Controller {
     const identity = mover ? identityOf(rd, mover.spec) : name;
     const now = ctx.now();
     if (run.failure) {
-      const logs = [
-        `Connected to Kopia repository (${run.failure})`,
-        `Looking for snapshots of ${identity}`,
-        `No snapshots found for ${identity}`,
-      ].join('\n');
+      const logs = [`Connected to Kopia repository (${run.failure})`, `Looking for snapshots of ${identity}`, `No snapshots found for ${identity}`].join('\n');
       await patchStatus(ctx, 'replicationdestinations', namespace, name, {
         latestMoverStatus: { result: 'Failed', logs },
         kopia: { requestedIdentity: identity, snapshotsFound: 0, availableIdentities: null },
@@ -211,7 +229,13 @@ export function volsyncController(ctx: ControllerContext): Controller {
       latestMoverStatus: { result: 'Successful', logs },
       latestImage,
       ...(mover?.mover === 'kopia'
-        ? { kopia: { requestedIdentity: identity, snapshotsFound: snapshots, availableIdentities: [{ identity, snapshotCount: snapshots, latestSnapshot: timestamp(now - 8 * 3600_000) }] } }
+        ? {
+            kopia: {
+              requestedIdentity: identity,
+              snapshotsFound: snapshots,
+              availableIdentities: [{ identity, snapshotCount: snapshots, latestSnapshot: timestamp(now - 8 * 3600_000) }],
+            },
+          }
         : {}),
       conditions: setConditions(conditionsOf(rd), WAITING, now),
     });
@@ -248,7 +272,10 @@ export function volsyncController(ctx: ControllerContext): Controller {
       await ctx.cluster.create('persistentvolumes', {
         metadata: {
           name: pvName,
-          annotations: { 'pv.kubernetes.io/provisioned-by': driver, 'volume.kubernetes.io/provisioner-deletion-secret-namespace': sc?.parameters?.['csi.storage.k8s.io/provisioner-secret-namespace'] ?? 'ceph-csi' },
+          annotations: {
+            'pv.kubernetes.io/provisioned-by': driver,
+            'volume.kubernetes.io/provisioner-deletion-secret-namespace': sc?.parameters?.['csi.storage.k8s.io/provisioner-secret-namespace'] ?? 'ceph-csi',
+          },
         },
         spec: {
           accessModes: pvc.spec.accessModes ?? ['ReadWriteOnce'],

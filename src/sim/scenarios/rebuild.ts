@@ -8,27 +8,9 @@
 import type { DnsRecordType, KubeObject } from '../../cluster.js';
 import type { KindKey } from '../../kinds.js';
 import { ClusterError } from '../../cluster.js';
-import {
-  deployment,
-  deploymentAvailable,
-  fakeDigest,
-  fakeSuffix,
-  fluxLabels,
-  inventoryEntry,
-  inventoryOf,
-  podPending,
-  podRunning,
-} from '../builders.js';
+import { deployment, deploymentAvailable, fakeDigest, fakeSuffix, fluxLabels, inventoryEntry, inventoryOf, podPending, podRunning } from '../builders.js';
 import type { SimDns } from '../dns.js';
-import {
-  conditionsOf,
-  EPOCH,
-  helmRelease,
-  kustomization,
-  transition,
-  type Condition,
-  type ConditionSpec,
-} from '../flux-status.js';
+import { conditionsOf, EPOCH, helmRelease, kustomization, transition, type Condition, type ConditionSpec } from '../flux-status.js';
 import { timestamp, type SimCluster } from '../object-store.js';
 import type { DemoConfig } from '../types.js';
 
@@ -178,34 +160,80 @@ interface InfraRelease {
 
 const RELEASES: InfraRelease[] = [
   {
-    namespace: 'kube-system', name: 'cilium', chart: 'cilium', version: '1.18.4', repository: 'cilium',
-    url: 'https://helm.cilium.io', kustomization: 'cilium', action: 'upgrade', progressAt: 0, readyAt: 90 * SECOND,
+    namespace: 'kube-system',
+    name: 'cilium',
+    chart: 'cilium',
+    version: '1.18.4',
+    repository: 'cilium',
+    url: 'https://helm.cilium.io',
+    kustomization: 'cilium',
+    action: 'upgrade',
+    progressAt: 0,
+    readyAt: 90 * SECOND,
   },
   {
-    namespace: 'cert-manager', name: 'cert-manager', chart: 'cert-manager', version: 'v1.19.1', repository: 'jetstack',
-    url: 'https://charts.jetstack.io', dependsOn: 'kube-system/cilium', kustomization: 'cert-manager', action: 'install',
-    progressAt: 90 * SECOND, readyAt: 4.5 * MINUTE,
+    namespace: 'cert-manager',
+    name: 'cert-manager',
+    chart: 'cert-manager',
+    version: 'v1.19.1',
+    repository: 'jetstack',
+    url: 'https://charts.jetstack.io',
+    dependsOn: 'kube-system/cilium',
+    kustomization: 'cert-manager',
+    action: 'install',
+    progressAt: 90 * SECOND,
+    readyAt: 4.5 * MINUTE,
     deployment: { name: 'cert-manager', image: 'quay.io/jetstack/cert-manager-controller:v1.19.1', replicas: 1 },
   },
   {
-    namespace: 'external-secrets', name: 'external-secrets', chart: 'external-secrets', version: '1.1.0',
-    repository: 'external-secrets', url: 'https://charts.external-secrets.io', dependsOn: 'cert-manager/cert-manager',
-    kustomization: 'external-secrets', action: 'install', progressAt: 4.5 * MINUTE, readyAt: 8.5 * MINUTE,
+    namespace: 'external-secrets',
+    name: 'external-secrets',
+    chart: 'external-secrets',
+    version: '1.1.0',
+    repository: 'external-secrets',
+    url: 'https://charts.external-secrets.io',
+    dependsOn: 'cert-manager/cert-manager',
+    kustomization: 'external-secrets',
+    action: 'install',
+    progressAt: 4.5 * MINUTE,
+    readyAt: 8.5 * MINUTE,
     deployment: { name: 'external-secrets', image: 'oci.external-secrets.io/external-secrets/external-secrets:v1.1.0', replicas: 1 },
   },
   {
-    namespace: 'volsync-system', name: 'volsync', chart: 'volsync', version: '0.14.0', repository: 'backube',
-    url: 'https://backube.github.io/helm-charts/', dependsOn: 'external-secrets/external-secrets', kustomization: 'volsync',
-    action: 'install', progressAt: 8.5 * MINUTE, readyAt: 15.5 * MINUTE,
+    namespace: 'volsync-system',
+    name: 'volsync',
+    chart: 'volsync',
+    version: '0.14.0',
+    repository: 'backube',
+    url: 'https://backube.github.io/helm-charts/',
+    dependsOn: 'external-secrets/external-secrets',
+    kustomization: 'volsync',
+    action: 'install',
+    progressAt: 8.5 * MINUTE,
+    readyAt: 15.5 * MINUTE,
     deployment: { name: 'volsync', image: 'ghcr.io/perfectra1n/volsync:v0.14.0', replicas: 1 },
   },
   {
-    namespace: 'ceph-csi', name: 'ceph-csi-cephfs', chart: 'ceph-csi-cephfs', version: '3.15.0', repository: 'ceph-csi',
-    url: 'https://ceph.github.io/csi-charts', kustomization: 'ceph-csi', action: 'install', stuck: true,
+    namespace: 'ceph-csi',
+    name: 'ceph-csi-cephfs',
+    chart: 'ceph-csi-cephfs',
+    version: '3.15.0',
+    repository: 'ceph-csi',
+    url: 'https://ceph.github.io/csi-charts',
+    kustomization: 'ceph-csi',
+    action: 'install',
+    stuck: true,
   },
   {
-    namespace: 'ceph-csi', name: 'ceph-csi-rbd', chart: 'ceph-csi-rbd', version: '3.15.0', repository: 'ceph-csi',
-    url: 'https://ceph.github.io/csi-charts', kustomization: 'ceph-csi', action: 'install', stuck: true,
+    namespace: 'ceph-csi',
+    name: 'ceph-csi-rbd',
+    chart: 'ceph-csi-rbd',
+    version: '3.15.0',
+    repository: 'ceph-csi',
+    url: 'https://ceph.github.io/csi-charts',
+    kustomization: 'ceph-csi',
+    action: 'install',
+    stuck: true,
   },
 ];
 
@@ -218,19 +246,23 @@ const releaseEntries = (kustomization: string) =>
 
 const KUSTOMIZATIONS: InfraKustomization[] = [
   {
-    name: 'cilium', path: './kubernetes/infrastructure/2-foundation/cilium', dependsOn: [], wait: false,
+    name: 'cilium',
+    path: './kubernetes/infrastructure/2-foundation/cilium',
+    dependsOn: [],
+    wait: false,
     // Seed issue 7's long-term fix is missing: no healthChecks for the Gateways.
-    progressAt: 0, readyAt: 2 * MINUTE,
-    inventory: [
-      ...releaseEntries('cilium'),
-      inventoryOf('gateways', 'network', 'gateway-external'),
-      inventoryOf('gateways', 'network', 'gateway-internal'),
-    ],
+    progressAt: 0,
+    readyAt: 2 * MINUTE,
+    inventory: [...releaseEntries('cilium'), inventoryOf('gateways', 'network', 'gateway-external'), inventoryOf('gateways', 'network', 'gateway-internal')],
   },
   {
-    name: 'ceph-csi', path: './kubernetes/infrastructure/2-foundation/ceph-csi', dependsOn: [], wait: false,
+    name: 'ceph-csi',
+    path: './kubernetes/infrastructure/2-foundation/ceph-csi',
+    dependsOn: [],
+    wait: false,
     // Seed issue 1's long-term fix is missing: no healthChecks, so it is Ready while its HelmReleases are stuck.
-    progressAt: 0, readyAt: 1 * MINUTE,
+    progressAt: 0,
+    readyAt: 1 * MINUTE,
     inventory: [
       ...releaseEntries('ceph-csi'),
       inventoryOf('storageclasses', undefined, 'csi-cephfs-sc'),
@@ -239,20 +271,39 @@ const KUSTOMIZATIONS: InfraKustomization[] = [
     ],
   },
   {
-    name: 'cert-manager', path: './kubernetes/infrastructure/1-security/cert-manager', dependsOn: ['cilium'], wait: true,
-    progressAt: 2 * MINUTE, readyAt: 5 * MINUTE, inventory: releaseEntries('cert-manager'),
+    name: 'cert-manager',
+    path: './kubernetes/infrastructure/1-security/cert-manager',
+    dependsOn: ['cilium'],
+    wait: true,
+    progressAt: 2 * MINUTE,
+    readyAt: 5 * MINUTE,
+    inventory: releaseEntries('cert-manager'),
   },
   {
-    name: 'external-secrets', path: './kubernetes/infrastructure/1-security/external-secrets', dependsOn: ['cert-manager'],
-    wait: true, progressAt: 5 * MINUTE, readyAt: 9 * MINUTE, inventory: releaseEntries('external-secrets'),
+    name: 'external-secrets',
+    path: './kubernetes/infrastructure/1-security/external-secrets',
+    dependsOn: ['cert-manager'],
+    wait: true,
+    progressAt: 5 * MINUTE,
+    readyAt: 9 * MINUTE,
+    inventory: releaseEntries('external-secrets'),
   },
   {
-    name: 'volsync', path: './kubernetes/infrastructure/2-foundation/volsync', dependsOn: ['external-secrets', 'ceph-csi'],
-    wait: true, progressAt: 9 * MINUTE, readyAt: 16 * MINUTE, inventory: releaseEntries('volsync'),
+    name: 'volsync',
+    path: './kubernetes/infrastructure/2-foundation/volsync',
+    dependsOn: ['external-secrets', 'ceph-csi'],
+    wait: true,
+    progressAt: 9 * MINUTE,
+    readyAt: 16 * MINUTE,
+    inventory: releaseEntries('volsync'),
   },
   {
-    name: 'kopia', path: './kubernetes/apps/6-data/kopia/app', dependsOn: ['volsync'], wait: false,
-    progressAt: 16 * MINUTE, readyAt: 17 * MINUTE,
+    name: 'kopia',
+    path: './kubernetes/apps/6-data/kopia/app',
+    dependsOn: ['volsync'],
+    wait: false,
+    progressAt: 16 * MINUTE,
+    readyAt: 17 * MINUTE,
     inventory: [inventoryOf('deployments', 'default', 'kopia'), inventoryEntry('Service', '', 'v1', 'default', 'kopia')],
   },
 ];
@@ -262,7 +313,6 @@ const KUSTOMIZATIONS: InfraKustomization[] = [
 /** Builds the `rebuild` scenario for a cluster whose Flux was deployed at `t0` (ms since epoch). */
 export function createRebuildScenario(options: { t0: number }): Scenario {
   const t0 = options.t0;
-  const start = t0 + REBUILD_START_OFFSET_MS;
   const at = (ms: number) => t0 + ms;
   const objects: SeedObject[] = [];
   const add = (kind: KindKey, object: KubeObject) => objects.push({ kind, object });
@@ -289,7 +339,10 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       },
       conditions: [
         ...conditions([{ type: 'Ready', status: 'True', reason: 'Succeeded', message: `stored artifact for revision '${REVISION}'` }], at(8 * SECOND)),
-        ...conditions([{ type: 'ArtifactInStorage', status: 'True', reason: 'Succeeded', message: `stored artifact for revision '${REVISION}'` }], at(8 * SECOND)),
+        ...conditions(
+          [{ type: 'ArtifactInStorage', status: 'True', reason: 'Succeeded', message: `stored artifact for revision '${REVISION}'` }],
+          at(8 * SECOND),
+        ),
       ],
     },
   });
@@ -299,7 +352,10 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
   add('kustomizations', {
     metadata: meta('flux-system', 'flux-system', t0, { labels: fluxLabels('flux-system') }),
     spec: {
-      interval: '30m', path: './kubernetes/flux/cluster', prune: true, timeout: '5m',
+      interval: '30m',
+      path: './kubernetes/flux/cluster',
+      prune: true,
+      timeout: '5m',
       sourceRef: { kind: 'GitRepository', name: 'flux-system' },
     },
     status: {
@@ -314,14 +370,19 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
   });
 
   // Infrastructure Kustomizations: reconciling, or waiting on a dependency, at the start.
-  const readyAtStart = (name: string) => name === 'flux-system' || (KUSTOMIZATIONS.find((k) => k.name === name)?.readyAt ?? Infinity) <= REBUILD_START_OFFSET_MS;
+  const readyAtStart = (name: string) =>
+    name === 'flux-system' || (KUSTOMIZATIONS.find((k) => k.name === name)?.readyAt ?? Infinity) <= REBUILD_START_OFFSET_MS;
   for (const ks of KUSTOMIZATIONS) {
     const blocker = ks.dependsOn.find((d) => !readyAtStart(d));
     const specs = ks.progressAt === 0 || !blocker ? kustomization.progressing() : kustomization.waiting(`flux-system/${blocker}`);
     add('kustomizations', {
       metadata: meta(ks.name, 'flux-system', at(12 * SECOND), { labels: fluxLabels('flux-system') }),
       spec: {
-        interval: '30m', path: ks.path, prune: true, timeout: '10m', wait: ks.wait,
+        interval: '30m',
+        path: ks.path,
+        prune: true,
+        timeout: '10m',
+        wait: ks.wait,
         sourceRef: { kind: 'GitRepository', name: 'flux-system' },
         ...(ks.dependsOn.length ? { dependsOn: ks.dependsOn.map((name) => ({ name })) } : {}),
       },
@@ -361,7 +422,10 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
         labels: { 'helm.toolkit.fluxcd.io/name': r.name, 'helm.toolkit.fluxcd.io/namespace': r.namespace },
       }),
       spec: {
-        chart: r.chart, version: r.version, interval: '12h', reconcileStrategy: 'ChartVersion',
+        chart: r.chart,
+        version: r.version,
+        interval: '12h',
+        reconcileStrategy: 'ChartVersion',
         sourceRef: { kind: 'HelmRepository', name: r.repository },
       },
       status: {
@@ -403,20 +467,36 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       status,
     });
     if (r.deployment) {
-      add('deployments', deployment({
-        namespace: r.namespace, ...r.deployment, created: at(29 * SECOND), available: false,
-        labels: { 'app.kubernetes.io/instance': r.name, 'app.kubernetes.io/managed-by': 'Helm' },
-      }));
+      add(
+        'deployments',
+        deployment({
+          namespace: r.namespace,
+          ...r.deployment,
+          created: at(29 * SECOND),
+          available: false,
+          labels: { 'app.kubernetes.io/instance': r.name, 'app.kubernetes.io/managed-by': 'Helm' },
+        }),
+      );
     }
   }
 
   // Cilium: the operator runs, but its Gateway controller never wrote a status (seed issue 7).
-  add('deployments', deployment({
-    namespace: 'kube-system', name: 'cilium-operator', image: 'quay.io/cilium/operator-generic:v1.18.4', replicas: 2,
-    created: t0 - 10 * MINUTE, available: true,
-    labels: { 'io.cilium/app': 'operator', 'app.kubernetes.io/part-of': 'cilium' },
-  }));
-  for (const [name, xxx] of [['gateway-external', 100], ['gateway-internal', 101]] as const) {
+  add(
+    'deployments',
+    deployment({
+      namespace: 'kube-system',
+      name: 'cilium-operator',
+      image: 'quay.io/cilium/operator-generic:v1.18.4',
+      replicas: 2,
+      created: t0 - 10 * MINUTE,
+      available: true,
+      labels: { 'io.cilium/app': 'operator', 'app.kubernetes.io/part-of': 'cilium' },
+    }),
+  );
+  for (const [name, xxx] of [
+    ['gateway-external', 100],
+    ['gateway-internal', 101],
+  ] as const) {
     add('gateways', {
       metadata: meta(name, 'network', at(14 * SECOND), { labels: fluxLabels('cilium') }),
       spec: {
@@ -425,7 +505,11 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
         listeners: [
           { name: 'http', protocol: 'HTTP', port: 80, hostname: '*.sulibot.com', allowedRoutes: { namespaces: { from: 'All' } } },
           {
-            name: 'https', protocol: 'HTTPS', port: 443, hostname: '*.sulibot.com', allowedRoutes: { namespaces: { from: 'All' } },
+            name: 'https',
+            protocol: 'HTTPS',
+            port: 443,
+            hostname: '*.sulibot.com',
+            allowedRoutes: { namespaces: { from: 'All' } },
             tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', name: 'sulibot-com-tls' }] },
           },
         ],
@@ -433,7 +517,11 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       status: {
         // The defaults the Gateway CRD itself writes: no controller ever touched these.
         conditions: ['Accepted', 'Programmed'].map((type) => ({
-          type, status: 'Unknown', reason: 'Pending', message: 'Waiting for controller', lastTransitionTime: EPOCH,
+          type,
+          status: 'Unknown',
+          reason: 'Pending',
+          message: 'Waiting for controller',
+          lastTransitionTime: EPOCH,
         })),
       },
     });
@@ -457,20 +545,37 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
         rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: app, port: 80 }] }],
       },
       status: {
-        parents: [{
-          parentRef,
-          controllerName: 'io.cilium/gateway-controller',
-          conditions: [
-            { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Accepted HTTPRoute', lastTransitionTime: time, observedGeneration: 1 },
-            { type: 'ResolvedRefs', status: 'True', reason: 'ResolvedRefs', message: 'Service reference is valid', lastTransitionTime: time, observedGeneration: 1 },
-          ],
-        }],
+        parents: [
+          {
+            parentRef,
+            controllerName: 'io.cilium/gateway-controller',
+            conditions: [
+              { type: 'Accepted', status: 'True', reason: 'Accepted', message: 'Accepted HTTPRoute', lastTransitionTime: time, observedGeneration: 1 },
+              {
+                type: 'ResolvedRefs',
+                status: 'True',
+                reason: 'ResolvedRefs',
+                message: 'Service reference is valid',
+                lastTransitionTime: time,
+                observedGeneration: 1,
+              },
+            ],
+          },
+        ],
       },
     });
   }
 
   // LoadBalancer Services and what LB-IPAM made of them (seed issues 6 and 8).
-  interface LbSeed { namespace: string; name: string; xxx: number; ips: string; dual: boolean; port: number; assigned: boolean }
+  interface LbSeed {
+    namespace: string;
+    name: string;
+    xxx: number;
+    ips: string;
+    dual: boolean;
+    port: number;
+    assigned: boolean;
+  }
   const LOAD_BALANCERS: LbSeed[] = [
     { namespace: 'network', name: 'smtp-relay', xxx: 122, ips: 'fd00:101::1b:122,10.101.27.122', dual: false, port: 25, assigned: true },
     { namespace: 'default', name: 'plex', xxx: 124, ips: 'fd00:101::1b:124,10.101.27.124', dual: true, port: 32400, assigned: true },
@@ -483,7 +588,14 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
     const hostname = `${lb.name}.sulibot.com`;
     const v4 = `10.101.27.${lb.xxx}`;
     const v6 = `fd00:101::1b:${lb.xxx}`;
-    const ingress = !lb.assigned ? [] : lb.dual ? [{ ip: v4, ipMode: 'VIP' }, { ip: v6, ipMode: 'VIP' }] : [{ ip: v4, ipMode: 'VIP' }];
+    const ingress = !lb.assigned
+      ? []
+      : lb.dual
+        ? [
+            { ip: v4, ipMode: 'VIP' },
+            { ip: v6, ipMode: 'VIP' },
+          ]
+        : [{ ip: v4, ipMode: 'VIP' }];
     const clusterIPs = lb.dual ? [`10.43.20.${10 + i}`, `fd00:101:44::20:${10 + i}`] : [`10.43.20.${10 + i}`];
     const time = timestamp(at(26 * SECOND));
     add('services', {
@@ -507,8 +619,11 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
           lb.assigned
             ? { type: 'cilium.io/IPAMRequestSatisfied', status: 'True', reason: 'satisfied', message: '', lastTransitionTime: time }
             : {
-                type: 'cilium.io/IPAMRequestSatisfied', status: 'False', reason: 'no_pool',
-                message: 'There are no enabled CiliumLoadBalancerIPPools that match this service', lastTransitionTime: time,
+                type: 'cilium.io/IPAMRequestSatisfied',
+                status: 'False',
+                reason: 'no_pool',
+                message: 'There are no enabled CiliumLoadBalancerIPPools that match this service',
+                lastTransitionTime: time,
               },
         ],
       },
@@ -564,12 +679,18 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       CSI_PODS.push({
         name: `csi-${driver}plugin-provisioner-${rs}-${fakeSuffix(`${driver}-prov-${i}`, 5)}`,
         app: `csi-${driver}plugin-provisioner`,
-        container: `csi-${driver}plugin`, image, node: `talos-0${i}`,
+        container: `csi-${driver}plugin`,
+        image,
+        node: `talos-0${i}`,
       });
     }
     for (const i of [1, 2, 3]) {
       CSI_PODS.push({
-        name: `csi-${driver}plugin-${fakeSuffix(`${driver}-node-${i}`, 5)}`, app: `csi-${driver}plugin`, container: `csi-${driver}plugin`, image, node: `talos-0${i}`,
+        name: `csi-${driver}plugin-${fakeSuffix(`${driver}-node-${i}`, 5)}`,
+        app: `csi-${driver}plugin`,
+        container: `csi-${driver}plugin`,
+        image,
+        node: `talos-0${i}`,
       });
     }
   }
@@ -596,16 +717,32 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       finalizers: ['kubernetes.io/pvc-protection'],
       managedFields: [
         {
-          manager: 'kustomize-controller', operation: 'Apply', apiVersion: 'v1', time: timestamp(at(6 * SECOND)), fieldsType: 'FieldsV1',
-          fieldsV1: { 'f:metadata': { 'f:labels': { 'f:kustomize.toolkit.fluxcd.io/name': {}, 'f:kustomize.toolkit.fluxcd.io/namespace': {} } }, 'f:spec': { 'f:accessModes': {}, 'f:resources': { 'f:requests': { 'f:storage': {} } }, 'f:storageClassName': {} } },
+          manager: 'kustomize-controller',
+          operation: 'Apply',
+          apiVersion: 'v1',
+          time: timestamp(at(6 * SECOND)),
+          fieldsType: 'FieldsV1',
+          fieldsV1: {
+            'f:metadata': { 'f:labels': { 'f:kustomize.toolkit.fluxcd.io/name': {}, 'f:kustomize.toolkit.fluxcd.io/namespace': {} } },
+            'f:spec': { 'f:accessModes': {}, 'f:resources': { 'f:requests': { 'f:storage': {} } }, 'f:storageClassName': {} },
+          },
         },
         {
-          manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: timestamp(at(8 * SECOND)), fieldsType: 'FieldsV1',
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: timestamp(at(8 * SECOND)),
+          fieldsType: 'FieldsV1',
           fieldsV1: { 'f:spec': { 'f:volumeName': {} } },
         },
         {
-          manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: timestamp(at(8 * SECOND)), fieldsType: 'FieldsV1',
-          subresource: 'status', fieldsV1: { 'f:status': { 'f:phase': {} } },
+          manager: 'kube-controller-manager',
+          operation: 'Update',
+          apiVersion: 'v1',
+          time: timestamp(at(8 * SECOND)),
+          fieldsType: 'FieldsV1',
+          subresource: 'status',
+          fieldsV1: { 'f:status': { 'f:phase': {} } },
         },
       ],
     }),
@@ -661,8 +798,13 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
     add('kustomizations', {
       metadata: meta(app, 'flux-system', created, { labels: fluxLabels('flux-system') }),
       spec: {
-        interval: '30m', path: `./kubernetes/apps/${folder}/${app}/app`, prune: true, timeout: '5m', wait: false,
-        targetNamespace: 'default', sourceRef: { kind: 'GitRepository', name: 'flux-system' },
+        interval: '30m',
+        path: `./kubernetes/apps/${folder}/${app}/app`,
+        prune: true,
+        timeout: '5m',
+        wait: false,
+        targetNamespace: 'default',
+        sourceRef: { kind: 'GitRepository', name: 'flux-system' },
         postBuild: { substitute: { APP: app, VOLSYNC_CAPACITY: capacity } },
       },
       status: {
@@ -711,17 +853,27 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       },
       status: missingCopyMethod
         ? {
-            conditions: [{
-              type: 'Synchronizing', status: 'False', reason: 'Error',
-              message: 'unsupported copyMethod: -- must be Direct, None, or Snapshot', lastTransitionTime: timestamp(at(26 * SECOND)),
-            }],
+            conditions: [
+              {
+                type: 'Synchronizing',
+                status: 'False',
+                reason: 'Error',
+                message: 'unsupported copyMethod: -- must be Direct, None, or Snapshot',
+                lastTransitionTime: timestamp(at(26 * SECOND)),
+              },
+            ],
           }
         : {
             lastManualSync: 'restore-once',
-            conditions: [{
-              type: 'Synchronizing', status: 'False', reason: 'WaitingForManual',
-              message: 'Waiting for manual trigger', lastTransitionTime: timestamp(at(26 * SECOND)),
-            }],
+            conditions: [
+              {
+                type: 'Synchronizing',
+                status: 'False',
+                reason: 'WaitingForManual',
+                message: 'Waiting for manual trigger',
+                lastTransitionTime: timestamp(at(26 * SECOND)),
+              },
+            ],
           },
     });
     add('persistentvolumeclaims', {
@@ -743,10 +895,21 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       status: { phase: 'Pending' },
     });
     if (app !== REBUILD_FACTS.missingSecret) add('secrets', repositorySecret(app, meta(`${app}-volsync-secret`, 'default', at(20 * SECOND))));
-    add('deployments', withConfigVolume(deployment({
-      namespace: 'default', name: app, image: `ghcr.io/home-operations/${app}:latest`, replicas: 1,
-      created: applied, available: false, labels: fluxLabels(app),
-    }), `${app}-config`));
+    add(
+      'deployments',
+      withConfigVolume(
+        deployment({
+          namespace: 'default',
+          name: app,
+          image: `ghcr.io/home-operations/${app}:latest`,
+          replicas: 1,
+          created: applied,
+          available: false,
+          labels: fluxLabels(app),
+        }),
+        `${app}-config`,
+      ),
+    );
   });
 
   return {
@@ -825,11 +988,19 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
             lastAttemptedRevision: r.version,
             lastAttemptedReleaseAction: r.action,
             storageNamespace: r.namespace,
-            history: [{
-              name: r.name, namespace: r.namespace, version: revision, status: 'deployed',
-              chartName: r.chart, chartVersion: r.version, appVersion: r.version,
-              firstDeployed: deployed, lastDeployed: deployed,
-            }],
+            history: [
+              {
+                name: r.name,
+                namespace: r.namespace,
+                version: revision,
+                status: 'deployed',
+                chartName: r.chart,
+                chartVersion: r.version,
+                appVersion: r.version,
+                firstDeployed: deployed,
+                lastDeployed: deployed,
+              },
+            ],
           });
           if (r.deployment) {
             const { name, replicas } = r.deployment;
@@ -864,7 +1035,10 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
       at: 10 * MINUTE,
       title: 'VolumeSnapshotClasses created',
       run: (ctx) => {
-        for (const [name, driver] of [[SNAPSHOT_CLASS, 'cephfs.csi.ceph.com'], ['csi-rbd-snapclass', 'rbd.csi.ceph.com']]) {
+        for (const [name, driver] of [
+          [SNAPSHOT_CLASS, 'cephfs.csi.ceph.com'],
+          ['csi-rbd-snapclass', 'rbd.csi.ceph.com'],
+        ]) {
           safely(() =>
             ctx.cluster.createNow('volumesnapshotclasses', {
               metadata: { name, labels: fluxLabels('ceph-csi') },
@@ -885,14 +1059,7 @@ export function createRebuildScenario(options: { t0: number }): Scenario {
 }
 
 /** Sets Flux conditions the way the controller does: unchanged statuses keep their transition time. */
-function setFluxStatus(
-  ctx: StepContext,
-  kind: KindKey,
-  namespace: string,
-  name: string,
-  specs: ConditionSpec[],
-  extra: Record<string, unknown> = {},
-): void {
+function setFluxStatus(ctx: StepContext, kind: KindKey, namespace: string, name: string, specs: ConditionSpec[], extra: Record<string, unknown> = {}): void {
   const current = ctx.cluster.peek(kind, namespace, name);
   if (!current) return;
   const conditions = transition(conditionsOf(current), specs, ctx.now(), current.metadata.generation);
