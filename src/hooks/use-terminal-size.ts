@@ -16,6 +16,8 @@ export function useTerminalSize(): TerminalSize {
   const [size, setSize] = useState(() => readSize(stdout));
   useEffect(() => {
     const onResize = () => setSize(readSize(stdout));
+    // Why read again here: a resize between the first render and this effect had no listener yet.
+    onResize();
     stdout.on('resize', onResize);
     return () => {
       stdout.off('resize', onResize);

@@ -141,7 +141,8 @@ describe('DnsResolver and the DNS poller against dnsmasq', { skip }, () => {
         `^${dns.address.replace(/\./g, '\\.')} (refused the query for A both\\.sulibot\\.com|did not answer A both\\.sulibot\\.com within ${TIMEOUT_MS} ms)$`,
       ),
     );
-    assert.ok(ms < TIMEOUT_MS + 500, `took ${ms.toFixed(0)} ms`);
+    // Refused at once, or given up at the timeout: either way bounded (the margin is for a busy machine).
+    assert.ok(ms < TIMEOUT_MS * 2 + 1000, `took ${ms.toFixed(0)} ms`);
     t.diagnostic(`server down: "${outcome.message}" after ${ms.toFixed(0)} ms`);
   });
 });
@@ -154,7 +155,7 @@ describe('DnsResolver against a server that never answers', () => {
     await new Promise<void>((done) => silent.bind(0, '127.0.0.1', done));
     try {
       const address = `127.0.0.1:${silent.address().port}`;
-      const timeoutMs = 400;
+      const timeoutMs = 1000;
       const [outcome, ms] = await timed(
         new DnsResolver([address]).query('smtp-relay.sulibot.com', 'AAAA', timeoutMs).then(
           () => assert.fail('a silent server answered'),
@@ -162,7 +163,9 @@ describe('DnsResolver against a server that never answers', () => {
         ),
       );
       assert.equal(outcome.message, `${address} did not answer AAAA smtp-relay.sulibot.com within ${timeoutMs} ms`);
-      assert.ok(ms >= timeoutMs - 50 && ms < timeoutMs + 150, `gave up after ${ms.toFixed(0)} ms`);
+      // c-ares alone gives up one to two timeouts late; drdeck's own timer ends it near the timeout.
+      // The margin is for a busy machine, not for c-ares.
+      assert.ok(ms >= timeoutMs - 50 && ms < timeoutMs * 1.6, `gave up after ${ms.toFixed(0)} ms`);
       t.diagnostic(`silent server: gave up after ${ms.toFixed(0)} ms (timeout ${timeoutMs} ms)`);
     } finally {
       silent.close();

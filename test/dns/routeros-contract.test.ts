@@ -217,11 +217,12 @@ describe('RouterOS client: timeouts and unreachable routers', () => {
     test(`a router that stalls (${stall === 'headers' ? 'no answer at all' : 'half an answer'}) is given up on within the limit`, async () => {
       server.stall = stall;
       try {
-        const client = new RouterOsClient({ url: server.url, user: USER, password: PASSWORD, timeoutMs: 300 });
+        const client = new RouterOsClient({ url: server.url, user: USER, password: PASSWORD, timeoutMs: 1000 });
         const [err, ms] = await timed(rejection(client.list()));
         assert.equal(err.kind, 'timeout');
-        assert.equal(err.message, `the router did not answer GET ${server.url}/rest/ip/dns/static within 300 ms`);
-        assert.ok(ms >= 290 && ms < 800, `gave up after ${ms.toFixed(0)} ms`);
+        assert.equal(err.message, `the router did not answer GET ${server.url}/rest/ip/dns/static within 1000 ms`);
+        // The upper margin is for a busy machine: what matters is that it ends near the limit, not never.
+        assert.ok(ms >= 990 && ms < 4000, `gave up after ${ms.toFixed(0)} ms`);
       } finally {
         server.stall = undefined;
       }
@@ -230,11 +231,12 @@ describe('RouterOS client: timeouts and unreachable routers', () => {
 
   test('nothing listening: a connection error naming the URL, quickly', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    const client = new RouterOsClient({ url, user: USER, password: PASSWORD, timeoutMs: 2000 });
+    const client = new RouterOsClient({ url, user: USER, password: PASSWORD, timeoutMs: 20_000 });
     const [err, ms] = await timed(rejection(client.count()));
     assert.equal(err.kind, 'connect');
     assert.equal(err.message, `could not reach the router at ${url} (GET ${url}/rest/ip/dns/static): ECONNREFUSED`);
-    assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
+    // Known at once, not at the 20 s timeout.
+    assert.ok(ms < 5000, `took ${ms.toFixed(0)} ms`);
   });
 });
 

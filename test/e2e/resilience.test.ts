@@ -72,7 +72,7 @@ test('an API server that stops answering: every request ends within its timeout,
     });
     const took = performance.now() - started;
     // The upper bound leaves room for a loaded CI machine; what matters is that it ends.
-    assert.ok(took >= 1400 && took < 4000, `the request ended after ${Math.round(took)} ms`);
+    assert.ok(took >= 1400 && took < 15_000, `the request ended after ${Math.round(took)} ms`);
     await assert.rejects(session.kube.canI('patch', 'services', '', 'default'), /^ClusterError: timed out after 1\.5 s: POST \/apis\/authorization\.k8s\.io/);
 
     // Open watches hear nothing: the staleness timer (3 s) restarts them, and the new ones time out.

@@ -199,7 +199,7 @@ async function demoWithFixes(dnsIntervalSeconds?: number): Promise<DemoFixSessio
 
 const dnsEvidence = (session: Session, name: string) => session.store.getState().results['dns.records'].evidence.find((e) => e.name === name);
 
-async function until<T>(what: string, get: () => T | undefined, timeoutMs = 5000): Promise<T> {
+async function until<T>(what: string, get: () => T | undefined, timeoutMs = 15_000): Promise<T> {
   const start = Date.now();
   for (;;) {
     const value = get();

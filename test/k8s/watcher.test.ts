@@ -65,7 +65,7 @@ function watch(kinds: KindKey[]) {
   const log: string[] = [];
   const cluster = new KubeCluster({
     kubeconfig: resolveKubeconfig({ kubeconfig }),
-    requestTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
     watch: { backoffInitialMs: 200, backoffMaxMs: 400, staleMs: 5000 },
     log: (line) => log.push(line),
   });
@@ -79,7 +79,7 @@ function watch(kinds: KindKey[]) {
   return { cluster, record, log };
 }
 
-async function until(what: string, probe: () => boolean, ms = 5000): Promise<void> {
+async function until(what: string, probe: () => boolean, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

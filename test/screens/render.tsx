@@ -2,7 +2,8 @@
  * The one render helper for screen tests: a fresh store, the App in ink-testing-library, resized
  * to the terminal the test asks for (80x24 by default, the operator's bastion window).
  */
-import { render } from 'ink-testing-library';
+import { EventEmitter } from 'node:events';
+import { render } from 'ink';
 import { DeckContext } from '../../src/hooks/use-deck.js';
 import { App } from '../../src/screens/App.js';
 import type { DeckStore } from '../../src/store/deck-store.js';
@@ -36,33 +37,92 @@ export const KEYS = {
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How long a screen test waits for what it expects. Why this long: the condition is polled every
+ * 10 ms and met in milliseconds on an idle machine; the deadline only decides when a test that
+ * will never see it gives up, and CI's 2 cores may be busy with another test run.
+ */
+export const WAIT_MS = 15_000;
+
+/** A terminal for Ink: every frame kept (debug mode writes each render whole), sized from the start. */
+class TestStdout extends EventEmitter {
+  readonly frames: string[] = [];
+  constructor(
+    public columns: number,
+    public rows: number,
+  ) {
+    super();
+  }
+  write = (frame: string) => {
+    this.frames.push(frame);
+    return true;
+  };
+}
+
+/** Keys as a terminal sends them: Ink reads them on 'readable'. */
+class TestStdin extends EventEmitter {
+  readonly isTTY = true;
+  private data: string | null = null;
+  write(data: string): void {
+    this.data = data;
+    this.emit('readable');
+    this.emit('data', data);
+  }
+  read(): string | null {
+    const data = this.data;
+    this.data = null;
+    return data;
+  }
+  setEncoding(): void {}
+  setRawMode(): void {}
+  resume(): void {}
+  pause(): void {}
+  ref(): void {}
+  unref(): void {}
+}
+
 export async function renderDeck(store: DeckStore, columns = 80, rows = 24): Promise<Rendered> {
+  // Why not ink-testing-library: its terminal is 100 columns until resized, so the first frames of
+  // an 80x24 test were drawn at 100 and a test could read one of them.
+  const stdout = new TestStdout(columns, rows);
+  const stdin = new TestStdin();
   const app = render(
     <DeckContext.Provider value={store}>
       <App />
     </DeckContext.Provider>,
+    {
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stderr: new TestStdout(columns, rows) as unknown as NodeJS.WriteStream,
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      debug: true,
+      exitOnCtrlC: false,
+      patchConsole: false,
+    },
   );
   const resize = (c: number, r: number) => {
-    Object.defineProperty(app.stdout, 'columns', { value: c, configurable: true });
-    Object.defineProperty(app.stdout, 'rows', { value: r, configurable: true });
-    app.stdout.emit('resize');
+    stdout.columns = c;
+    stdout.rows = r;
+    stdout.emit('resize');
   };
-  resize(columns, rows);
-  // Input handlers attach in an effect: wait a tick before the first key.
-  await tick(20);
-  const lastFrame = () => stripAnsi(app.lastFrame());
+  // Input handlers attach in an effect (Ink listens for 'readable' once useInput turned raw mode on):
+  // wait until they are there, not for a fixed time, so a busy machine does not lose the first key.
+  for (const deadline = Date.now() + WAIT_MS; stdin.listenerCount('readable') === 0;) {
+    if (Date.now() > deadline) throw new Error(`the app did not start listening for keys within ${WAIT_MS} ms`);
+    await tick(5);
+  }
+  const lastFrame = () => stripAnsi(stdout.frames.at(-1));
   return {
     lastFrame,
-    frames: app.frames,
+    frames: stdout.frames,
     store,
     resize,
     unmount: () => app.unmount(),
     async press(input: string) {
-      app.stdin.write(input);
+      stdin.write(input);
       // Why 60 ms: Ink holds a lone Esc briefly to tell it from the start of an escape sequence.
       await tick(input === KEYS.escape ? 60 : 10);
     },
-    async waitFor(text, timeoutMs = 2000) {
+    async waitFor(text, timeoutMs = WAIT_MS) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const frame = lastFrame();
