@@ -122,7 +122,8 @@ const sameBytes = (a: Buffer | string | undefined, b: Buffer | string | undefine
 class KubeconfigAuthenticator implements Authenticator {
   private readonly userName: string;
   private readonly clusterName: string;
-  private readonly server: URL;
+  /** The server URL as the kubeconfig writes it. */
+  private readonly server: string;
   private readonly cluster: Fields;
   private readonly user: Fields;
   private readonly exec: ExecConfig | undefined;
@@ -147,7 +148,7 @@ class KubeconfigAuthenticator implements Authenticator {
   ) {
     this.userName = kubeconfig.userName;
     this.clusterName = kubeconfig.clusterName;
-    this.server = new URL(kubeconfig.server);
+    this.server = kubeconfig.server;
     ({ cluster: this.cluster, user: this.user } = entriesOf(kubeconfig));
     this.exec = this.user.exec !== undefined && this.user.exec !== null ? parseExecConfig(this.user.exec, this.userName) : undefined;
     this.refreshable = Boolean(this.exec || this.user.tokenFile || this.user['client-certificate'] || this.user['client-key']);
@@ -193,6 +194,8 @@ class KubeconfigAuthenticator implements Authenticator {
   private refresh(): Entry {
     const fetched = this.fetch();
     const auth = fetched.then((f) => f.auth);
+    // Handled here: a request whose signal had already aborted never awaits it.
+    auth.catch(() => {});
     const entry: Entry = { state: 'pending', auth };
     this.entry = entry;
     fetched.then(
@@ -256,7 +259,7 @@ class KubeconfigAuthenticator implements Authenticator {
     if (this.agent && old && sameBytes(old.ca, tls.ca) && sameBytes(old.cert, tls.cert) && sameBytes(old.key, tls.key)) return this.agent;
     const cluster = this.cluster;
     const agent =
-      this.server.protocol === 'http:'
+      new URL(this.server).protocol === 'http:'
         ? new HttpAgent()
         : new HttpsAgent({
             ca: tls.ca,
@@ -276,7 +279,7 @@ class KubeconfigAuthenticator implements Authenticator {
     const extensions = Array.isArray(cluster.extensions) ? (cluster.extensions as Array<{ name?: unknown; extension?: unknown }>) : [];
     const config = extensions.find((e) => e?.name === EXEC_EXTENSION)?.extension;
     return {
-      server: this.server.href.replace(/\/$/, ''),
+      server: this.server,
       ...(typeof cluster['tls-server-name'] === 'string' ? { 'tls-server-name': cluster['tls-server-name'] } : {}),
       ...(cluster['insecure-skip-tls-verify'] === true ? { 'insecure-skip-tls-verify': true } : {}),
       ...(ca ? { 'certificate-authority-data': ca.toString('base64') } : {}),
