@@ -118,10 +118,41 @@ export function startSession({ cluster, resolver, router, config, flushMs, tickM
 }
 
 /**
+ * The ClusterError reasons of a server that will not answer however long drdeck waits: nobody
+ * listens, its name does not resolve, TLS fails, the credentials are refused or cannot be had.
+ * A timeout is not one of them: a slow server may still answer.
+ */
+export const WILL_NOT_ANSWER: ReadonlySet<string> = new Set(['ConnectionRefused', 'Unreachable', 'TLSError', 'Unauthorized']);
+
+/** `waitForSync` gave up early: every watched kind failed for a reason waiting will not cure. */
+export class UnreachableError extends Error {
+  constructor(
+    message: string,
+    /** The ClusterError reason, e.g. 'ConnectionRefused'. */
+    readonly reason: string,
+  ) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+/** "connection refused by 127.0.0.1:6443: GET /api/v1/services; retrying in 2 s" -> "connection refused by 127.0.0.1:6443". */
+function failureText(detail: string): string {
+  return detail
+    .replace(/; retrying in \d+ s$/, '')
+    .replace(/(: | \()(GET|POST|PUT|PATCH|DELETE) \/\S*\)?$/, '')
+    .trim();
+}
+
+/**
  * Resolves once every input has left `connecting` (synced, not installed, forbidden, or retrying),
  * or rejects after `timeoutMs` naming what never answered. With `untilFresh`, a watched kind that is
  * `retrying` has not answered either (a real cluster that cannot be reached), while DNS may be. A
  * configured router is waited for too (its first listing, or its failure), but never past the deadline.
+ *
+ * Rejects early, with an UnreachableError, once every watched kind has failed for a reason in
+ * WILL_NOT_ANSWER: a refused connection is known at the first request, and waiting out the whole
+ * timeout would only hide it.
  */
 export function waitForSync(session: Session, timeoutMs: number, { untilFresh = false } = {}): Promise<void> {
   const { store, buffer } = session;
@@ -130,14 +161,26 @@ export function waitForSync(session: Session, timeoutMs: number, { untilFresh = 
       .filter(([key, s]) => s.phase === 'connecting' || (untilFresh && key !== 'dns' && s.phase === 'retrying'))
       .map(([key]) => key)
       .concat(session.router && store.getState().routerRecords?.checkedAt === undefined ? ['router'] : []);
+  const hopeless = (): UnreachableError | undefined => {
+    const kinds = Object.entries(store.getState().sync).filter(([key]) => key !== 'dns');
+    if (!kinds.every(([, s]) => s.phase === 'retrying' && s.reason && WILL_NOT_ANSWER.has(s.reason))) return undefined;
+    const [, first] = kinds[0];
+    const text = failureText(first.detail ?? first.reason ?? '');
+    const network = first.reason === 'ConnectionRefused' || first.reason === 'Unreachable';
+    return new UnreachableError(network ? `cannot reach the API server of ${session.cluster.name}: ${text}` : text, first.reason!);
+  };
   return new Promise((resolve, reject) => {
+    const finish = (error?: Error) => {
+      clearInterval(poll);
+      clearTimeout(deadline);
+      if (error) reject(error);
+      else resolve();
+    };
     const poll = setInterval(() => {
       buffer.flush();
-      if (pending().length === 0) {
-        clearInterval(poll);
-        clearTimeout(deadline);
-        resolve();
-      }
+      if (pending().length === 0) return finish();
+      const unreachable = hopeless();
+      if (unreachable) finish(unreachable);
     }, 20);
     const deadline = setTimeout(() => {
       clearInterval(poll);

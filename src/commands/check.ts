@@ -1,7 +1,7 @@
 /** `drdeck check`: every check once, as a table or JSON; exit 0 all pass, 1 something fails, 2 could not run. */
 import type { SyncState } from '../cluster.js';
 import { buildReport, exitCodeOf, formatTable } from '../headless/check-output.js';
-import { waitForSync, type Session } from '../session.js';
+import { UnreachableError, waitForSync, type Session } from '../session.js';
 import { orderedResults } from '../store/checks-slice.js';
 import { connect } from './connect.js';
 
@@ -35,7 +35,7 @@ export async function runCheck(opts: CheckOptions): Promise<number> {
     try {
       await waitForSync(session, opts.timeout * 1000, { untilFresh: !opts.demo });
     } catch (error) {
-      if (opts.demo) throw error;
+      if (opts.demo || error instanceof UnreachableError) throw error;
       throw unreachable(session, where, opts.timeout);
     }
     session.buffer.flush();

@@ -8,7 +8,7 @@ import { FIX_IDS, type FixId } from '../checks/types.js';
 import { ALL_FIXES, fixById } from '../fixes/index.js';
 import { dryRunText } from '../fixes/runner.js';
 import { ROUTER_NO_DRY_RUN } from '../fixes/send.js';
-import { waitForSync } from '../session.js';
+import { UnreachableError, waitForSync } from '../session.js';
 import type { FixActivity } from '../store/fixes-slice.js';
 import { confirmLines } from '../screens/confirm-lines.js';
 import { connect } from './connect.js';
@@ -59,8 +59,9 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
   try {
     try {
       await waitForSync(session, opts.timeout * 1000, { untilFresh: !opts.demo });
-    } catch {
-      throw new Error(`no answer from ${where} within ${opts.timeout} s`);
+    } catch (error) {
+      if (error instanceof UnreachableError) throw error;
+      throw new Error(`no answer from ${where} within ${opts.timeout} s`, { cause: error });
     }
     session.buffer.flush();
     void store.getState().requestFix(fix.id, opts.target, { force: opts.force, withSource: opts.withSource });

@@ -1,7 +1,8 @@
 /**
- * The HTTP layer under KubeCluster: node:http(s) requests authenticated by client-node's KubeConfig
- * (`applyToHTTPSOptions`: CA, client certificates, tokens, exec plugins, proxies), each with a
- * deadline, and every failure turned into a ClusterError that says what happened in one line.
+ * The HTTP layer under KubeCluster: node:http(s) requests authenticated by an Authenticator
+ * (credentials.ts: CA, client certificates, tokens, exec plugins; client-node for auth providers
+ * and proxies), each with a deadline, retried once with fresh credentials after a 401, and every
+ * failure turned into a ClusterError that says what happened in one line.
  *
  * Why not client-node's generated APIs or its `Watch`: drdeck needs a deadline on every request
  * and full control of a watch's stream (client-node 1.4's watch drops its own timeout signal, see
@@ -9,8 +10,8 @@
  */
 import { STATUS_CODES, request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterError } from '../cluster.js';
+import type { Auth, Authenticator } from './credentials.js';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -58,7 +59,8 @@ export function networkError(error: unknown, url: URL, what: string): ClusterErr
   if (code === 'ECONNRESET' || message === 'socket hang up') return new ClusterError(`connection reset by ${host}: ${what}`, 0, 'ConnectionReset');
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new ClusterError(`cannot resolve ${url.hostname}: ${what}`, 0, 'Unreachable');
   if (['EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EPIPE'].includes(code)) return new ClusterError(`${host} unreachable (${code}): ${what}`, 0, 'Unreachable');
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO/.test(code)) return new ClusterError(`TLS error with ${host}: ${message}: ${what}`, 0, 'TLSError');
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|DEPTH_ZERO|EPROTO/.test(code))
+    return new ClusterError(`TLS error with ${host}: ${message}: ${what}`, 0, 'TLSError');
   return new ClusterError(`${message}: ${what}`, 0, code || 'NetworkError');
 }
 
@@ -68,11 +70,13 @@ export function networkError(error: unknown, url: URL, what: string): ClusterErr
  */
 export class ApiClient {
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly auth: Authenticator,
     /** The server URL from the kubeconfig (may carry a path prefix, e.g. behind Rancher). */
     readonly server: string,
     readonly timeoutMs: number,
     private readonly closed: AbortSignal,
+    /** The kubeconfig user, for messages. */
+    readonly user: string,
   ) {}
 
   /** Sends a request and parses its JSON answer; rejects with a ClusterError. */
@@ -112,13 +116,43 @@ export class ApiClient {
   }
 
   /**
-   * One request. The deadline covers everything up to the response headers, and with `readBody`
-   * the body too; error bodies are always read (within the deadline) to get the server's Status.
+   * One request. Credentials come first (a plugin has its own deadline, see credentials.ts); then
+   * the deadline covers everything up to the response headers, and with `readBody` the body too;
+   * error bodies are always read (within the deadline) to get the server's Status. A 401 drops the
+   * credentials and the request is sent once more with fresh ones, as client-go refreshes on 401.
    */
   private async open(spec: RequestSpec, ms: number, signal: AbortSignal | undefined, readBody: boolean): Promise<{ message: IncomingMessage; body?: string }> {
     const url = this.url(spec);
     const what = describe(spec);
-    if (this.closed.aborted) throw new ClusterError(`the connection to the cluster is closed: ${what}`, 0, 'Closed');
+    const stopped = signal ? AbortSignal.any([this.closed, signal]) : this.closed;
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed.aborted) throw new ClusterError(`the connection to the cluster is closed: ${what}`, 0, 'Closed');
+      let auth: Auth;
+      try {
+        auth = await this.auth.get(stopped);
+      } catch (error) {
+        if (stopped.aborted) throw new ClusterError(`request cancelled: ${what}`, 0, 'Cancelled');
+        throw error instanceof ClusterError
+          ? error
+          : new ClusterError(`cannot get credentials for user "${this.user}": ${(error as Error)?.message}`, 0, 'Unauthorized');
+      }
+      const answer = await this.attempt(spec, url, what, auth, ms, signal, readBody);
+      if (answer.unauthorized === undefined) return answer;
+      if (attempt === 0 && this.auth.rejected(auth)) continue;
+      throw answer.unauthorized;
+    }
+  }
+
+  /** One attempt of a request, within its deadline. A 401 is returned, not thrown, so `open` can retry it. */
+  private async attempt(
+    spec: RequestSpec,
+    url: URL,
+    what: string,
+    auth: Auth,
+    ms: number,
+    signal: AbortSignal | undefined,
+    readBody: boolean,
+  ): Promise<{ message: IncomingMessage; body?: string; unauthorized?: ClusterError }> {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), ms);
     const aborted = AbortSignal.any([deadline.signal, this.closed, ...(signal ? [signal] : [])]);
@@ -131,18 +165,26 @@ export class ApiClient {
     try {
       const options: RequestOptions = {
         method: spec.method,
+        agent: auth.agent,
         headers: {
           Accept: spec.accept ?? 'application/json',
           'User-Agent': 'drdeck',
           ...(spec.body !== undefined ? { 'Content-Type': spec.contentType ?? 'application/json' } : {}),
+          ...auth.headers,
         },
       };
-      // Credentials may come from an exec plugin: inside the deadline too, so a hung plugin cannot hang drdeck.
-      await abortable(this.authenticate(options, what), aborted);
       const message = await abortable(send(url, options, spec.body, aborted), aborted);
       const status = message.statusCode ?? 0;
       if (status >= 400 || readBody) {
         const body = await abortable(readAll(message), aborted);
+        if (status === 401) {
+          const detail = statusError(status, body, what).message.replace(/ \(\w+ \S+\)$/, '');
+          const text = /^unauthorized$/i.test(detail) ? '401 Unauthorized' : `401: ${detail}`;
+          return {
+            message,
+            unauthorized: new ClusterError(`the API server rejected the credentials of user "${this.user}" (${text}): ${what}`, 401, 'Unauthorized'),
+          };
+        }
         if (status >= 400) throw statusError(status, body, what);
         return { message, body };
       }
@@ -157,15 +199,6 @@ export class ApiClient {
       clearTimeout(timer);
     }
   }
-
-  private async authenticate(options: RequestOptions, what: string): Promise<void> {
-    try {
-      await this.kc.applyToHTTPSOptions(options);
-    } catch (error) {
-      const user = this.kc.getCurrentUser()?.name ?? '';
-      throw new ClusterError(`cannot get credentials for user "${user}": ${(error as Error).message} (${what})`, 0, 'Unauthorized');
-    }
-  }
 }
 
 function describe(spec: RequestSpec): string {
@@ -173,7 +206,7 @@ function describe(spec: RequestSpec): string {
 }
 
 /** Settles with `promise`, or rejects as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(signal.reason);

@@ -1,14 +1,15 @@
 /**
  * The `Cluster` interface on a real API server, through a kubeconfig. Importing this module is
- * cheap: @kubernetes/client-node (about 0.6 s) loads on the first request or watch, so the TUI can
- * paint "connecting" first.
+ * cheap: credentials are drdeck's own (credentials.ts), and @kubernetes/client-node (about 0.6 s)
+ * loads only for the kubeconfigs that need it (auth providers, proxies), on the first request.
  */
 import { ClusterError, type Cluster, type FeedSink, type KubeObject, type ListResult, type PatchType, type WriteOptions } from '../cluster.js';
 import { apiVersionOf, KINDS, type KindKey } from '../kinds.js';
 import { AccessReview, type AccessAnswer } from './access.js';
 import { Discovery } from './discovery.js';
+import { createAuthenticator, type Authenticator } from './credentials.js';
 import { ApiClient } from './http.js';
-import { loadKubeConfig, type ResolvedKubeconfig } from './kubeconfig.js';
+import type { ResolvedKubeconfig } from './kubeconfig.js';
 import { listAll, resourcePath, withKind } from './resources.js';
 import { DEFAULT_WATCH_TUNING, KindWatcher, type WatchTuning } from './watcher.js';
 
@@ -16,6 +17,8 @@ export interface KubeClusterOptions {
   kubeconfig: ResolvedKubeconfig;
   /** Deadline of every request (config `requestTimeoutMs`); default 10 s. */
   requestTimeoutMs?: number;
+  /** How long an exec credential plugin may run before it is stopped; default: the request timeout. */
+  execTimeoutMs?: number;
   /** Watch timings (tests shorten them). */
   watch?: Partial<WatchTuning>;
   /** Diagnostics from the watchers: relists, retries, stale watches. */
@@ -42,6 +45,7 @@ export class KubeCluster implements Cluster {
   readonly requestTimeoutMs: number;
   private readonly closing = new AbortController();
   private client: Promise<ApiClient> | undefined;
+  private authenticator: Authenticator | undefined;
   private readonly discovery: Discovery;
   private readonly reviews: AccessReview;
   private readonly watchers = new Set<KindWatcher>();
@@ -63,12 +67,19 @@ export class KubeCluster implements Cluster {
   }
 
   /**
-   * Loads the Kubernetes client and the kubeconfig (once; again after a failure). Rejects with a
-   * KubeconfigError when client-node refuses the kubeconfig.
+   * Prepares the credentials of the kubeconfig's user (once; again after a failure): reads the files
+   * it names, and loads client-node where needed. Runs no exec plugin yet. Rejects with a
+   * KubeconfigError when the kubeconfig cannot be used.
    */
   connect(): Promise<ApiClient> {
     if (!this.client) {
-      const client = loadKubeConfig(this.options.kubeconfig).then((kc) => new ApiClient(kc, this.server, this.requestTimeoutMs, this.closing.signal));
+      const { kubeconfig, execTimeoutMs } = this.options;
+      const client = createAuthenticator(kubeconfig, { timeoutMs: execTimeoutMs ?? this.requestTimeoutMs }).then((auth) => {
+        this.authenticator = auth;
+        // Closed while client-node was loading: nothing may start after close().
+        if (this.closing.signal.aborted) auth.close();
+        return new ApiClient(auth, this.server, this.requestTimeoutMs, this.closing.signal, this.user);
+      });
       this.client = client;
       client.catch(() => {
         if (this.client === client) this.client = undefined;
@@ -154,11 +165,12 @@ export class KubeCluster implements Cluster {
     return this.canI(verb, KINDS[kind].plural, KINDS[kind].group, namespace, name);
   }
 
-  /** Aborts every request, watch and timer; nothing is left to keep the process alive. */
+  /** Aborts every request, watch, timer and exec plugin; nothing is left to keep the process alive. */
   close(): void {
     this.closing.abort();
     for (const watcher of this.watchers) watcher.stop();
     this.watchers.clear();
+    this.authenticator?.close();
   }
 }
 

@@ -1,9 +1,8 @@
 /**
- * Kubeconfig loading with kubectl's rules, done in two steps so the TUI can paint before the
- * Kubernetes client loads: `resolveKubeconfig` reads and merges the files with the `yaml` package
- * (cheap, synchronous, every error a one-line KubeconfigError), and `loadKubeConfig` hands the
- * merged result to @kubernetes/client-node (about 0.6 s to import), which does the authentication:
- * tokens, client certificates, basic auth, exec plugins, auth providers.
+ * Kubeconfig loading with kubectl's rules: `resolveKubeconfig` reads and merges the files with the
+ * `yaml` package (cheap, synchronous, every error a one-line KubeconfigError); credentials.ts
+ * authenticates from the result. `loadKubeConfig` hands it to @kubernetes/client-node (about 0.6 s
+ * to import) for what drdeck leaves to it: auth providers and proxies.
  *
  * kubectl's rules (client-go clientcmd): `--kubeconfig FILE` alone; else every file of `KUBECONFIG`
  * (missing ones skipped), merged with the first definition of each cluster, user and context
@@ -202,11 +201,6 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
   mustExist(user['client-certificate'], `client-certificate of user "${userName}":`);
   mustExist(user['client-key'], `client-key of user "${userName}":`);
   mustExist(user.tokenFile, `tokenFile of user "${userName}":`);
-  if (typeof user.tokenFile === 'string' && !user.token && !user.exec && !user['auth-provider']) {
-    // kubectl's `tokenFile` (client-node only knows `token-file`, read once): its file
-    // authenticator re-reads the token every minute, as client-go does for rotated tokens.
-    user['auth-provider'] = { name: 'tokenFile', config: { tokenFile: user.tokenFile } };
-  }
 
   return {
     files,
@@ -224,13 +218,26 @@ export function resolveKubeconfig(options: KubeconfigOptions = {}): ResolvedKube
   };
 }
 
-/** Builds client-node's KubeConfig from a resolved kubeconfig (loads the client: about 0.6 s the first time). */
+/**
+ * Builds client-node's KubeConfig from a resolved kubeconfig (loads the client: about 0.6 s the
+ * first time). drdeck authenticates by itself (credentials.ts); this is for what it leaves to
+ * client-node: auth providers and proxies.
+ */
 export async function loadKubeConfig(resolved: ResolvedKubeconfig): Promise<KubeConfig> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
+  const merged = structuredClone(resolved.merged);
+  for (const entry of merged.users) {
+    const user = entry.user as Fields | undefined;
+    if (user && typeof user.tokenFile === 'string' && !user.token && !user.exec && !user['auth-provider']) {
+      // kubectl's `tokenFile` (client-node only knows `token-file`, read once): its file
+      // authenticator re-reads the token every minute, as client-go does for rotated tokens.
+      user['auth-provider'] = { name: 'tokenFile', config: { tokenFile: user.tokenFile } };
+    }
+  }
   try {
     // JSON is YAML, and client-node parses the file format (kebab-case keys) only from a string.
-    kc.loadFromString(JSON.stringify(resolved.merged));
+    kc.loadFromString(JSON.stringify(merged));
   } catch (error) {
     throw new KubeconfigError(`kubeconfig ${resolved.files.join(delimiter)}: ${(error as Error).message}`);
   }

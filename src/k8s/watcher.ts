@@ -148,7 +148,7 @@ export class KindWatcher {
       }
     } else if (error.code === 403) {
       this.rv = undefined;
-      this.setState({ phase: 'forbidden', detail: `needs ${this.verb} on ${resourceName(this.kind)}` });
+      this.setState({ phase: 'forbidden', detail: `needs ${this.verb} on ${resourceName(this.kind)}`, reason: error.reason || 'Forbidden' });
       log(`${this.kind}: forbidden (${error.message}); asking again in ${seconds(tuning.forbiddenRetryMs)}`);
       return tuning.forbiddenRetryMs;
     }
@@ -156,7 +156,7 @@ export class KindWatcher {
     const delay = Math.round(base * (0.8 + 0.4 * (this.options.random ?? Math.random)()));
     this.failures++;
     const detail = `${error.message}; retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
-    this.setState({ phase: 'retrying', detail, since: this.freshAt });
+    this.setState({ phase: 'retrying', detail, since: this.freshAt, ...(error.reason ? { reason: error.reason } : {}) });
     log(`${this.kind}: ${detail}`);
     return delay;
   }
@@ -278,7 +278,7 @@ export class KindWatcher {
 
   private setState(state: SyncState): void {
     const s = this.state;
-    if (s.phase === state.phase && s.detail === state.detail && s.since === state.since) return;
+    if (s.phase === state.phase && s.detail === state.detail && s.since === state.since && s.reason === state.reason) return;
     this.state = state;
     if (!this.stopped) this.options.sink.sync(this.kind, state);
   }
