@@ -105,7 +105,8 @@ export async function connect(opts: ConnectOptions): Promise<Connected> {
       // The router's REST API only where configured; its password from an environment variable or a
       // file, never the command line. A router that cannot be configured says why on the DNS panel.
       router = config.dns.routeros ? routerFromConfig(config.dns.routeros) : undefined;
-      if (router?.warning) notices.push(router.warning);
+      // First: of the notices, the one about a secret matters most.
+      if (router?.warning) notices.unshift(router.warning);
     }
   } catch (error) {
     log?.write(`could not start: ${error instanceof Error ? error.message : String(error)}`);

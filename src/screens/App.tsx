@@ -11,6 +11,7 @@ import { Header } from './Header.js';
 import { Help } from './Help.js';
 import { HelpBar } from './HelpBar.js';
 import { NextStep } from './NextStep.js';
+import { cut } from './text.js';
 import { color } from './theme.js';
 import { Timeline } from './Timeline.js';
 
@@ -23,12 +24,15 @@ export function App() {
   const confirming = useDeck((s) => s.confirming !== null);
   const quit = useDeck((s) => s.quitRequested);
   const setLayout = useDeck((s) => s.setLayout);
-  const notice = useDeck((s) => s.notices.join(' · '));
+  const notices = useDeck((s) => s.notices);
   // Why one column less: writing the last column of a line makes some terminals wrap early.
   const width = Math.max(20, columns - 1);
   // Why one line less: Ink clears the whole screen on every frame whose output fills the terminal,
   // which flickers over SSH; a frame one line shorter is redrawn in place.
   const height = Math.max(6, rows - 1);
+  // One line for every notice: the first, and how many more (each one fixed shows the next).
+  const more = notices.length > 1 ? ` (+${notices.length - 1} more)` : '';
+  const notice = notices.length ? `! ${cut(notices[0], width - 2 - more.length)}${more}` : '';
   const bodyHeight = height - 2 - (notice ? 1 : 0);
 
   useEffect(() => setLayout({ gridColumns: gridColumnsFor(width) }), [width, setLayout]);
@@ -57,7 +61,7 @@ export function App() {
       <Header width={width} />
       {notice ? (
         <Text wrap="truncate-end" color={color('yellow')}>
-          ! {notice}
+          {notice}
         </Text>
       ) : null}
       {body}
