@@ -40,9 +40,10 @@ async function main(argv: string[]): Promise<number> {
     .enablePositionalOptions()
     .option('--context <name>', 'kube context to use')
     .option('--kubeconfig <file>', 'kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
-    .option('--config <file>', 'drdeck config file (default: ./drdeck.yaml, then $XDG_CONFIG_HOME/drdeck/config.yaml)')
+    .option('--config <file>', 'drdeck config file (default: $DRDECK_CONFIG, then $XDG_CONFIG_HOME/drdeck/config.yaml; never ./drdeck.yaml by itself)')
     .option('--read-only', 'never offer or run a fix')
     .option('--state-dir <dir>', 'where the audit log and timelines live (default: $XDG_STATE_HOME/drdeck)')
+    .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
     .action(async () => {
       const { runLive } = await import('./commands/live.js');
       exitCode = await runLive(program.opts());
@@ -54,7 +55,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--speed <n>', 'scenario minutes per real minute', positiveNumber, 10)
     .option('--config <file>', 'drdeck config file')
     .option('--read-only', 'never offer or run a fix')
-    .option('--state-dir <dir>', 'where the audit log and timelines live')
+    .option('--state-dir <dir>', 'where the audit log and timelines live (the demo uses its demo/ folder)')
+    .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
     .option('--autopilot', 'apply each fix as soon as it is offered, print the report, exit (0 when every phase was reached)')
     .action(async (opts: DemoOptions) => {
       const { runDemo } = await import('./commands/demo.js');
@@ -70,7 +72,8 @@ async function main(argv: string[]): Promise<number> {
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--config <file>', 'drdeck config file')
     .option('--timeout <seconds>', 'how long to wait for the cluster to answer', positiveNumber, 30)
-    .action(async (opts: { json?: boolean; demo?: boolean; config?: string; context?: string; kubeconfig?: string; timeout: number }) => {
+    .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
+    .action(async (opts: { json?: boolean; demo?: boolean; config?: string; context?: string; kubeconfig?: string; timeout: number; log?: string }) => {
       const { runCheck } = await import('./commands/check.js');
       exitCode = await runCheck(opts);
     });
@@ -107,6 +110,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--read-only', 'refuse (exit 3): for scripts that must never write')
     .option('--state-dir <dir>', 'where the audit log lives')
     .option('--timeout <seconds>', 'how long to wait for the cluster to answer', positiveNumber, 30)
+    .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
     .addHelpText(
       'after',
       `\nFixes: ${FIX_LIST}\nExit codes: 0 done, 1 the fix failed, 2 could not run, 3 refused (read-only, forbidden, not confirmed without --yes).`,

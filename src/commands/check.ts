@@ -12,6 +12,7 @@ export interface CheckOptions {
   context?: string;
   kubeconfig?: string;
   timeout: number;
+  log?: string;
 }
 
 /** One line on why a live cluster did not answer in time: the watchers' last error when they have one. */

@@ -9,10 +9,12 @@ export interface DemoOptions {
   readOnly?: boolean;
   stateDir?: string;
   autopilot?: boolean;
+  log?: string;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
-  const connected = await connect({ ...opts, demo: true });
+  // The autopilot is headless: its notices go to stderr with its progress.
+  const connected = await connect({ ...opts, demo: true, tui: !opts.autopilot });
   const { session } = connected;
   if (!opts.autopilot) {
     const { runTui } = await loadTui();

@@ -29,6 +29,7 @@ export interface FixCommandOptions {
   timeout: number;
   force?: boolean;
   withSource?: boolean;
+  log?: string;
 }
 
 /** Matches the fixes' own NoPlan wording for "already fine". */

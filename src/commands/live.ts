@@ -8,12 +8,13 @@ export interface LiveOptions {
   config?: string;
   readOnly?: boolean;
   stateDir?: string;
+  log?: string;
 }
 
 export async function runLive(opts: LiveOptions): Promise<number> {
   // Why Ink first: the session's watchers start loading the Kubernetes client (about 0.6 s), which
   // cannot finish before the synchronous first paint of runTui, so "connecting" is on screen first.
   const { runTui } = await loadTui();
-  const { session } = await connect(opts);
+  const { session } = await connect({ ...opts, tui: true });
   return runTui(session);
 }

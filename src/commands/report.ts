@@ -2,7 +2,7 @@
 import { loadConfig } from '../config/load.js';
 import { resolveKubeconfig } from '../k8s/kubeconfig.js';
 import { AuditLog } from '../state/audit-log.js';
-import { stateDir } from '../state/paths.js';
+import { demoStateDir, stateDir } from '../state/paths.js';
 import { buildReport, formatMarkdown, loadTimeline, timelineSpec, type TimelineState } from '../timeline/index.js';
 import { UsageError } from './errors.js';
 
@@ -23,9 +23,11 @@ function latest(state: TimelineState): number {
 
 export async function runReport(opts: ReportOptions): Promise<number> {
   if (opts.format !== 'md' && opts.format !== 'json') throw new UsageError(`--format must be md or json, not "${opts.format}"`);
-  const { config } = loadConfig({ file: opts.config });
+  const { config, notices } = loadConfig({ file: opts.config });
+  for (const notice of notices) process.stderr.write(`drdeck: ${notice}\n`);
   const context = opts.demo ? 'demo' : (opts.context ?? resolveKubeconfig({ kubeconfig: opts.kubeconfig }).contextName);
-  const dir = stateDir(opts.stateDir);
+  // The demo keeps its timeline and audit log apart from the real ones (its scenario clock is not ours).
+  const dir = opts.demo ? demoStateDir(stateDir(opts.stateDir)) : stateDir(opts.stateDir);
   const { state, warning } = loadTimeline(dir, context);
   if (warning) process.stderr.write(`drdeck: ${warning}\n`);
   if (!state) {

@@ -1,11 +1,14 @@
 /**
- * Finds, reads and validates the config file, the way DESIGN.md orders it: `--config FILE`, else
- * `./drdeck.yaml`, else `$XDG_CONFIG_HOME/drdeck/config.yaml`; none at all means the seed's
- * defaults. Every problem becomes a ConfigError that names the file, the field and what is wrong.
+ * Finds, reads and validates the config file: `--config FILE`, else `$DRDECK_CONFIG`, else
+ * `$XDG_CONFIG_HOME/drdeck/config.yaml` (default `~/.config/drdeck/config.yaml`); none at all means
+ * the seed's defaults. Never a `./drdeck.yaml` by itself: a config can name the router and the file
+ * its password is read from, so only the operator says which file that is; one found and not read
+ * is mentioned. Relative paths inside a config resolve against its folder. Every problem becomes a
+ * ConfigError that names the file, the field and what is wrong.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parseAllDocuments, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
@@ -17,14 +20,44 @@ export class ConfigError extends Error {
   }
 }
 
+/** Where the config comes from, and which of the three places named it. */
+export interface ConfigSource {
+  file: string;
+  via: '--config' | '$DRDECK_CONFIG' | 'XDG';
+}
+
+/** `$XDG_CONFIG_HOME/drdeck/config.yaml`, or `~/.config/drdeck/config.yaml` (a relative XDG value is ignored, as the spec says). */
+export function userConfigFile(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.config'), 'drdeck', 'config.yaml');
+}
+
+/** The config drdeck reads and why, or undefined for the defaults. A named file must exist (its read says so); the XDG one may not. */
+export function configSource(explicit: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): ConfigSource | undefined {
+  if (explicit) return { file: resolve(cwd, explicit), via: '--config' };
+  if (env.DRDECK_CONFIG) return { file: resolve(cwd, env.DRDECK_CONFIG), via: '$DRDECK_CONFIG' };
+  const user = userConfigFile(env);
+  return existsSync(user) ? { file: user, via: 'XDG' } : undefined;
+}
+
 /** The config file drdeck would read, or undefined when there is none. */
-export function findConfigFile(explicit: string | undefined, cwd = process.cwd(), env = process.env): string | undefined {
-  if (explicit) return resolve(cwd, explicit);
+export function findConfigFile(explicit: string | undefined, cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return configSource(explicit, cwd, env)?.file;
+}
+
+/** The notice for a `./drdeck.yaml` that is there and was not read, or undefined. */
+export function unreadLocalConfigNotice(loaded: string | undefined, cwd = process.cwd()): string | undefined {
   const local = join(cwd, 'drdeck.yaml');
-  if (existsSync(local)) return local;
-  const base = env.XDG_CONFIG_HOME || join(homedir(), '.config');
-  const user = join(base, 'drdeck', 'config.yaml');
-  return existsSync(user) ? user : undefined;
+  if (!existsSync(local) || (loaded && samePath(loaded, local))) return undefined;
+  return 'not reading ./drdeck.yaml (pass --config drdeck.yaml to use it)';
+}
+
+function samePath(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return resolve(a) === resolve(b);
+  }
 }
 
 function describeIssues(file: string, issues: z.core.$ZodIssue[]): string {
@@ -42,13 +75,15 @@ export function parseConfig(raw: unknown, source: string): Config {
   return result.data;
 }
 
-function readYamlFile(file: string): unknown {
+function readYamlFile(source: ConfigSource): unknown {
+  const { file } = source;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${file}: cannot read the config file (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`);
+    const from = source.via === '$DRDECK_CONFIG' ? ', named by $DRDECK_CONFIG' : '';
+    throw new ConfigError(`${file}: cannot read the config file (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))}${from})`);
   }
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
@@ -88,12 +123,16 @@ export interface LoadedConfig {
   config: Config;
   /** The file read, or undefined when the defaults were used. */
   file?: string;
+  /** For the operator, once: a `./drdeck.yaml` that was not read. */
+  notices: string[];
 }
 
 /** Loads the config, layering `overrides` (the demo's) under the file's values. */
-export function loadConfig(options: { file?: string; overrides?: Record<string, unknown>; cwd?: string } = {}): LoadedConfig {
-  const file = findConfigFile(options.file, options.cwd);
-  const fromFile = file ? readYamlFile(file) : {};
+export function loadConfig(options: { file?: string; overrides?: Record<string, unknown>; cwd?: string; env?: NodeJS.ProcessEnv } = {}): LoadedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const source = configSource(options.file, cwd, options.env ?? process.env);
+  const file = source?.file;
+  const fromFile = source ? readYamlFile(source) : {};
   if (fromFile !== null && (typeof fromFile !== 'object' || Array.isArray(fromFile))) {
     throw new ConfigError(`${file}: the config must be a YAML mapping (field: value), not ${Array.isArray(fromFile) ? 'a list' : typeof fromFile}`);
   }
@@ -103,7 +142,14 @@ export function loadConfig(options: { file?: string; overrides?: Record<string, 
     const path = resolve(file ? join(file, '..') : (options.cwd ?? process.cwd()), config.kopia.handleSecretFile);
     config.kopia.savedVolumeHandle = readSavedHandle(path, config.kopia.handleSecretKey);
   }
-  return { config, file };
+  // The router's files, like the Kopia Secret above, are where the config says relative to itself,
+  // whatever folder drdeck was started in.
+  const routeros = config.dns.routeros;
+  const base = file ? dirname(file) : cwd;
+  if (routeros?.passwordFile) routeros.passwordFile = resolve(base, routeros.passwordFile);
+  if (routeros?.caFile) routeros.caFile = resolve(base, routeros.caFile);
+  const unread = unreadLocalConfigNotice(file, cwd);
+  return { config, file, notices: unread ? [unread] : [] };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -4,7 +4,7 @@
  * names the field and the problem.
  */
 import { z } from 'zod';
-import { routerosConfigSchema } from '../dns/routeros.js';
+import { INSECURE_HTTP_PROBLEM, refusedHttp, routerosConfigSchema } from '../dns/routeros.js';
 import { timelineConfigSchema } from '../timeline/phases.js';
 
 const name = z.string().min(1);
@@ -91,6 +91,11 @@ export const configSchema = z
         routeros: routerosConfigSchema.optional(),
       })
       .strict()
+      // Why here and not in routerosConfigSchema: that one says what a router URL may look like; whether
+      // drdeck will send a password over plain http is the config's policy, refused at load time.
+      .superRefine((dns, ctx) => {
+        if (dns.routeros && refusedHttp(dns.routeros)) ctx.addIssue({ code: 'custom', path: ['routeros', 'url'], message: INSECURE_HTTP_PROBLEM });
+      })
       .prefault({}),
     /** Expected phase durations of the recovery (defaults: the seed's timeline table). */
     timeline: timelineConfigSchema,

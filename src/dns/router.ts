@@ -5,7 +5,7 @@
  * demo's DNS server. Nothing else writes to a router.
  */
 import type { RouterOsConfig } from './routeros.js';
-import { routerOsClientFromConfig, type NewRouterDnsRecord, type RouterDnsRecord } from './routeros.js';
+import { passwordFileWarning, routerOsClientFromConfig, type NewRouterDnsRecord, type RouterDnsRecord } from './routeros.js';
 
 export type { NewRouterDnsRecord, RouterDnsRecord } from './routeros.js';
 
@@ -16,6 +16,8 @@ export interface Router {
   list(filter?: { name?: string; type?: string }): Promise<RouterDnsRecord[]>;
   /** Creates one entry and answers it as the router stored it; rejects with the router's own words. */
   add(record: NewRouterDnsRecord): Promise<RouterDnsRecord>;
+  /** Something wrong with how it is set up that does not stop it working (a password file others can read). */
+  readonly warning?: string;
 }
 
 /**
@@ -28,11 +30,22 @@ export function unusableRouter(label: string, reason: string): Router {
   return { label, list: fail, add: fail };
 }
 
-/** The router of `dns.routeros`, or one that says what is wrong with its configuration. */
-export function routerFromConfig(config: RouterOsConfig, env: NodeJS.ProcessEnv = process.env, readFile?: (path: string) => string): Router {
+/**
+ * The router of `dns.routeros`, or one that says what is wrong with its configuration; with a
+ * `warning` when its password file is readable by others.
+ */
+export function routerFromConfig(
+  config: RouterOsConfig,
+  env: NodeJS.ProcessEnv = process.env,
+  readFile?: (path: string) => string,
+  stat?: (path: string) => { mode: number },
+): Router {
+  let router: Router;
   try {
-    return routerOsClientFromConfig(config, env, readFile);
+    router = routerOsClientFromConfig(config, env, readFile);
   } catch (error) {
-    return unusableRouter(new URL(config.url).host, error instanceof Error ? error.message : String(error));
+    router = unusableRouter(new URL(config.url).host, error instanceof Error ? error.message : String(error));
   }
+  const warning = config.passwordFile ? passwordFileWarning(config.passwordFile, stat) : undefined;
+  return warning ? Object.assign(router, { warning }) : router;
 }

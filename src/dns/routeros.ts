@@ -10,7 +10,7 @@
  * The password comes from an environment variable or a file, never the command line; it lives only
  * in a private field as the Authorization header, and no error message or thrown object carries it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { isIP } from 'node:net';
@@ -44,6 +44,11 @@ export const routerosConfigSchema = z
     caFile: z.string().min(1).optional(),
     /** Accept any certificate. Dangerous: anyone on the path can read the password. */
     insecureSkipVerify: z.boolean().default(false),
+    /**
+     * Allow an `http://` URL. Dangerous: Basic auth then sends the user and password over the
+     * network in clear text. Only for a router reached over a link you trust. Default false.
+     */
+    allowInsecureHttp: z.boolean().optional(),
     /** Per request; the router itself gives up after 60 s. */
     timeoutMs: z.number().int().positive().max(60_000).default(DEFAULT_ROUTER_TIMEOUT_MS),
   })
@@ -54,6 +59,32 @@ export const routerosConfigSchema = z
   });
 
 export type RouterOsConfig = z.infer<typeof routerosConfigSchema>;
+
+/** Why an `http://` router URL is refused without `allowInsecureHttp: true`. */
+export const INSECURE_HTTP_PROBLEM =
+  'http:// would send the router password in clear text (Basic auth) to anyone on the path: use https://, or set allowInsecureHttp: true for a link you trust';
+
+/** True for a router URL that is plain http and not explicitly allowed. */
+export function refusedHttp(config: { url: string; allowInsecureHttp?: boolean }): boolean {
+  return /^http:/i.test(config.url.trim()) && !config.allowInsecureHttp;
+}
+
+/**
+ * ssh's rule for private keys, for the router's password file: one that group or others may use
+ * gets a warning naming the fix. Undefined when the file is private, or cannot be looked at (the
+ * read of the password then says why).
+ */
+export function passwordFileWarning(file: string, stat: (path: string) => { mode: number } = statSync): string | undefined {
+  let mode: number;
+  try {
+    mode = stat(file).mode;
+  } catch {
+    return undefined;
+  }
+  if ((mode & 0o077) === 0) return undefined;
+  const octal = (mode & 0o777).toString(8).padStart(4, '0');
+  return `dns.routeros.passwordFile ${file} is readable by others (mode ${octal}): chmod 600 ${file}`;
+}
 
 /** Why a router URL is unusable, or undefined when it is fine. */
 function routerUrlProblem(value: string): string | undefined {
@@ -369,13 +400,16 @@ function oneLine(text: string): string {
 
 /**
  * A client from `dns.routeros`: the password read from its environment variable or file, the CA
- * from its file. Errors name the variable or the file, never the password.
+ * from its file. Errors name the variable or the file, never the password. A plain `http://` URL
+ * is refused unless `allowInsecureHttp` says otherwise (the config's schema refuses it first).
  */
 export function routerOsClientFromConfig(
   config: RouterOsConfig,
   env: NodeJS.ProcessEnv = process.env,
   readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
 ): RouterOsClient {
+  // Before the password is read: it must not even be loaded for a router it would go to in clear.
+  if (refusedHttp(config)) throw new Error(`dns.routeros.url: ${INSECURE_HTTP_PROBLEM}`);
   let password: string;
   if (config.passwordEnv) {
     const value = env[config.passwordEnv];

@@ -1,5 +1,5 @@
 /** The root: header, the open screen (or help), the help bar; one input handler for all of it. */
-import { Box, useApp } from 'ink';
+import { Box, Text, useApp } from 'ink';
 import { useEffect } from 'react';
 import { useDeck } from '../hooks/use-deck.js';
 import { useKeys } from '../hooks/use-keys.js';
@@ -11,6 +11,8 @@ import { Header } from './Header.js';
 import { Help } from './Help.js';
 import { HelpBar } from './HelpBar.js';
 import { NextStep } from './NextStep.js';
+import { cut } from './text.js';
+import { color } from './theme.js';
 import { Timeline } from './Timeline.js';
 
 export function App() {
@@ -22,12 +24,16 @@ export function App() {
   const confirming = useDeck((s) => s.confirming !== null);
   const quit = useDeck((s) => s.quitRequested);
   const setLayout = useDeck((s) => s.setLayout);
+  const notices = useDeck((s) => s.notices);
   // Why one column less: writing the last column of a line makes some terminals wrap early.
   const width = Math.max(20, columns - 1);
   // Why one line less: Ink clears the whole screen on every frame whose output fills the terminal,
   // which flickers over SSH; a frame one line shorter is redrawn in place.
   const height = Math.max(6, rows - 1);
-  const bodyHeight = height - 2;
+  // One line for every notice: the first, and how many more (each one fixed shows the next).
+  const more = notices.length > 1 ? ` (+${notices.length - 1} more)` : '';
+  const notice = notices.length ? `! ${cut(notices[0], width - 2 - more.length)}${more}` : '';
+  const bodyHeight = height - 2 - (notice ? 1 : 0);
 
   useEffect(() => setLayout({ gridColumns: gridColumnsFor(width) }), [width, setLayout]);
   useEffect(() => {
@@ -53,6 +59,11 @@ export function App() {
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Header width={width} />
+      {notice ? (
+        <Text wrap="truncate-end" color={color('yellow')}>
+          {notice}
+        </Text>
+      ) : null}
       {body}
       <HelpBar width={width} />
     </Box>

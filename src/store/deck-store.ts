@@ -16,6 +16,8 @@ import { createUiSlice, type UiSlice } from './ui-slice.js';
 export interface MetaSlice {
   /** The kube context, or "demo". */
   clusterName: string;
+  /** Things the operator should know about how drdeck is set up (a config not read, a loose password file). */
+  notices: readonly string[];
 }
 
 export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & TimelineSlice & MetaSlice;
@@ -37,6 +39,7 @@ export function createDeckStore({ config, clusterName, now, fixes }: DeckStoreOp
     ...createFixesSlice(fixes)(...a),
     ...createTimelineSlice(timelineSpec(config.timeline))(...a),
     clusterName,
+    notices: [],
   }));
   // Every check starts out evaluated (as pending), so screens and JSON always list all of them.
   const state = store.getState();

@@ -1,11 +1,13 @@
 /**
  * A context's timeline on disk: `<state dir>/timeline-<context>.json`, so that it survives a
- * restart of drdeck or a dropped SSH session. Written atomically; read back validated.
+ * restart of drdeck or a dropped SSH session. Written atomically; read back validated. Private:
+ * 0600 in a 0700 folder, tightened when found looser.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../state/private-files.js';
 import { PHASE_IDS, type PhaseId } from './phases.js';
 import type { PhaseRecord, TimelineState } from './timeline.js';
 
@@ -55,9 +57,10 @@ const TMP_MARK = '.tmp-';
  */
 export function saveTimeline(dir: string, state: TimelineState): string {
   const file = timelineFile(dir, state.context);
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDir(dir);
   const tmp = `${file}${TMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'w', 0o600);
+  // The rename carries the temporary file's mode over, so the timeline is 0600 whatever it was.
+  const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
   try {
     writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
     fsyncSync(fd);
@@ -102,6 +105,7 @@ export interface LoadedTimeline {
 export function loadTimeline(dir: string, context: string, now: number = Date.now()): LoadedTimeline {
   const file = timelineFile(dir, context);
   removeOrphans(file);
+  tightenFile(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -182,5 +182,5 @@ test('report with no timeline in the state dir: exit 2, one line saying what to 
   assert.equal(run.code, 2, run.stderr);
   assert.equal(run.stdout, '');
   assert.equal(run.stderr.trimEnd().split('\n').length, 1, `one line: ${run.stderr}`);
-  assert.match(run.stderr, /^drdeck: no timeline for demo in .*empty-state: run `drdeck demo` \(or `drdeck demo --autopilot`\) first\n$/);
+  assert.match(run.stderr, /^drdeck: no timeline for demo in .*empty-state\/demo: run `drdeck demo` \(or `drdeck demo --autopilot`\) first\n$/);
 });

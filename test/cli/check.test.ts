@@ -59,7 +59,7 @@ test('check --demo prints a table with a closing tally', () => {
 test('a broken config file: exit 2, one clear message naming the file and the field, no stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'drdeck-cli-'));
   writeFileSync(join(dir, 'drdeck.yaml'), 'restores:\n  expectedCount: lots\n');
-  const { code, stderr } = drdeck(['check', '--demo'], dir);
+  const { code, stderr } = drdeck(['check', '--demo', '--config', 'drdeck.yaml'], dir);
   assert.equal(code, 2);
   assert.match(stderr, /drdeck\.yaml: invalid config/);
   assert.match(stderr, /restores\.expectedCount: .*number/);

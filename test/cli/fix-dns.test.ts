@@ -38,7 +38,8 @@ test('fix dns-add-records --dry-run --demo prints the exact PUT requests and sen
   assert.match(stdout, /^ {4}\/ip dns static add name=smtp-relay\.sulibot\.com type=AAAA address=fd00:101::1b:122 comment="drdeck: added [^"]+"$/m);
   assert.match(stdout, /the proper fix is making default\/mosquitto, network\/smtp-relay dual-stack \(loadbalancers-dual-stack\)/);
   assert.match(stdout, /^dry run: the router has no dry run: checked that the records do not exist yet; nothing was sent$/m);
-  const audit = readFileSync(join(state, 'audit.jsonl'), 'utf8')
+  // The demo keeps its audit log in a folder of its own.
+  const audit = readFileSync(join(state, 'demo', 'audit.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l));

@@ -323,7 +323,8 @@ describe('dns.routeros config', () => {
     const server = new RouterOsContractServer({ user: USER, password: PASSWORD, entries: SEED });
     const url = await server.start();
     try {
-      const config = routerosConfigSchema.parse({ url, user: USER, passwordEnv: 'ROUTER_PW' });
+      // The contract server speaks plain http: allowed here explicitly, as an operator would have to.
+      const config = routerosConfigSchema.parse({ url, user: USER, passwordEnv: 'ROUTER_PW', allowInsecureHttp: true });
       assert.equal(config.insecureSkipVerify, false);
       assert.equal(config.timeoutMs, 10_000);
       assert.equal(await routerOsClientFromConfig(config, { ROUTER_PW: PASSWORD }).count(), SEED.length);
