@@ -37,29 +37,33 @@ export function fluxDeployedAt(state: Pick<DeckState, 'objects' | 'config'>): nu
 export function timelineStrip(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'now' | 'objects' | 'config'>, width = 200): string {
   const t0 = state.timeline?.t0 ?? fluxDeployedAt(state);
   if (t0 === undefined) return 'Flux not deployed yet (t, then 0 sets t0)';
-  const since = formatSpan(Math.max(0, state.now - t0));
+  const sinceMs = Math.max(0, state.now - t0);
   let phase = '';
   let phaseShort = '';
-  let tail = '';
+  let tail: (span: (ms: number) => string) => string = () => '';
   if (state.timeline) {
-    const projection = eta(state.timeline, state.now, state.timelineSpec);
-    if (projection.done) tail = `done in ${formatSpan(totalMs(state.timeline, state.now))}`;
+    const timeline = state.timeline;
+    const projection = eta(timeline, state.now, state.timelineSpec);
+    if (projection.done) tail = (span) => `done in ${span(totalMs(timeline, state.now))}`;
     else {
-      const current = phaseProgress(state.timeline, state.now, state.timelineSpec).find((p) => p.status === 'current' || p.status === 'regressed');
+      const current = phaseProgress(timeline, state.now, state.timelineSpec).find((p) => p.status === 'current' || p.status === 'regressed');
       if (current) {
         const late = current.late ? ' late' : '';
         phaseShort = `▶ ${current.title}${late}`;
         phase = `▶ ${current.title} ${current.actualMs === undefined ? '' : formatSpan(current.actualMs)}/${formatSpan(current.expected.maxMs)}${late}`;
       }
-      tail = `ETA ~${formatSpan(projection.remaining.typicalMs)}`;
+      tail = (span) => `ETA ~${span(projection.remaining.typicalMs)}`;
     }
   }
+  // Whole minutes, for the narrowest variants: past a minute the seconds matter least.
+  const minutes = (ms: number) => (ms < 60_000 ? formatSpan(ms) : formatSpan(Math.round(ms / 60_000) * 60_000));
   // The richest wording that fits: an 80-column bastion window gets the short one.
   const variants = [
-    [`Flux deployed ${since} ago`, phase, tail],
-    [`Flux deployed ${since} ago`, phaseShort, tail],
-    [`Flux +${since}`, phaseShort, tail],
-    [`Flux +${since}`, tail],
+    [`Flux deployed ${formatSpan(sinceMs)} ago`, phase, tail(formatSpan)],
+    [`Flux deployed ${formatSpan(sinceMs)} ago`, phaseShort, tail(formatSpan)],
+    [`Flux +${formatSpan(sinceMs)}`, phaseShort, tail(formatSpan)],
+    [`Flux +${minutes(sinceMs)}`, phaseShort, tail(minutes)],
+    [`Flux +${formatSpan(sinceMs)}`, tail(formatSpan)],
   ].map((parts) => parts.filter(Boolean).join(' · '));
   return variants.find((v) => [...v].length <= width) ?? variants[variants.length - 1];
 }

@@ -22,6 +22,7 @@ const CONTRACT_IDS = [
   'restores.secrets',
   'restores.progress',
   'restores.app-pvcs',
+  'restores.other-pvcs',
   'restores.apps-running',
   'restores.count',
   'gateways.programmed',
