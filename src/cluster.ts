@@ -73,6 +73,11 @@ export interface SyncState {
   detail?: string;
   /** When the data was last known fresh (ms since epoch); set while retrying to say "stale since". */
   since?: number;
+  /**
+   * The ClusterError reason of the last failure while retrying ('ConnectionRefused', 'Unreachable',
+   * 'TLSError', 'Timeout', 'Unauthorized', ...): what tells "the API server cannot be reached" apart.
+   */
+  reason?: string;
 }
 
 /** Receives watch traffic. Events arrive in any number; the sink decides how to batch them. */

@@ -156,7 +156,7 @@ export class KindWatcher {
     const delay = Math.round(base * (0.8 + 0.4 * (this.options.random ?? Math.random)()));
     this.failures++;
     const detail = `${error.message}; retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
-    this.setState({ phase: 'retrying', detail, since: this.freshAt });
+    this.setState({ phase: 'retrying', detail, since: this.freshAt, reason: error.reason });
     log(`${this.kind}: ${detail}`);
     return delay;
   }
