@@ -184,7 +184,7 @@ export const triggerRestores: Fix = {
     const before = new Map<string, string>();
     const sendErrors: string[] = [];
     const sent: PlannedRequest[] = [];
-    const heldKeys = new Set((plan.held ?? []).map((h) => (h.namespace ? `${h.namespace}/${h.name}` : h.name)));
+    const heldKeys = new Set((plan.held ?? []).map(key));
     /** Held requests not sent yet; each goes out once its RD's Secret exists. */
     let waiting = plan.requests.filter((r) => heldKeys.has(key(r)));
     const late: string[] = [];
@@ -206,11 +206,12 @@ export const triggerRestores: Fix = {
     let last = '';
     const read = (snapshot: Snapshot) =>
       sent.map((r) => follow(getObject(snapshot, 'replicationdestinations', r.namespace, r.name), token, before.get(key(r)) ?? ''));
-    /** The held requests whose Secret exists now (or whose RD is gone: nothing left to wait for). */
+    /** The held requests whose Secret is there now: seen, not merely unknown (Secrets unreadable). */
     const released = (snapshot: Snapshot) =>
       waiting.filter((r) => {
         const rd = getObject(snapshot, 'replicationdestinations', r.namespace, r.name);
-        return rd !== undefined && !missingSecret(snapshot, rd);
+        const secret = rd && repositorySecret(rd);
+        return secret !== undefined && getObject(snapshot, 'secrets', r.namespace, secret) !== undefined;
       });
     const start = context.now();
     let states: Followed[] | undefined;
@@ -238,14 +239,14 @@ export const triggerRestores: Fix = {
     const snapshot = context.snapshot();
     const stillHeld = waiting.map((r) => {
       const rd = getObject(snapshot, 'replicationdestinations', r.namespace, r.name);
-      const why = !rd ? 'the RD is gone' : (missingSecret(snapshot, rd)?.reason ?? (plan.held ?? []).find((h) => h.name === r.name)?.reason ?? 'held');
+      const why = !rd ? 'the RD is gone' : (missingSecret(snapshot, rd)?.reason ?? (plan.held ?? []).find((h) => key(h) === key(r))?.reason ?? 'held');
       return { ref: key(r), app: appOf(r), why };
     });
     return summarise(sent, states ?? read(snapshot), sendErrors, new Set(late), stillHeld);
   },
 };
 
-const key = (r: PlannedRequest) => `${r.namespace}/${r.name}`;
+const key = (r: { namespace?: string; name: string }) => `${r.namespace}/${r.name}`;
 
 /** What tells a new failure from an old one: the mover result and the Synchronizing condition. */
 function fingerprint(rd: KubeObject | undefined): string {
