@@ -73,7 +73,10 @@ export interface SyncState {
   detail?: string;
   /** When the data was last known fresh (ms since epoch); set while retrying to say "stale since". */
   since?: number;
-  /** The ClusterError reason of the last failure ('ConnectionRefused', 'Unreachable', 'TLSError', 'Unauthorized', 'Timeout', …). */
+  /**
+   * The ClusterError reason of the last failure while retrying ('ConnectionRefused', 'Unreachable',
+   * 'TLSError', 'Timeout', 'Unauthorized', ...): what tells "the API server cannot be reached" apart.
+   */
   reason?: string;
 }
 

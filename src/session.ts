@@ -77,9 +77,12 @@ function followTimeline(store: DeckStore, cluster: Cluster, options: { dir: stri
 export function startSession({ cluster, resolver, router, config, flushMs, tickMs = 1000, fixes, timeline }: SessionOptions): Session {
   // Why late-bound: the store (with the fixes' environment) is made before the pollers that feed it.
   let refreshDns = () => {};
+  // Why read off the object: only a real cluster (KubeCluster) has a server URL; the demo has none.
+  const server = (cluster as { server?: unknown }).server;
   const store = createDeckStore({
     config,
     clusterName: cluster.name,
+    ...(typeof server === 'string' && server ? { server } : {}),
     now: cluster.now(),
     fixes: fixes && { cluster, router, readOnly: fixes.readOnly, audit: fixes.audit, refreshDns: () => refreshDns() },
   });

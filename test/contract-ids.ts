@@ -19,6 +19,7 @@ export const CONTRACT_IDS = [
   'restores.secrets',
   'restores.progress',
   'restores.app-pvcs',
+  'restores.other-pvcs',
   'restores.apps-running',
   'restores.count',
   'gateways.programmed',

@@ -79,7 +79,7 @@ export function expectedRecords(snapshot: Snapshot, config: Config): ExpectedRec
     acc.sources.add(source);
     for (const ip of addresses) {
       const family = ipFamily(ip);
-      if (family === 4) acc.a.add(ip);
+      if (family === 4) acc.a.add(canonicalIp(ip));
       else if (family === 6) acc.aaaa.add(canonicalIp(ip));
     }
     if (!addresses.some((ip) => ipFamily(ip))) acc.reasons.push(reasonIfNone);

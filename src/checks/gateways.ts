@@ -26,13 +26,32 @@ import {
   worstOf,
 } from './util.js';
 
-/** The Gateways to check: the configured ones (missing ones as undefined), or every Gateway. */
-export function targetGateways(snapshot: Snapshot, config: Config): Array<{ ref: string; gateway?: KubeObject }> {
-  if (config.gateways.names.length === 0) return listObjects(snapshot, 'gateways').map((g) => ({ ref: refOf(g), gateway: g }));
-  return config.gateways.names.map((ref) => {
+/**
+ * The Gateways to check: every Gateway in the cluster, and each configured one (`gateways.names`)
+ * even when it is missing (then `gateway` is undefined). `required` marks the configured ones, whose
+ * absence is a failure; when no names are configured, every Gateway is required. Configured ones
+ * first, in config order, then the others by `namespace/name`.
+ */
+export function targetGateways(snapshot: Snapshot, config: Config): Array<{ ref: string; gateway?: KubeObject; required: boolean }> {
+  const all = listObjects(snapshot, 'gateways');
+  if (config.gateways.names.length === 0) return all.map((g) => ({ ref: refOf(g), gateway: g, required: true }));
+  const named = config.gateways.names.map((ref) => {
     const { namespace, name } = parseRef(ref);
-    return { ref, gateway: getObject(snapshot, 'gateways', namespace, name) };
+    return { ref, gateway: getObject(snapshot, 'gateways', namespace, name), required: true };
   });
+  const names = new Set(config.gateways.names);
+  return [...named, ...all.filter((g) => !names.has(refOf(g))).map((g) => ({ ref: refOf(g), gateway: g, required: false }))];
+}
+
+/**
+ * The Gateways the cilium Kustomization should health-check: the configured ones (every Gateway
+ * when none are configured). Why not every Gateway: an app may bring a Gateway of its own, applied by
+ * its own Kustomization; the cilium Kustomization health-checks the platform's Gateways only.
+ */
+export function requiredGateways(snapshot: Snapshot, config: Config): string[] {
+  return targetGateways(snapshot, config)
+    .filter((t) => t.required)
+    .map((t) => t.ref);
 }
 
 /** The addresses in `status.addresses`, as written. */
@@ -119,7 +138,7 @@ const healthChecks: Check = {
   optional: ['gateways'],
   evaluate(snapshot, config) {
     const ksRef = config.gateways.ciliumKustomization;
-    const gateways = targetGateways(snapshot, config).map((t) => t.ref);
+    const gateways = requiredGateways(snapshot, config);
     const { namespace, name } = parseRef(ksRef);
     const ks = getObject(snapshot, 'kustomizations', namespace, name);
     if (!ks) {

@@ -12,6 +12,7 @@ import { KOPIA_CHECKS } from './kopia.js';
 import { LOADBALANCERS_CHECKS } from './loadbalancers.js';
 import { RESTORES_CHECKS } from './restores.js';
 import type { Check, CheckResult, InputKey, Snapshot, Verdict } from './types.js';
+import { apiUnreachable, UNREACHABLE_PREFIX, unreachableLine } from './unreachable.js';
 import { verdict } from './util.js';
 
 export { expectedRecords, type ExpectedRecord } from './dns.js';
@@ -62,11 +63,26 @@ function blockedVerdict(check: Check, snapshot: Snapshot): Verdict | undefined {
   return undefined;
 }
 
+/**
+ * The verdict while the API server cannot be reached: unknown, saying so, rather than a verdict on
+ * data that never came ("missing") or stopped coming.
+ */
+function unreachableVerdict(check: Check, snapshot: Snapshot): Verdict | undefined {
+  const readsCluster = [...check.inputs, ...(check.optional ?? [])].some((input) => input !== 'dns');
+  const unreachable = readsCluster ? apiUnreachable(snapshot.sync) : undefined;
+  return unreachable && verdict('unknown', unreachableLine(unreachable), []);
+}
+
+/** True for a result that says the API server cannot be reached. */
+function saysUnreachable(result: CheckResult): boolean {
+  return result.status === 'unknown' && result.summary.startsWith(UNREACHABLE_PREFIX);
+}
+
 /** Evaluates one check; whatever happens inside, the result is a CheckResult. */
 export function runCheck(check: Check, snapshot: Snapshot, config: Config): CheckResult {
   let result: Verdict;
   try {
-    result = blockedVerdict(check, snapshot) ?? check.evaluate(snapshot, config);
+    result = unreachableVerdict(check, snapshot) ?? blockedVerdict(check, snapshot) ?? check.evaluate(snapshot, config);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     result = verdict('unknown', `check failed: ${message}`, []);
@@ -106,9 +122,13 @@ export function evaluateDirty(
 ): CheckResults {
   let changed = Object.keys(previous).length !== ALL_CHECKS.length;
   const next: Record<string, CheckResult> = {};
+  // Why every check: the server is unreachable once the last watcher fails, whichever kinds a check
+  // reads; and each one must say so, and stop saying it once the server answers again.
+  const unreachable = apiUnreachable(snapshot.sync) !== undefined;
   for (const check of ALL_CHECKS) {
     const before = previous[check.id];
-    const dirty = !before || readsAny(check, changedInputs) || (clockTicked && check.clock === true);
+    const flipped = before !== undefined && (unreachable ? changedInputs.size > 0 || !saysUnreachable(before) : saysUnreachable(before));
+    const dirty = !before || flipped || readsAny(check, changedInputs) || (clockTicked && check.clock === true);
     const fresh = dirty ? runCheck(check, snapshot, config) : before;
     const kept = before && fresh !== before && isDeepStrictEqual(fresh, before) ? before : fresh;
     if (kept !== before) changed = true;

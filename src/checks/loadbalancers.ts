@@ -13,6 +13,7 @@ import {
   canonicalIp,
   conditions,
   ipFamily,
+  isIpv4Mapped,
   listObjects,
   nameList,
   parseAddressList,
@@ -20,6 +21,7 @@ import {
   pushTo,
   refOf,
   row,
+  sameIp,
   str,
   verdict,
   worstOf,
@@ -61,15 +63,30 @@ function policyOf(service: unknown): string {
   return str(at(service, 'spec', 'ipFamilyPolicy')) ?? 'SingleStack (default)';
 }
 
-/** The scheme's host part of an address ("122" of 10.101.27.122), as written. */
+/**
+ * The scheme's host part of an address ("122" of 10.101.27.122 and of fd00:101::1b:122), compared
+ * canonically: `FD00:101:0:0:0:0:1B:0122` has host part "122" under the prefix `fd00:101::1b:`.
+ */
 function hostPart(address: string, prefix: string): string | undefined {
-  return address.toLowerCase().startsWith(prefix.toLowerCase()) ? address.slice(prefix.length) : undefined;
+  const canonical = canonicalIp(address);
+  if (ipFamily(canonical) === 6 && !isIpv4Mapped(canonical)) {
+    // The last group is the host part when the prefix and it spell the same address.
+    const last = canonical.slice(canonical.lastIndexOf(':') + 1);
+    if (last && sameIp(`${prefix}${last}`, canonical)) return last;
+  }
+  return canonical.toLowerCase().startsWith(prefix.toLowerCase()) ? canonical.slice(prefix.length) : undefined;
 }
 
 function inRange(host: string | undefined, config: Config): boolean {
   if (!host || !/^\d+$/.test(host)) return false;
   const n = Number(host);
   return n >= config.loadbalancers.hostMin && n <= config.loadbalancers.hostMax;
+}
+
+/** The allocation scheme in words: "fd00:101::1b:N,10.101.27.N (same N, 100-255)". */
+export function schemeText(config: Config): string {
+  const { ipv4Prefix, ipv6Prefix, hostMin, hostMax } = config.loadbalancers;
+  return `${ipv6Prefix}N,${ipv4Prefix}N (same N, ${hostMin}-${hostMax})`;
 }
 
 /** Every scheme host part already claimed by some annotation. */
@@ -96,31 +113,43 @@ export function proposeAddresses(parsed: ParsedAddresses, config: Config, used: 
   };
 }
 
+/** The three ways an annotation falls short, told apart in the summary and the evidence. */
+type AnnotationProblem = 'bad' | 'outside-scheme' | 'none';
+
 interface AnnotationFinding {
   status: CheckStatus;
+  kind?: AnnotationProblem;
   problem?: string;
   /** The annotation value to put in Git. */
   proposal?: string;
 }
 
+/**
+ * (a) bad: a token that is not an address, an IPv4-mapped IPv6 address, one family only or two of a
+ * family: LB-IPAM cannot give the Service both families (fail); (b) a valid IPv4+IPv6 pair outside the
+ * allocation scheme: it works, but breaks the convention (warn, with the scheme); (c) no annotation:
+ * LB-IPAM picks any address of its pools (warn).
+ */
 function judgeAnnotation(parsed: ParsedAddresses & { raw?: string }, config: Config, used: Set<string>): AnnotationFinding {
-  const { ipv4Prefix, ipv6Prefix, hostMin, hostMax } = config.loadbalancers;
+  const { ipv4Prefix, ipv6Prefix } = config.loadbalancers;
   const proposed = proposeAddresses(parsed, config, used);
   const proposal = proposed && `${proposed.v6},${proposed.v4}`;
-  if (parsed.raw === undefined || parsed.raw.trim() === '') return { status: 'warn', problem: 'no LB-IPAM annotation', proposal };
-  if (parsed.bad.length) return { status: 'fail', problem: `not an IP: ${parsed.bad.map((t) => `"${t}"`).join(', ')}`, proposal };
+  if (parsed.raw === undefined || parsed.raw.trim() === '') return { status: 'warn', kind: 'none', problem: 'no LB-IPAM annotation', proposal };
+  if (parsed.bad.length) return { status: 'fail', kind: 'bad', problem: `not an IP: ${parsed.bad.map((t) => `"${t}"`).join(', ')}`, proposal };
+  const mapped = parsed.v6.filter(isIpv4Mapped);
+  if (mapped.length) {
+    const plain = mapped.map((a) => canonicalIp(a).replace(/^::ffff:/, '')).join(', ');
+    return { status: 'fail', kind: 'bad', problem: `${mapped.join(', ')} is IPv4 written as IPv6 (write ${plain})`, proposal };
+  }
   if (parsed.v4.length !== 1 || parsed.v6.length !== 1) {
     const missing = !proposed ? undefined : parsed.v4.length === 0 ? proposed.v4 : parsed.v6.length === 0 ? proposed.v6 : undefined;
     const add = missing ? `, add ${missing}` : '';
-    return { status: 'fail', problem: `${parsed.v4.length} IPv4, ${parsed.v6.length} IPv6 (needs exactly one of each${add})`, proposal };
+    return { status: 'fail', kind: 'bad', problem: `${parsed.v4.length} IPv4, ${parsed.v6.length} IPv6 (needs exactly one of each${add})`, proposal };
   }
   const h4 = hostPart(parsed.v4[0], ipv4Prefix);
   const h6 = hostPart(parsed.v6[0], ipv6Prefix);
   if (!inRange(h4, config) || h4 !== h6) {
-    return {
-      status: 'warn',
-      problem: `${parsed.v6[0]},${parsed.v4[0]} does not follow ${ipv6Prefix}N,${ipv4Prefix}N (same N, ${hostMin}-${hostMax})`,
-    };
+    return { status: 'warn', kind: 'outside-scheme', problem: `valid IPv4+IPv6, outside the scheme ${schemeText(config)}` };
   }
   return { status: 'pass' };
 }
@@ -147,20 +176,28 @@ const dualStackAnnotation: Check = {
     const services = loadBalancerServices(snapshot);
     const used = usedHosts(snapshot, config);
     const field = `metadata.annotations[${config.loadbalancers.annotation}]`;
-    const problems: string[] = [];
+    const found: Record<AnnotationProblem, string[]> = { bad: [], 'outside-scheme': [], none: [] };
     const proposals: Array<[string, string]> = [];
     const evidence = services.map((svc) => {
       const parsed = requestedAddresses(svc, config);
       const finding = judgeAnnotation(parsed, config, used);
-      if (finding.problem) problems.push(`${refOf(svc)} ${finding.problem}`);
+      if (finding.kind) found[finding.kind].push(finding.kind === 'bad' ? `${refOf(svc)} ${finding.problem}` : refOf(svc));
       if (finding.proposal) proposals.push([refOf(svc), finding.proposal]);
       const value = finding.problem ? `${parsed.raw ?? 'unset'} (${finding.problem})` : (parsed.raw ?? '');
       return row('services', svc, field, value, finding.status);
     });
     if (!services.length) return verdict('pass', 'no LoadBalancer Services', []);
-    const status = worstOf(evidence);
-    if (!problems.length) return verdict('pass', `${services.length}/${services.length} annotations IPv4+IPv6 in the scheme`, evidence);
-    return verdict(status, `${problems.length}/${services.length} annotations not IPv4+IPv6: ${nameList(problems, 2)}`, evidence, {
+    const n = services.length;
+    const { bad, none } = found;
+    const outside = found['outside-scheme'];
+    if (!bad.length && !outside.length && !none.length) return verdict('pass', `${n}/${n} annotations IPv4+IPv6 in the scheme`, evidence);
+    // Worst first, each case in its own words: a bad annotation breaks dual-stack; the other two do not.
+    const parts = [
+      bad.length && `${bad.length}/${n} annotations not one IPv4 + one IPv6: ${nameList(bad, 2)}`,
+      outside.length && `${outside.length}/${n} outside the scheme ${schemeText(config)}: ${nameList(outside, 2)}`,
+      none.length && `${none.length}/${n} without annotation: ${nameList(none, 2)}`,
+    ].filter(Boolean);
+    return verdict(worstOf(evidence), parts.join('; '), evidence, {
       gitHint: annotationHint(config, proposals),
     });
   },
@@ -211,6 +248,7 @@ const statusFamilies: Check = {
   inputs: ['services'],
   evaluate(snapshot, config) {
     const problems: string[] = [];
+    const differ: string[] = [];
     let policyCause = false;
     const evidence: Evidence[] = [];
     for (const svc of loadBalancerServices(snapshot)) {
@@ -225,7 +263,13 @@ const statusFamilies: Check = {
       const got = familiesIn(ingress);
       const missing = [...wanted].filter((f) => !got.has(f));
       if (!missing.length) {
-        evidence.push(row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass'));
+        // Every family is there: the addresses should be the ones asked for (compared canonically).
+        const other = [...v4, ...v6].filter((ip) => !ingress.some((have) => sameIp(have, ip)));
+        if (other.length) {
+          const text = `${ingress.join(', ')}; the annotation asks ${other.join(', ')}`;
+          differ.push(`${refOf(svc)} has ${ingress.join(', ')}, not ${other.join(', ')}`);
+          evidence.push(row('services', svc, 'status.loadBalancer.ingress', `${text} (LB-IPAM has not applied the annotation)`, 'warn'));
+        } else evidence.push(row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass'));
         continue;
       }
       const families = serviceFamilies(svc);
@@ -238,12 +282,15 @@ const statusFamilies: Check = {
       problems.push(`${refOf(svc)} has no ${missing.join('/')} (${cause})`);
       evidence.push(row('services', svc, 'status.loadBalancer.ingress', `${ingress.join(', ')}; missing ${missing.join(', ')}: ${cause}`, 'fail'));
     }
+    const differs = differ.length ? `${differ.length} with other addresses than the annotation asks: ${nameList(differ, 2)}` : '';
     if (!problems.length) {
+      if (differs) return verdict('warn', differs, evidence);
       const checked = evidence.filter((e) => e.status === 'pass').length;
       const summary = checked ? `every annotated family in the status of ${plural(checked, 'LoadBalancer')}` : 'no LoadBalancer status to compare yet';
       return verdict('pass', summary, evidence);
     }
-    return verdict('fail', `${problems.length} lack a family in status (external-dns publishes only the status): ${nameList(problems, 2)}`, evidence, {
+    const lack = `${problems.length} lack a family in status (external-dns publishes only the status): ${nameList(problems, 2)}`;
+    return verdict('fail', [lack, differs].filter(Boolean).join('; '), evidence, {
       fixes: [policyCause && 'loadbalancers-dual-stack'],
     });
   },

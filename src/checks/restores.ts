@@ -10,6 +10,7 @@ import {
   arr,
   at,
   condition,
+  conditions,
   deploymentAvailable,
   describeCondition,
   formatDuration,
@@ -203,7 +204,7 @@ const progress: Check = {
 };
 
 /** The RD a PVC restores from (dataSourceRef, else dataSource), or undefined. */
-function restoreSource(pvc: KubeObject): string | undefined {
+export function restoreSource(pvc: KubeObject): string | undefined {
   for (const field of ['dataSourceRef', 'dataSource']) {
     const ref = at(pvc, 'spec', field);
     if (str(at(ref, 'kind')) === 'ReplicationDestination' && str(at(ref, 'apiGroup')) === 'volsync.backube') {
@@ -213,28 +214,107 @@ function restoreSource(pvc: KubeObject): string | undefined {
   return undefined;
 }
 
+/** The storage class a PVC asks for: `spec.storageClassName`, the old annotation, or the cluster's default. */
+function storageClassOf(pvc: KubeObject): string | undefined {
+  return str(at(pvc, 'spec', 'storageClassName')) ?? str(at(pvc, 'metadata', 'annotations', 'volume.beta.kubernetes.io/storage-class'));
+}
+
+/** The newest condition of a PVC (`Resizing`, `ModifyingVolume`, ...) as "reason: message", if it has one. */
+function latestConditionText(pvc: KubeObject): string | undefined {
+  const newest = conditions(pvc)
+    .filter((c) => c.reason || c.message)
+    .sort((a, b) => (parseTime(b.lastTransitionTime) ?? 0) - (parseTime(a.lastTransitionTime) ?? 0))[0];
+  if (!newest) return undefined;
+  return [newest.reason || newest.type, newest.message].filter(Boolean).join(': ');
+}
+
+/**
+ * What a PVC that is not Bound is waiting for, from what drdeck watches (PVC events are not watched):
+ * its RD, its StorageClass, the PV it names, the newest condition its status gives. `fail` when it
+ * cannot bind as things stand (Lost, its RD or StorageClass missing), else `warn`.
+ */
+function unboundPvc(snapshot: Snapshot, pvc: KubeObject): { status: CheckStatus; value: string; why: string } {
+  const phase = str(at(pvc, 'status', 'phase')) ?? 'no phase yet';
+  const created = parseTime(at(pvc, 'metadata', 'creationTimestamp'));
+  const age = created === undefined ? '' : ` for ${formatDuration(snapshot.now - created)}`;
+  const className = storageClassOf(pvc);
+  const classText = className === undefined ? 'default StorageClass' : className === '' ? 'no StorageClass (static)' : `StorageClass ${className}`;
+  const volume = str(at(pvc, 'spec', 'volumeName'));
+  const rdName = restoreSource(pvc);
+  const reasons: string[] = [];
+  let status: CheckStatus = phase === 'Lost' ? 'fail' : 'warn';
+  if (phase === 'Lost') reasons.push(`its PV ${volume ?? '(none named)'} is gone`);
+  if (rdName !== undefined) {
+    const rd = getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName);
+    if (!rd && snapshot.sync?.replicationdestinations?.phase === 'synced') {
+      reasons.push(`RD ${rdName} missing`);
+      status = 'fail';
+    } else if (!rd) reasons.push(`RD ${rdName} not known`);
+    else reasons.push(at(rd, 'status', 'latestImage') ? `RD ${rdName} has an image` : `waiting for RD ${rdName} to restore`);
+  }
+  if (className && snapshot.sync?.storageclasses?.phase === 'synced' && !getObject(snapshot, 'storageclasses', undefined, className)) {
+    reasons.push(`StorageClass ${className} not found`);
+    status = 'fail';
+  }
+  if (volume && phase !== 'Lost' && snapshot.sync?.persistentvolumes?.phase === 'synced' && !getObject(snapshot, 'persistentvolumes', undefined, volume)) {
+    reasons.push(`PV ${volume} not found`);
+  }
+  const condition = latestConditionText(pvc);
+  if (condition) reasons.push(condition);
+  const why = reasons.join('; ') || (rdName === undefined ? 'not provisioned yet' : `waiting for RD ${rdName}`);
+  return { status, value: `${phase}${age}, ${classText}: ${why}`, why };
+}
+
 const appPvcs: Check = {
   id: 'restores.app-pvcs',
   panel: 'restores',
   title: 'Restored app PVCs Bound',
   inputs: ['persistentvolumeclaims'],
-  optional: ['replicationdestinations'],
+  optional: ['replicationdestinations', 'storageclasses', 'persistentvolumes'],
+  clock: true,
   evaluate(snapshot, config) {
     const pvcs = listIn(snapshot, 'persistentvolumeclaims', config.restores.namespaces).filter((p) => restoreSource(p) !== undefined);
     const pending: string[] = [];
     const evidence: Evidence[] = pvcs.map((pvc) => {
       const rdName = restoreSource(pvc) ?? '?';
-      const phase = str(at(pvc, 'status', 'phase')) ?? 'unknown';
+      const phase = str(at(pvc, 'status', 'phase'));
       if (phase === 'Bound') return row('persistentvolumeclaims', pvc, 'status.phase', `Bound (from RD ${rdName})`, 'pass');
-      const rd = getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName);
-      const why = !rd ? `RD ${rdName} missing` : at(rd, 'status', 'latestImage') ? `RD ${rdName} has an image` : `waiting for RD ${rdName} to restore`;
-      pending.push(`${refOf(pvc)} (${why})`);
-      return row('persistentvolumeclaims', pvc, 'status.phase', `${phase}: ${why}`, phase === 'Lost' || !rd ? 'fail' : 'warn');
+      const unbound = unboundPvc(snapshot, pvc);
+      pending.push(`${refOf(pvc)} (${unbound.why})`);
+      return row('persistentvolumeclaims', pvc, 'status.phase', unbound.value, unbound.status);
     });
     if (!pvcs.length) return verdict('pass', 'no PVC restores from an RD', []);
     if (!pending.length) return verdict('pass', `${pvcs.length}/${pvcs.length} app PVCs Bound`, evidence);
     const status = worstOf(evidence);
     return verdict(status, `${pvcs.length - pending.length}/${pvcs.length} app PVCs Bound; waiting: ${nameList(pending, 2)}`, evidence);
+  },
+};
+
+/**
+ * Every other PVC: one that no RD restores is in no restore, but an app cannot start on it while it
+ * is Pending or Lost either. The Kopia repository PVC is the Kopia panel's, so it is left out here.
+ */
+const otherPvcs: Check = {
+  id: 'restores.other-pvcs',
+  panel: 'restores',
+  title: 'Other PVCs Bound',
+  inputs: ['persistentvolumeclaims'],
+  optional: ['storageclasses', 'persistentvolumes'],
+  clock: true,
+  evaluate(snapshot, config) {
+    const kopia = config.kopia.pvc;
+    const pvcs = listIn(snapshot, 'persistentvolumeclaims', config.restores.namespaces).filter((p) => restoreSource(p) === undefined && refOf(p) !== kopia);
+    const unbound: string[] = [];
+    const evidence: Evidence[] = [];
+    for (const pvc of pvcs) {
+      if (str(at(pvc, 'status', 'phase')) === 'Bound') continue;
+      const finding = unboundPvc(snapshot, pvc);
+      unbound.push(`${refOf(pvc)} ${finding.value}`);
+      evidence.push(row('persistentvolumeclaims', pvc, 'status.phase', finding.value, finding.status));
+    }
+    const bound = pvcs.length - unbound.length;
+    if (!unbound.length) return verdict('pass', pvcs.length ? `${bound}/${pvcs.length} other PVCs Bound` : "no PVCs besides the restored ones and Kopia's", []);
+    return verdict(worstOf(evidence), `${bound}/${pvcs.length} other PVCs Bound; not Bound: ${nameList(unbound, 2)}`, evidence);
   },
 };
 
@@ -362,4 +442,4 @@ const count: Check = {
 };
 
 /** The Restores panel's checks, in display order. */
-export const RESTORES_CHECKS: readonly Check[] = [copyMethod, ssaIfNotPresent, secrets, progress, appPvcs, appsRunning, count];
+export const RESTORES_CHECKS: readonly Check[] = [copyMethod, ssaIfNotPresent, secrets, progress, appPvcs, otherPvcs, appsRunning, count];

@@ -203,15 +203,64 @@ export function ipFamily(text: string): 0 | 4 | 6 {
   return isIP(text) as 0 | 4 | 6;
 }
 
-/** One spelling per address (IPv6 compressed, lower case), so two writings compare equal. */
+/** The eight 16-bit groups of an IPv6 address (no zone), or undefined when it is not one. */
+function ipv6Groups(text: string): number[] | undefined {
+  let address = text;
+  // A dotted IPv4 tail ("::ffff:10.0.0.1") is two groups.
+  const lastColon = address.lastIndexOf(':');
+  const tail = address.slice(lastColon + 1);
+  if (tail.includes('.')) {
+    if (ipFamily(tail) !== 4) return undefined;
+    const [a, b, c, d] = tail.split('.').map(Number);
+    address = `${address.slice(0, lastColon + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const halves = address.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = halves.map((half) => (half === '' ? [] : half.split(':')));
+  if (groups.flat().some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
+  const [head, rest] = groups.map((list) => list.map((g) => parseInt(g, 16)));
+  if (rest === undefined) return head.length === 8 ? head : undefined;
+  const fill = 8 - head.length - rest.length;
+  return fill >= 1 ? [...head, ...Array<number>(fill).fill(0), ...rest] : undefined;
+}
+
+/** True for an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, `::ffff:a00:1`): an IPv4 host written as IPv6. */
+export function isIpv4Mapped(text: string): boolean {
+  const groups = ipFamily(text.trim()) === 6 ? ipv6Groups(text.trim().split('%')[0]) : undefined;
+  return groups !== undefined && groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
+}
+
+/**
+ * One spelling per address, so two writings compare equal (`FD00::0001` is `fd00::1`): IPv6 as
+ * RFC 5952 writes it (lower case, no leading zeros, the first longest run of two or more zero groups
+ * as `::`, an IPv4-mapped address as `::ffff:10.0.0.1`, a zone kept as written); IPv4 and anything
+ * that is not an address, trimmed.
+ */
 export function canonicalIp(text: string): string {
   const trimmed = text.trim();
   if (ipFamily(trimmed) !== 6) return trimmed;
-  try {
-    return new URL(`http://[${trimmed}]/`).hostname.slice(1, -1);
-  } catch {
-    return trimmed.toLowerCase();
+  const zoneAt = trimmed.indexOf('%');
+  const zone = zoneAt < 0 ? '' : trimmed.slice(zoneAt);
+  const groups = ipv6Groups(zoneAt < 0 ? trimmed : trimmed.slice(0, zoneAt));
+  if (!groups) return trimmed.toLowerCase();
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
+    return `::ffff:${groups[6] >> 8}.${groups[6] & 255}.${groups[7] >> 8}.${groups[7] & 255}${zone}`;
   }
+  let best = { at: -1, length: 1 };
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > best.length) best = { at: i, length: j - i };
+    i = j > i ? j : i + 1;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (best.at < 0) return hex.join(':') + zone;
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.length).join(':')}${zone}`;
+}
+
+/** Whether two texts are the same address, however each is written. */
+export function sameIp(a: string, b: string): boolean {
+  return canonicalIp(a) === canonicalIp(b);
 }
 
 export interface ParsedAddresses {

@@ -1,5 +1,6 @@
 /** `drdeck check`: every check once, as a table or JSON; exit 0 all pass, 1 something fails, 2 could not run. */
 import type { SyncState } from '../cluster.js';
+import { apiUnreachable } from '../checks/unreachable.js';
 import { buildReport, exitCodeOf, formatTable } from '../headless/check-output.js';
 import { UnreachableError, waitForSync, type Session } from '../session.js';
 import { orderedResults } from '../store/checks-slice.js';
@@ -36,7 +37,13 @@ export async function runCheck(opts: CheckOptions): Promise<number> {
     try {
       await waitForSync(session, opts.timeout * 1000, { untilFresh: !opts.demo });
     } catch (error) {
-      if (opts.demo || error instanceof UnreachableError) throw error;
+      if (opts.demo) throw error;
+      // A script reading --json still gets every check, each saying it cannot reach the API server.
+      session.buffer.flush();
+      if (opts.json && apiUnreachable(session.store.getState().sync)) {
+        process.stdout.write(`${JSON.stringify(buildReport(orderedResults(session.store.getState().results)), null, 2)}\n`);
+      }
+      if (error instanceof UnreachableError) throw error;
       throw unreachable(session, where, opts.timeout);
     }
     session.buffer.flush();

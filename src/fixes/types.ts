@@ -63,6 +63,12 @@ export interface Plan {
   gitChange?: string;
   /** The token written by this run (reconcile requestedAt, restore trigger), to follow it. */
   token?: string;
+  /**
+   * Requests of `requests` that `run` holds back until what they need exists (restores-trigger: an
+   * RD whose repository Secret does not exist yet), each with why. Shown, dry-run and audited with
+   * the others; the run sends each once it can, and its outcome says which went late and which never.
+   */
+  held?: Array<{ namespace?: string; name: string; reason: string }>;
 }
 
 /** A plan could not be made: nothing to do, or a reason it must not run (never deletes a saved PV). */

@@ -8,7 +8,7 @@ import type { FixActivity } from '../store/fixes-slice.js';
 import { PANEL_TITLES, STATUS_SEVERITY, type CheckResult, type CheckStatus, type PanelId } from '../checks/types.js';
 import { routerRecordsText } from '../checks/dns.js';
 import { useDeck } from '../hooks/use-deck.js';
-import { countStatuses, panelCheckIds, panelSyncNote } from '../store/selectors.js';
+import { countStatuses, panelCheckIds, panelSyncNote, unreachableNote } from '../store/selectors.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
 export interface PanelProps {
@@ -90,6 +90,8 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
   const ids = panelCheckIds(panel);
   const results = useDeck(useShallow((s) => ids.map((id) => s.results[id]).filter((r) => r !== undefined)));
   const note = useDeck((s) => panelSyncNote(s, panel));
+  // While the API server cannot be reached, that is all a panel can say: its checks are unknown.
+  const down = useDeck((s) => unreachableNote(s, false));
   const activity = useDeck((s) => latestActivity(s.fixes, panel));
   // The DNS panel says what the router holds, where a router is configured.
   const router = useDeck((s) => (panel === 'dns' && s.routerRecords ? routerRecordsText(s.routerRecords) : ''));
@@ -132,26 +134,36 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
         height={height - 1}
         paddingX={1}
       >
-        {note ? (
+        {down ? (
+          <>
+            <Text color={statusColor('fail')} wrap="wrap">
+              {down}
+            </Text>
+            <Text dimColor wrap="truncate-end">
+              {SYMBOL.unknown} {results.length} {results.length === 1 ? 'check' : 'checks'} unknown until it answers
+            </Text>
+          </>
+        ) : null}
+        {note && !down ? (
           <Text dimColor wrap="truncate-end">
             {note}
           </Text>
         ) : null}
         {activity ? <FixLine activity={activity} /> : null}
-        {shown.map((r) => (
+        {(down ? [] : shown).map((r) => (
           <Text key={r.id} wrap="truncate-end">
             <Text color={statusColor(r.status)}>{SYMBOL[r.status]} </Text>
             {r.summary}
           </Text>
         ))}
-        {details.map((d) => (
+        {(down ? [] : details).map((d) => (
           <Text key={d.key} wrap="truncate-end">
             {'  '}
             <Text color={statusColor(d.status)}>{SYMBOL[d.status]} </Text>
             <Text dimColor>{d.text}</Text>
           </Text>
         ))}
-        {rest > 0 ? (
+        {rest > 0 && !down ? (
           <Text dimColor wrap="truncate-end">
             {restText}
           </Text>

@@ -1,10 +1,9 @@
 /** The timeline screen (`t`): every phase against its expected range, the total, the ETA, the next step. */
 import { Box, Text } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
-import { fixById } from '../fixes/index.js';
 import { useDeck } from '../hooks/use-deck.js';
-import { PANEL_TITLES } from '../checks/types.js';
-import { eta, formatSpan, nextStep, totalMs, versus } from '../timeline/index.js';
+import { nextStepLine } from '../store/selectors.js';
+import { eta, formatSpan, totalMs, versus } from '../timeline/index.js';
 import { timelineRows, type TimelineRow } from './timeline-rows.js';
 import { color } from './theme.js';
 
@@ -12,8 +11,10 @@ const MARK: Record<TimelineRow['status'], string> = { done: '✓', current: '▶
 
 export function Timeline({ width, height }: { width: number; height: number }) {
   // The clock moves once a second; the rows are cheap to rebuild at that rate.
-  const { timeline, now, spec, results } = useDeck(useShallow((s) => ({ timeline: s.timeline, now: s.now, spec: s.timelineSpec, results: s.results })));
+  const { timeline, now, spec } = useDeck(useShallow((s) => ({ timeline: s.timeline, now: s.now, spec: s.timelineSpec })));
   const notice = useDeck((s) => s.timelineNotice);
+  // The same line as the dashboard's: "reach the API server" while it does not answer.
+  const nextLine = useDeck(nextStepLine);
   if (!timeline) return <Text>No timeline yet.</Text>;
   const titleWidth = Math.max(...spec.phases.map((p) => p.title.length));
   const fixed = 2 + titleWidth + 1 + 8 + 1 + 9 + 1;
@@ -22,8 +23,6 @@ export function Timeline({ width, height }: { width: number; height: number }) {
   const total = totalMs(timeline, now);
   const projection = eta(timeline, now, spec);
   const vs = versus(projection.done ? total : projection.total.typicalMs, spec.totals);
-  const next = nextStep(timeline, results, spec);
-  const fix = next.fixId ? fixById(next.fixId) : undefined;
   const totals = spec.totals;
   const m = (ms: number) => `${Math.round(ms / 60_000)}m`;
 
@@ -60,8 +59,7 @@ export function Timeline({ width, height }: { width: number; height: number }) {
         Seed: best {m(totals.bestMs)}, typical {m(totals.typical.minMs)}-{m(totals.typical.maxMs)}, worst {m(totals.worstMs)}
       </Text>
       <Text wrap="truncate-end" color={color('cyan')}>
-        Next: {fix ? `[${fix.key}] ${fix.label} on ${PANEL_TITLES[fix.panel]} · ` : ''}
-        {next.text}
+        {nextLine}
       </Text>
       {notice ? (
         <Text wrap="truncate-end" color={color('yellow')}>

@@ -18,6 +18,10 @@ export interface MetaSlice {
   clusterName: string;
   /** Things the operator should know about how drdeck is set up (a config not read, a loose password file). */
   notices: readonly string[];
+  /** The API server's URL, where there is one (not in the demo): what "cannot reach the API server" names. */
+  server?: string;
+  /** When this store began watching (the cluster's clock): "unreachable since" when no data ever came. */
+  startedAt: number;
 }
 
 export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & TimelineSlice & MetaSlice;
@@ -26,12 +30,14 @@ export type DeckStore = StoreApi<DeckState>;
 export interface DeckStoreOptions {
   config: Config;
   clusterName: string;
+  /** The API server's URL (KubeCluster's `server`). */
+  server?: string;
   now: number;
   /** The cluster to fix and where to audit; without it the store only looks (fixes are off). */
   fixes?: FixEnvironment;
 }
 
-export function createDeckStore({ config, clusterName, now, fixes }: DeckStoreOptions): DeckStore {
+export function createDeckStore({ config, clusterName, server, now, fixes }: DeckStoreOptions): DeckStore {
   const store = createStore<DeckState>()((...a) => ({
     ...createResourcesSlice(...a),
     ...createChecksSlice(config, now)(...a),
@@ -40,6 +46,8 @@ export function createDeckStore({ config, clusterName, now, fixes }: DeckStoreOp
     ...createTimelineSlice(timelineSpec(config.timeline))(...a),
     clusterName,
     notices: [],
+    ...(server ? { server } : {}),
+    startedAt: now,
   }));
   // Every check starts out evaluated (as pending), so screens and JSON always list all of them.
   const state = store.getState();

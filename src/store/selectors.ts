@@ -1,5 +1,6 @@
 /** Derived values the screens select. Pure functions of the state; each returns a primitive or a stable object. */
 import { ALL_CHECKS } from '../checks/index.js';
+import { apiUnreachable, clockTime, UNREACHABLE_PREFIX, unreachableLine } from '../checks/unreachable.js';
 import { PANEL_TITLES, type CheckStatus, type InputKey, type PanelId } from '../checks/types.js';
 import { fixById } from '../fixes/index.js';
 import { eta, formatSpan, nextStep, phaseProgress, totalMs } from '../timeline/index.js';
@@ -37,44 +38,85 @@ export function fluxDeployedAt(state: Pick<DeckState, 'objects' | 'config'>): nu
 export function timelineStrip(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'now' | 'objects' | 'config'>, width = 200): string {
   const t0 = state.timeline?.t0 ?? fluxDeployedAt(state);
   if (t0 === undefined) return 'Flux not deployed yet (t, then 0 sets t0)';
-  const since = formatSpan(Math.max(0, state.now - t0));
+  const sinceMs = Math.max(0, state.now - t0);
   let phase = '';
   let phaseShort = '';
-  let tail = '';
+  let tail: (span: (ms: number) => string) => string = () => '';
   if (state.timeline) {
-    const projection = eta(state.timeline, state.now, state.timelineSpec);
-    if (projection.done) tail = `done in ${formatSpan(totalMs(state.timeline, state.now))}`;
+    const timeline = state.timeline;
+    const projection = eta(timeline, state.now, state.timelineSpec);
+    if (projection.done) tail = (span) => `done in ${span(totalMs(timeline, state.now))}`;
     else {
-      const current = phaseProgress(state.timeline, state.now, state.timelineSpec).find((p) => p.status === 'current' || p.status === 'regressed');
+      const current = phaseProgress(timeline, state.now, state.timelineSpec).find((p) => p.status === 'current' || p.status === 'regressed');
       if (current) {
         const late = current.late ? ' late' : '';
         phaseShort = `▶ ${current.title}${late}`;
         phase = `▶ ${current.title} ${current.actualMs === undefined ? '' : formatSpan(current.actualMs)}/${formatSpan(current.expected.maxMs)}${late}`;
       }
-      tail = `ETA ~${formatSpan(projection.remaining.typicalMs)}`;
+      tail = (span) => `ETA ~${span(projection.remaining.typicalMs)}`;
     }
   }
+  // Whole minutes, for the narrowest variants: past a minute the seconds matter least.
+  const minutes = (ms: number) => (ms < 60_000 ? formatSpan(ms) : formatSpan(Math.round(ms / 60_000) * 60_000));
   // The richest wording that fits: an 80-column bastion window gets the short one.
   const variants = [
-    [`Flux deployed ${since} ago`, phase, tail],
-    [`Flux deployed ${since} ago`, phaseShort, tail],
-    [`Flux +${since}`, phaseShort, tail],
-    [`Flux +${since}`, tail],
+    [`Flux deployed ${formatSpan(sinceMs)} ago`, phase, tail(formatSpan)],
+    [`Flux deployed ${formatSpan(sinceMs)} ago`, phaseShort, tail(formatSpan)],
+    [`Flux +${formatSpan(sinceMs)}`, phaseShort, tail(formatSpan)],
+    [`Flux +${minutes(sinceMs)}`, phaseShort, tail(minutes)],
+    [`Flux +${formatSpan(sinceMs)}`, tail(formatSpan)],
   ].map((parts) => parts.filter(Boolean).join(' · '));
   return variants.find((v) => [...v].length <= width) ?? variants[variants.length - 1];
 }
 
+type ServerState = Pick<DeckState, 'sync' | 'server' | 'startedAt'>;
+
+/**
+ * "cannot reach the API server https://127.0.0.1:6443: connection refused (since 18:02:11)" while
+ * every watch fails because the server does not answer, else ''. Since: the last fresh data, or
+ * drdeck's start when none ever came.
+ */
+export function unreachableNote(state: ServerState, withServer = true): string {
+  const unreachable = apiUnreachable(state.sync);
+  if (!unreachable) return '';
+  return unreachableLine(unreachable, withServer ? state.server : undefined, unreachable.lastFresh ?? state.startedAt);
+}
+
+/** The header's middle: the unreachable server when it is, else the timeline strip; the richest wording that fits `width`. */
+export function headerStatus(state: ServerState & Parameters<typeof timelineStrip>[0], width = 200): string {
+  const unreachable = apiUnreachable(state.sync);
+  if (!unreachable) return timelineStrip(state, width);
+  const since = unreachable.lastFresh ?? state.startedAt;
+  // The error before the time: "refused" or "timed out" says more at a glance than since when.
+  const variants = [
+    unreachableLine(unreachable, state.server, since),
+    unreachableLine(unreachable, undefined, since),
+    `${UNREACHABLE_PREFIX}: ${unreachable.error}`,
+    `${UNREACHABLE_PREFIX} (since ${clockTime(since)})`,
+    UNREACHABLE_PREFIX,
+  ];
+  return variants.find((v) => [...v].length <= width) ?? variants[variants.length - 1];
+}
+
+/** What to do about an API server that does not answer, by why it does not. */
+const REACH_ADVICE: Readonly<Record<string, string>> = {
+  ConnectionRefused: 'is it running? (kube-apiserver, its VIP or load balancer)',
+  Unreachable: "check the network path (VPN, DNS, firewall) and the kubeconfig's server",
+  TLSError: "check the kubeconfig's certificate-authority and tls-server-name",
+  Timeout: 'it does not answer in time: check the network path and the server',
+  Unauthorized: 'renew the credentials (run kubectl get ns once to log in)',
+};
+
 /** The runbook step that applies now, with its fix key: "Next: Reclaim the Kopia repository … — c on Kopia". */
-export function nextStepLine(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'>): string {
+export function nextStepLine(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'> & ServerState): string {
+  // Why first: no runbook step can be judged (nor any Flux bootstrapped) without the server.
+  const unreachable = apiUnreachable(state.sync);
+  if (unreachable) return `Next: reach the API server${state.server ? ` ${state.server}` : ''}: ${REACH_ADVICE[unreachable.reason] ?? unreachable.error}`;
   if (!state.timeline) return '';
   const next = nextStep(state.timeline, state.results, state.timelineSpec);
   const fix = next.fixId && !state.readOnly ? fixById(next.fixId) : undefined;
   // The key first: on an 80-column screen the step's text is what gets cut.
   return `Next: ${fix ? `[${fix.key}] ${fix.label} on ${PANEL_TITLES[fix.panel]} · ` : ''}${next.text}`;
-}
-
-function clockTime(ms: number): string {
-  return new Date(ms).toISOString().slice(11, 19);
 }
 
 function label(key: InputKey): string {
@@ -85,7 +127,10 @@ function label(key: InputKey): string {
  * What a panel should say about its data's freshness, or '' when all is live: "connecting",
  * "stale since 03:12:09 (Gateway: retrying in 4 s)", "Gateway: not installed".
  */
-export function panelSyncNote(state: Pick<DeckState, 'sync'>, panel: PanelId): string {
+export function panelSyncNote(state: ServerState, panel: PanelId): string {
+  // The whole server rather than one kind: every panel says the same.
+  const down = unreachableNote(state);
+  if (down) return down;
   const notes: string[] = [];
   let connecting = false;
   for (const key of inputsByPanel.get(panel) ?? []) {

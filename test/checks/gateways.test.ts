@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { EPOCH, cond, deployment, flux, gateway, runTable } from './fixtures.js';
 
 const programmed = cond('Programmed', 'True', 'Programmed');
@@ -49,6 +50,42 @@ runTable('gateways.programmed', [
     objects: { gateways: [gateway('network/gateway-internal', programmed)] },
     status: 'fail',
     summary: /network\/gateway-external missing/,
+  },
+  {
+    name: 'a Gateway not in the config is checked too: unprogrammed, it fails',
+    objects: {
+      gateways: [
+        gateway('network/gateway-external', programmed, ['10.101.27.64']),
+        gateway('network/gateway-internal', programmed, ['fd00:101:1b::10']),
+        gateway('media/gateway-media', waiting),
+      ],
+    },
+    status: 'fail',
+    summary: /^2\/3 Programmed: media\/gateway-media never reconciled by its controller \(restart cilium-operator\)$/,
+    fixes: ['gateways-restart-operator'],
+    then: (r) =>
+      assert.deepEqual(
+        r.evidence.map((e) => `${e.namespace}/${e.name} ${e.status}`),
+        ['media/gateway-media fail', 'network/gateway-external pass', 'network/gateway-internal pass'],
+      ),
+  },
+  {
+    name: 'a Gateway not in the config, Programmed: counted, passes',
+    objects: {
+      gateways: [
+        gateway('network/gateway-external', programmed, ['10.101.27.64']),
+        gateway('network/gateway-internal', programmed, ['fd00:101:1b::10']),
+        gateway('media/gateway-media', programmed, ['10.101.27.70']),
+      ],
+    },
+    status: 'pass',
+    summary: /^3\/3 Programmed: network\/gateway-external 10\.101\.27\.64, network\/gateway-internal fd00:101:1b::10 and 1 more$/,
+  },
+  {
+    name: 'only the configured Gateways are required: an unnamed one may be absent, a named one may not',
+    objects: { gateways: [gateway('network/gateway-external', programmed), gateway('media/gateway-media', programmed)] },
+    status: 'fail',
+    summary: /^2\/3 Programmed: network\/gateway-internal missing$/,
   },
   {
     name: 'every Gateway when names is empty',
@@ -111,6 +148,25 @@ runTable('gateways.health-checks', [
     objects: { kustomizations: [flux('flux-system/cilium')] },
     status: 'warn',
     summary: /gateway-external, network\/gateway-internal/,
+  },
+  {
+    name: 'health checks are asked for the configured Gateways, not for the Gateway of an app',
+    objects: {
+      kustomizations: [flux('flux-system/cilium', { healthChecks: [healthCheck('gateway-external'), healthCheck('gateway-internal')] })],
+      gateways: [gateway('media/gateway-media', programmed)],
+    },
+    status: 'pass',
+    summary: /^flux-system\/cilium health-checks 2 Gateways$/,
+  },
+  {
+    name: 'with no configured names, every Gateway is health-checked',
+    objects: {
+      kustomizations: [flux('flux-system/cilium', { healthChecks: [healthCheck('gateway-external')] })],
+      gateways: [gateway('network/gateway-external', programmed), gateway('media/gateway-media', programmed)],
+    },
+    config: { gateways: { names: [] } },
+    status: 'warn',
+    summary: /while media\/gateway-media are unprogrammed/,
   },
   { name: 'Kustomization missing', status: 'warn', summary: /not found/ },
 ]);

@@ -35,7 +35,8 @@ runTable('loadbalancers.dual-stack-annotation', [
     name: 'missing annotation warns and proposes a free address',
     objects: { services: [good('a', 100), service('network/new')] },
     status: 'warn',
-    summary: /network\/new no LB-IPAM annotation/,
+    summary: /^1\/2 without annotation: network\/new$/,
+    then: (r) => assert.equal(r.evidence[0].value, 'unset (no LB-IPAM annotation)'),
     gitHint: /network\/new: lbipam\.cilium\.io\/ips: fd00:101::1b:101,10\.101\.27\.101/,
   },
   {
@@ -54,7 +55,7 @@ runTable('loadbalancers.dual-stack-annotation', [
     name: 'different host parts break the scheme',
     objects: { services: [service('network/x', { ips: 'fd00:101::1b:123,10.101.27.122' })] },
     status: 'warn',
-    summary: /does not follow fd00:101::1b:N,10\.101\.27\.N/,
+    summary: /^1\/1 outside the scheme fd00:101::1b:N,10\.101\.27\.N \(same N, 100-255\): network\/x$/,
   },
   {
     name: 'outside hostMin..hostMax breaks the scheme',
@@ -62,11 +63,57 @@ runTable('loadbalancers.dual-stack-annotation', [
     status: 'warn',
   },
   {
+    name: 'the three cases apart: bad, outside the scheme, no annotation; worst first',
+    objects: {
+      services: [
+        good('ok', 120),
+        service('network/emby', { ips: 'fd00:101::1b:125' }),
+        service('network/plex', { ips: 'fd00:101::1b:200,10.101.27.201' }),
+        service('network/new'),
+      ],
+    },
+    status: 'fail',
+    summary:
+      /^1\/4 annotations not one IPv4 \+ one IPv6: network\/emby 0 IPv4, 1 IPv6 \(needs exactly one of each, add 10\.101\.27\.125\); 1\/4 outside the scheme fd00:101::1b:N,10\.101\.27\.N \(same N, 100-255\): network\/plex; 1\/4 without annotation: network\/new$/,
+    then: (r) =>
+      assert.deepEqual(
+        r.evidence.map((e) => `${e.name} ${e.status}`),
+        ['emby fail', 'new warn', 'plex warn', 'ok pass'],
+      ),
+  },
+  {
+    name: 'a valid pair outside the scheme is not called "not IPv4+IPv6"',
+    objects: { services: [service('network/x', { ips: '2001:db8::7,192.0.2.7' })] },
+    status: 'warn',
+    then: (r) => {
+      assert.doesNotMatch(r.summary, /not one IPv4/);
+      assert.equal(r.evidence[0].value, '2001:db8::7,192.0.2.7 (valid IPv4+IPv6, outside the scheme fd00:101::1b:N,10.101.27.N (same N, 100-255))');
+    },
+  },
+  {
+    name: 'the scheme is compared canonically: FD00:101:0:0:0:0:1B:0122 is fd00:101::1b:122',
+    objects: { services: [service('network/x', { ips: 'FD00:101:0:0:0:0:1B:0122, 10.101.27.122' })] },
+    status: 'pass',
+    summary: /^1\/1 annotations IPv4\+IPv6 in the scheme$/,
+  },
+  {
+    name: 'a canonically written address counts as taken when proposing a free one',
+    objects: { services: [service('network/a', { ips: 'FD00:101::1B:0100' }), service('network/new')] },
+    status: 'fail',
+    gitHint: /network\/new: lbipam\.cilium\.io\/ips: fd00:101::1b:101,10\.101\.27\.101/,
+  },
+  {
+    name: 'an IPv4-mapped IPv6 address is IPv4 written as IPv6: bad, with what to write',
+    objects: { services: [service('network/x', { ips: '::ffff:10.101.27.122,10.101.27.122' })] },
+    status: 'fail',
+    summary: /network\/x ::ffff:10\.101\.27\.122 is IPv4 written as IPv6 \(write 10\.101\.27\.122\)/,
+  },
+  {
     name: 'the annotation name comes from the config',
     objects: { services: [service('network/x', { ips: 'banana' })] },
     config: { loadbalancers: { annotation: 'example.com/ips' } },
     status: 'warn',
-    summary: /no LB-IPAM annotation/,
+    summary: /without annotation: network\/x/,
   },
 ]);
 
@@ -123,6 +170,35 @@ runTable('loadbalancers.status-families', [
     fixes: [],
   },
   {
+    name: 'status and annotation compared canonically: the same addresses however written',
+    objects: {
+      services: [
+        service('network/x', {
+          ips: 'FD00:101::1B:0122,10.101.27.122',
+          ingress: ['10.101.27.122', 'fd00:101::1b:122'],
+          families: DUAL,
+          policy: 'RequireDualStack',
+        }),
+      ],
+    },
+    status: 'pass',
+  },
+  {
+    name: 'every family there, but not the addresses the annotation asks for: warn',
+    objects: {
+      services: [
+        service('network/x', {
+          ips: 'fd00:101::1b:122,10.101.27.122',
+          ingress: ['10.101.27.50', 'fd00:101::1b:122'],
+          families: DUAL,
+          policy: 'RequireDualStack',
+        }),
+      ],
+    },
+    status: 'warn',
+    summary: /^1 with other addresses than the annotation asks: network\/x has 10\.101\.27\.50, fd00:101::1b:122, not 10\.101\.27\.122$/,
+  },
+  {
     name: 'no status yet is left to external-ip',
     objects: { services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122' })] },
     status: 'pass',
@@ -137,5 +213,11 @@ runTable('loadbalancers.address-conflict', [
     objects: { services: [service('network/a', { ips: 'fd00:101::1b:122,10.101.27.122' }), service('network/b', { ips: 'FD00:101:0::1b:122,10.101.27.123' })] },
     status: 'fail',
     summary: /^1 address claimed twice: fd00:101::1b:122 by network\/a and network\/b$/,
+  },
+  {
+    name: 'leading zeros and upper case: FD00::0001 is fd00::1',
+    objects: { services: [service('network/a', { ips: 'fd00::1,10.0.0.1' }), service('network/b', { ips: 'FD00::0001,10.0.0.2' })] },
+    status: 'fail',
+    summary: /^1 address claimed twice: fd00::1 by network\/a and network\/b$/,
   },
 ]);

@@ -171,6 +171,103 @@ runTable('restores.app-pvcs', [
     options: { sync: { replicationdestinations: { phase: 'not-installed' } } },
     status: 'pass',
   },
+  {
+    name: 'a Pending restored PVC says its storage class and age',
+    objects: {
+      persistentvolumeclaims: [pvc('default/sonarr-config', 'Pending', { ...fromRd('sonarr-dst'), storageClassName: 'csi-cephfs-config-sc' })],
+      replicationdestinations: [rd('default/sonarr-dst')],
+      storageclasses: [obj('csi-cephfs-config-sc')],
+    },
+    status: 'warn',
+    then: (r) => assert.equal(r.evidence[0].value, 'Pending for 1h00m, StorageClass csi-cephfs-config-sc: waiting for RD sonarr-dst to restore'),
+  },
+]);
+
+runTable('restores.other-pvcs', [
+  {
+    name: 'a Pending PVC no RD restores is reported, with its storage class, age and reason',
+    objects: {
+      persistentvolumeclaims: [
+        pvc('default/sonarr-config', 'Bound', fromRd('sonarr-dst')),
+        pvc('media/cache', 'Pending', { storageClassName: 'fast' }, { creationTimestamp: ago(12) }),
+        pvc('default/logs', 'Bound', { storageClassName: 'csi-cephfs-config-sc' }),
+      ],
+      storageclasses: [obj('csi-cephfs-config-sc')],
+    },
+    status: 'fail',
+    summary: /^1\/2 other PVCs Bound; not Bound: media\/cache Pending for 12m, StorageClass fast: StorageClass fast not found$/,
+    then: (r) =>
+      assert.deepEqual(
+        r.evidence.map((e) => `${e.namespace}/${e.name} ${e.status}`),
+        ['media/cache fail'],
+      ),
+  },
+  {
+    name: 'Pending with an existing class: warn, with the newest condition the status gives',
+    objects: {
+      persistentvolumeclaims: [
+        pvc('media/cache', 'Pending', {}, { creationTimestamp: ago(3) }),
+        obj('media/old', {
+          spec: { storageClassName: 'csi-cephfs-config-sc' },
+          status: {
+            phase: 'Pending',
+            conditions: [
+              cond('Resizing', 'True', 'Resizing', 'waiting for the external resizer', ago(5)),
+              cond('ModifyingVolume', 'True', 'VolumeModifying', 'modify in progress', ago(2)),
+            ],
+          },
+        }),
+      ],
+      storageclasses: [obj('csi-cephfs-config-sc')],
+    },
+    status: 'warn',
+    then: (r) =>
+      assert.deepEqual(
+        r.evidence.map((e) => e.value),
+        [
+          'Pending for 3m, default StorageClass: not provisioned yet',
+          'Pending for 1h00m, StorageClass csi-cephfs-config-sc: VolumeModifying: modify in progress',
+        ],
+      ),
+  },
+  {
+    name: 'Lost: its PV is gone',
+    objects: { persistentvolumeclaims: [pvc('media/data', 'Lost', { volumeName: 'pv-9', storageClassName: '' })] },
+    status: 'fail',
+    summary: /media\/data Lost for 1h00m, no StorageClass \(static\): its PV pv-9 is gone/,
+  },
+  {
+    name: "the Kopia repository PVC is the Kopia panel's: not reported twice",
+    objects: { persistentvolumeclaims: [pvc('default/kopia', 'Pending', { storageClassName: 'csi-cephfs-config-sc' })] },
+    status: 'pass',
+    summary: /^no PVCs besides the restored ones and Kopia's$/,
+  },
+  {
+    name: 'the configured Kopia PVC, wherever it is',
+    objects: { persistentvolumeclaims: [pvc('volsync-system/kopia', 'Pending'), pvc('default/kopia', 'Pending')] },
+    config: { kopia: { pvc: 'volsync-system/kopia' } },
+    status: 'warn',
+    summary: /^0\/1 other PVCs Bound; not Bound: default\/kopia Pending/,
+  },
+  {
+    name: 'all Bound',
+    objects: { persistentvolumeclaims: [pvc('media/cache', 'Bound'), pvc('default/sonarr-config', 'Pending', fromRd('sonarr-dst'))] },
+    status: 'pass',
+    summary: /^1\/1 other PVCs Bound$/,
+  },
+  {
+    name: 'namespaces filter',
+    objects: { persistentvolumeclaims: [pvc('media/cache', 'Pending'), pvc('default/logs', 'Bound')] },
+    config: { restores: { namespaces: ['default'] } },
+    status: 'pass',
+  },
+  {
+    name: 'StorageClasses not readable: no verdict on the class, the PVC still reported',
+    objects: { persistentvolumeclaims: [pvc('media/cache', 'Pending', { storageClassName: 'fast' })] },
+    options: { sync: { storageclasses: { phase: 'forbidden' } } },
+    status: 'warn',
+    summary: /media\/cache Pending for 1h00m, StorageClass fast: not provisioned yet/,
+  },
 ]);
 
 /** An app Deployment whose pod template mounts these PVCs. */

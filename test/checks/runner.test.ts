@@ -22,6 +22,7 @@ const CONTRACT_IDS = [
   'restores.secrets',
   'restores.progress',
   'restores.app-pvcs',
+  'restores.other-pvcs',
   'restores.apps-running',
   'restores.count',
   'gateways.programmed',
@@ -224,4 +225,84 @@ test('evaluateDirty: a missing previous result is computed', () => {
   const after = evaluateDirty(partial, makeSnapshot(), config, new Set(), false);
   assert.deepEqual(Object.keys(after), CONTRACT_IDS);
   assert.equal(after['flux.ready'], full['flux.ready']);
+});
+
+/** Every watched kind retrying (as the watchers report a server that refuses), DNS as it is. */
+function retryingAll(reason: string, detail: string, since?: number): SnapshotOptions['sync'] {
+  return Object.fromEntries(KIND_KEYS.map((k) => [k, { phase: 'retrying', reason, detail, ...(since !== undefined ? { since } : {}) }]));
+}
+const REFUSED = 'connection refused by 127.0.0.1:6443: GET /api/v1/services; retrying in 4 s';
+
+test('an API server that cannot be reached: every check reading the cluster says so, never "missing" or "not deployed"', () => {
+  const results = evaluateAll(makeSnapshot({}, { sync: retryingAll('ConnectionRefused', REFUSED) }), makeConfig());
+  for (const r of Object.values(results)) {
+    assert.equal(r.status, 'unknown', `${r.id}: ${r.summary}`);
+    assert.equal(r.summary, 'cannot reach the API server: connection refused', r.id);
+    assert.deepEqual(r.fixes, []);
+  }
+});
+
+test('an API server lost after data came: since the last fresh data, the stale verdicts withdrawn', () => {
+  const since = Date.parse('2025-12-02T18:02:11Z');
+  const objects = { kustomizations: [flux('flux-system/apps')], persistentvolumeclaims: [pvc('default/kopia', 'Bound', { volumeName: 'pv-1' })] };
+  const sync = {
+    ...retryingAll('Timeout', 'timed out after 10 s: GET /api/v1/pods; retrying in 8 s', since - 5000),
+    kustomizations: {
+      phase: 'retrying',
+      reason: 'Timeout',
+      detail: 'timed out after 10 s: GET /apis/kustomize.toolkit.fluxcd.io/v1/kustomizations; retrying in 2 s',
+      since,
+    },
+  } as SnapshotOptions['sync'];
+  const r = evaluate('flux.ready', makeSnapshot(objects, { sync }));
+  assert.equal(r.status, 'unknown');
+  assert.equal(r.summary, 'cannot reach the API server: timed out after 10 s (since 18:02:11)');
+});
+
+const REACHABLE_CASES: Array<{ name: string; sync: SnapshotOptions['sync'] }> = [
+  { name: 'one kind still synced', sync: { ...retryingAll('ConnectionRefused', REFUSED), services: { phase: 'synced' } } },
+  { name: 'one kind still connecting', sync: { ...retryingAll('ConnectionRefused', REFUSED), services: { phase: 'connecting' } } },
+  {
+    name: 'a kind retrying for another reason (the server answered 500)',
+    sync: {
+      ...retryingAll('ConnectionRefused', REFUSED),
+      pods: { phase: 'retrying', reason: 'InternalError', detail: 'etcdserver: leader changed; retrying in 1 s' },
+    },
+  },
+  { name: 'retrying without a reason', sync: retryingAll('', 'socket hang up; retrying in 1 s') },
+];
+
+for (const c of REACHABLE_CASES) {
+  test(`not "cannot reach the API server": ${c.name}`, () => {
+    const results = evaluateAll(makeSnapshot({}, { sync: c.sync }), makeConfig());
+    for (const r of Object.values(results)) assert.doesNotMatch(r.summary, /cannot reach the API server/, r.id);
+  });
+}
+
+test('a kind last seen forbidden or not installed does not contradict an unreachable server', () => {
+  const sync = {
+    ...retryingAll('Unreachable', 'cannot resolve api.home.lan: GET /api/v1/pods; retrying in 2 s'),
+    secrets: { phase: 'forbidden' },
+    ocirepositories: { phase: 'not-installed' },
+  } as SnapshotOptions['sync'];
+  const r = evaluate('restores.secrets', makeSnapshot({}, { sync }));
+  assert.equal(r.summary, 'cannot reach the API server: cannot resolve api.home.lan');
+});
+
+test('evaluateDirty: every check says "cannot reach" once the last watcher fails, and stops once the server answers', () => {
+  const config = makeConfig();
+  const objects = { services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122', ingress: ['10.101.27.122', 'fd00:101::1b:122'] })] };
+  const synced = makeSnapshot(objects);
+  const before = evaluateAll(synced, config);
+  assert.equal(before['loadbalancers.external-ip'].status, 'pass');
+  // The services watcher fails last: only `services` changed, yet checks on other kinds follow.
+  const down = makeSnapshot(objects, { sync: retryingAll('ConnectionRefused', REFUSED, 1) });
+  const after = evaluateDirty(before, down, config, new Set<InputKey>(['services']), false);
+  for (const r of Object.values(after)) assert.equal(r.status, 'unknown', r.id);
+  assert.match(after['flux.ready'].summary, /^cannot reach the API server: connection refused/);
+  // One kind answers again: every check is evaluated on its data again.
+  const up = makeSnapshot(objects, { sync: { ...retryingAll('ConnectionRefused', REFUSED, 1), services: { phase: 'synced', since: 2 } } });
+  const back = evaluateDirty(after, up, config, new Set<InputKey>(['services']), false);
+  assert.equal(back['loadbalancers.external-ip'].status, 'pass');
+  assert.doesNotMatch(back['flux.ready'].summary, /cannot reach/);
 });

@@ -593,18 +593,65 @@ const CASES: PlanCase[] = [
     requests: [patch('replicationdestinations', 'default', 'plex-dst', { spec: { trigger: { manual: `restore-${TOKEN}` } } })],
   },
   {
-    name: 'a missing repository Secret and a Kopia PVC on the wrong subvolume are warned about',
+    name: 'a Kopia PVC on the wrong subvolume is warned about',
     fix: 'restores-trigger',
     config: saved,
     objects: {
-      replicationdestinations: [rd('default/thelounge-dst')],
+      replicationdestinations: [rd('default/plex-dst')],
+      secrets,
       persistentvolumeclaims: [kopiaPvc('pvc-new')],
       persistentvolumes: [cephPv('pvc-new', WRONG, 'Delete')],
     },
-    warnings: [
-      /^1 RD has no repository Secret yet .*: default\/thelounge-dst$/,
-      /^the Kopia repository PVC default\/kopia is not bound to the subvolume saved in Git: .*kopia-reclaim first/,
+    warnings: [/^the Kopia repository PVC default\/kopia is not bound to the subvolume saved in Git: .*kopia-reclaim first/],
+  },
+  {
+    name: 'an RD whose repository Secret does not exist yet is held, with why; the others are sent',
+    fix: 'restores-trigger',
+    objects: { replicationdestinations: [rd('default/plex-dst'), rd('default/thelounge-dst'), rd('default/sonarr-dst')], secrets },
+    requests: [
+      patch('replicationdestinations', 'default', 'plex-dst', { spec: { trigger: { manual: `restore-${TOKEN}` } } }),
+      patch('replicationdestinations', 'default', 'sonarr-dst', { spec: { trigger: { manual: `restore-${TOKEN}` } } }),
+      // Held: last, sent by the run once the Secret appears.
+      patch('replicationdestinations', 'default', 'thelounge-dst', { spec: { trigger: { manual: `restore-${TOKEN}` } } }),
     ],
+    warnings: [
+      /^held: default\/thelounge-dst — Secret thelounge-volsync-secret not found \(ExternalSecret not synced yet\?\)$/,
+      /^it is triggered as soon as its Secret appears while this run follows the restores; --target NAMESPACE\/NAME triggers one now$/,
+    ],
+    details: [
+      /^default\/plex-dst: not triggered/,
+      /^default\/sonarr-dst: not triggered/,
+      /^default\/thelounge-dst: held until Secret thelounge-volsync-secret exists$/,
+    ],
+    then: (plan) => {
+      assert.deepEqual(plan.held, [
+        { namespace: 'default', name: 'thelounge-dst', reason: 'Secret thelounge-volsync-secret not found (ExternalSecret not synced yet?)' },
+      ]);
+      assert.equal(plan.title, `Trigger 2 restores (restore-${TOKEN}); 1 held until its Secret exists`);
+      assert.deepEqual(
+        plan.targets.map((t) => t.name),
+        ['plex-dst', 'sonarr-dst', 'thelounge-dst'],
+      );
+      assert.match(plan.requests[2].summary, /once Secret thelounge-volsync-secret exists \(held\)$/);
+    },
+  },
+  {
+    name: 'every RD held: nothing to send, and the plan says why',
+    fix: 'restores-trigger',
+    objects: { replicationdestinations: [rd('default/thelounge-dst'), rd('default/sonarr-dst', { trigger: 'restore-1', sync: running })] },
+    refused:
+      /^nothing to send: every restore left to trigger is held: held: default\/thelounge-dst — Secret thelounge-volsync-secret not found \(ExternalSecret not synced yet\?\); 1 restore running; trigger one anyway with --target NAMESPACE\/NAME$/,
+  },
+  {
+    name: 'a held RD named with --target is triggered now, with a warning',
+    fix: 'restores-trigger',
+    objects: { replicationdestinations: [rd('default/thelounge-dst'), rd('default/plex-dst')], secrets },
+    options: { target: 'default/thelounge-dst' },
+    requests: [patch('replicationdestinations', 'default', 'thelounge-dst', { spec: { trigger: { manual: `restore-${TOKEN}` } } })],
+    warnings: [
+      /^default\/thelounge-dst: Secret thelounge-volsync-secret not found \(ExternalSecret not synced yet\?\): triggered anyway, as asked; its restore fails at once unless the Secret appears first$/,
+    ],
+    then: (plan) => assert.equal(plan.held, undefined),
   },
   {
     name: 'nothing to trigger',
@@ -858,6 +905,22 @@ for (const c of CASES) {
     c.then?.(plan);
   });
 }
+
+test('restores-trigger: Secrets that cannot be read hold nothing back, and the plan says it cannot tell', () => {
+  const snapshot = makeSnapshot(deepFreeze({ replicationdestinations: [rd('default/thelounge-dst')] }), {
+    sync: { secrets: { phase: 'forbidden', detail: 'needs list on secrets' } },
+  });
+  const plan = fixById('restores-trigger')!.plan(snapshot, makeConfig(), { token: TOKEN });
+  assert.ok(isPlan(plan), isPlan(plan) ? '' : plan.refused);
+  assert.deepEqual(
+    plan.requests.map((r) => r.name),
+    ['thelounge-dst'],
+  );
+  assert.equal(plan.held, undefined);
+  assert.deepEqual(plan.warnings, [
+    'cannot tell whether the repository Secrets exist (Secrets forbidden: needs list on secrets): an RD whose Secret is missing fails at once',
+  ]);
+});
 
 // ---------------------------------------------------------------------------------------------
 // The table of fixes itself

@@ -81,21 +81,65 @@ test('restores-set-copy-method: the 8 RDs get copyMethod Snapshot and VolSync dr
     assert.equal(result(demo, 'restores.copy-method').status, 'pass');
   }));
 
-test('restores-trigger after the reclaim and copyMethod: 21 restored, thelounge fails on its missing Secret', () =>
+test('restores-trigger before the Secret of thelounge exists: 21 restored, thelounge held and never sent (not failed)', () =>
   withDemo(async (demo) => {
     assert.equal((await demo.run('kopia-reclaim')).outcome.ok, true);
     assert.equal((await demo.run('restores-set-copy-method')).outcome.ok, true);
     const { plan, outcome, elapsedMs } = await demo.run('restores-trigger');
-    assert.equal(plan.requests.length, 22);
-    assert.equal(new Set(plan.requests.map((r) => JSON.stringify(r.body))).size, 1, 'one token for the run');
-    assert.equal(outcome.ok, false);
-    assert.equal(outcome.message, '21 restored, 1 failed: thelounge: secret thelounge-volsync-secret not found');
-    assert.ok(elapsedMs <= 20 * MINUTE, `took ${elapsedMs / MINUTE} min`);
-    assert.match(result(demo, 'restores.progress').summary, /^21\/22 restored: 1 failed/);
-    assert.ok(
-      demo.progress.some((line) => /^\d+\/22 restored, \d+ failed, \d+ running$/.test(line)),
-      'progress while following',
+    assert.equal(plan.requests.length, 22, 'the held one is planned (shown, dry-run, audited) too');
+    assert.deepEqual(
+      plan.held?.map((h) => h.name),
+      ['thelounge-dst'],
     );
+    assert.equal(new Set(plan.requests.map((r) => JSON.stringify(r.body))).size, 1, 'one token for the run');
+    assert.ok(!demo.sent.some((r) => r.name === 'thelounge-dst' && (r.body as { spec?: { trigger?: unknown } })?.spec?.trigger), 'thelounge was not sent');
+    assert.equal(outcome.ok, false);
+    assert.equal(
+      outcome.message,
+      '21 restored, 1 still held, never triggered: thelounge (Secret thelounge-volsync-secret not found (ExternalSecret not synced yet?))',
+    );
+    assert.ok(elapsedMs <= 20 * MINUTE, `took ${elapsedMs / MINUTE} min`);
+    // Not failed: its restore was never started, so it is still there to trigger once the Secret exists.
+    assert.match(result(demo, 'restores.progress').summary, /^21\/22 restored: 1 not triggered$/);
+    assert.ok(
+      demo.progress.some((line) => /^\d+\/21 restored, \d+ failed, \d+ running, 1 held$/.test(line)),
+      demo.progress.join('\n'),
+    );
+  }));
+
+test('restores-trigger: thelounge held, then triggered as soon as external-secrets creates its Secret: 22 restored', () =>
+  withDemo(async (demo) => {
+    assert.equal((await demo.run('kopia-reclaim')).outcome.ok, true);
+    assert.equal((await demo.run('restores-set-copy-method')).outcome.ok, true);
+    // A restore takes at least 2 scenario minutes: triggered 90 s before external-secrets syncs the
+    // Secret, the others are still restoring when it appears.
+    await demo.advance(demo.demo.scenario.t0 + REBUILD_FACTS.missingSecretAt - 90_000 - demo.demo.clock.now());
+    assert.equal(getObject(demo.snapshot(), 'secrets', 'default', 'thelounge-volsync-secret'), undefined, 'no Secret yet');
+    const { plan, outcome } = await demo.run('restores-trigger');
+    assert.deepEqual(
+      plan.held?.map((h) => h.name),
+      ['thelounge-dst'],
+    );
+    assert.equal(outcome.ok, true, outcome.message);
+    assert.equal(outcome.message, '22 restored, triggered late, once their Secret appeared: thelounge');
+    const triggered = demo.sent.filter((r) => (r.body as { spec?: { trigger?: unknown } })?.spec?.trigger !== undefined);
+    assert.equal(triggered.length, 22);
+    assert.equal(triggered.at(-1)?.name, 'thelounge-dst', 'thelounge last, once its Secret was there');
+    assert.ok(
+      outcome.details?.some((l) => /^default\/thelounge-dst: done \(triggered late\): restored to thelounge-dst-\d+$/.test(l)),
+      outcome.details?.join('\n'),
+    );
+    assert.equal(getObject(demo.snapshot(), 'replicationdestinations', 'default', 'thelounge-dst')?.spec?.trigger?.manual, plan.token);
+    assert.equal(result(demo, 'restores.progress').status, 'pass', result(demo, 'restores.progress').summary);
+  }));
+
+test('restores-trigger --target on a held RD: sent at once, with a warning, and fails on the missing Secret', () =>
+  withDemo(async (demo) => {
+    assert.equal((await demo.run('kopia-reclaim')).outcome.ok, true);
+    const { plan, outcome } = await demo.run('restores-trigger', { target: 'default/thelounge-dst' });
+    assert.match(plan.warnings.join('\n'), /default\/thelounge-dst: Secret thelounge-volsync-secret not found .*triggered anyway, as asked/);
+    assert.equal(outcome.ok, false);
+    assert.equal(outcome.message, '0 restored, 1 failed: thelounge: secret thelounge-volsync-secret not found');
   }));
 
 test('restores-trigger without the reclaim: the mover finds no snapshots (seed issue 2)', () =>
