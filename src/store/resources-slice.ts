@@ -47,7 +47,7 @@ function initialSync(): Record<InputKey, SyncState> {
 }
 
 function sameSync(a: SyncState | undefined, b: SyncState): boolean {
-  return !!a && a.phase === b.phase && a.detail === b.detail && a.since === b.since;
+  return !!a && a.phase === b.phase && a.detail === b.detail && a.since === b.since && a.reason === b.reason;
 }
 
 function sameRouterRecords(a: RouterRecords | undefined, b: RouterRecords): boolean {
