@@ -14,6 +14,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+// Why: `npm pack` and `npm publish` run `prepack` and then `prepare`; prepack has built already.
+if (process.argv.includes('--unless-packing') && ['pack', 'publish'].includes(process.env.npm_command ?? '')) process.exit(0);
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
@@ -33,6 +36,10 @@ const result = await build({
   platform: 'node',
   target: 'node20.3',
   jsx: 'automatic',
+  // Whitespace and syntax only: half the size and a faster start (the Kubernetes client is 14 MB
+  // unminified), while names stay readable in a stack trace.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // Why: React, Ink and the reconciler pick their development builds (slower, noisier) otherwise.
   define: { 'process.env.NODE_ENV': '"production"' },
   // Ink imports it only when DEV=true (React DevTools); drdeck does not ship it.
@@ -101,7 +108,8 @@ const files = Object.keys(outputs).filter((file) => existsSync(join(root, file))
 const bytes = files.reduce((sum, file) => sum + outputs[file].bytes, 0);
 const startBytes = atStart.reduce((sum, file) => sum + outputs[file].bytes, 0);
 const ms = Math.round(performance.now() - started);
-console.log(
+// On stderr: `npm pack --json` prints its JSON on stdout, after this.
+console.error(
   `built ${relative(process.cwd(), dist) || 'dist'}/ in ${ms} ms: ${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MB; ` +
     `drdeck --help loads ${atStart.length} of them (${Math.round(startBytes / 1024)} kB)`,
 );
