@@ -1,7 +1,8 @@
 /**
  * The command line. Why the dynamic imports: Ink costs about 0.5 s to load and the Kubernetes
  * client about 0.6 s, so `--help` and `--version` load neither, and each command loads only what
- * it uses.
+ * it uses (scripts/build.mjs keeps each import() a chunk of its own, and refuses a build that
+ * would break this).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
