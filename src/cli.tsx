@@ -1,11 +1,13 @@
 /**
  * The command line. Why the dynamic imports: Ink costs about 0.5 s to load and the Kubernetes
  * client about 0.6 s, so `--help` and `--version` load neither, and each command loads only what
- * it uses.
+ * it uses (scripts/build.mjs keeps each import() a chunk of its own, and refuses a build that
+ * would break this).
  */
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
-import { isUserError } from './commands/errors.js';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { isUserError, nearest, UsageError } from './commands/errors.js';
+import { EXIT, EXIT_CODES_HELP } from './commands/exit-codes.js';
 import type { DemoOptions } from './commands/demo.js';
 import type { FixCommandOptions } from './commands/fix.js';
 
@@ -28,14 +30,38 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+/** "unknown command 'chek' (did you mean check?)", or the list of commands when nothing is close. */
+function unknownCommand(program: Command, word: string): never {
+  const known = program.commands.map((c) => c.name());
+  const like = nearest(word, known);
+  program.error(`error: unknown command '${word}'${like ? ` (did you mean ${like}?)` : `; commands: ${known.join(', ')}`}`, {
+    code: 'commander.unknownCommand',
+  });
+}
+
+/**
+ * Commander's error in one line, named after the command: "drdeck fix: unknown option '--yess'
+ * (did you mean --yes?)", then where to look. Never the whole help: it would push the error out
+ * of sight on a small terminal.
+ */
+function usageLines(command: string, text: string): string {
+  const line = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\n\(Did you mean (.+)\?\)$/, ' (did you mean $1?)')
+    .replace(/ is invalid\. /, ' is invalid: ');
+  return `${command}: ${line}\nrun "${command} --help" for usage\n`;
+}
+
 async function main(argv: string[]): Promise<number> {
-  let exitCode = 0;
+  let exitCode: number = EXIT.ok;
   const program = new Command();
   program
     .name('drdeck')
     .description('The disaster-recovery checklist of a rebuilt Kubernetes cluster, live, as a terminal dashboard.')
     .version(packageVersion(), '-V, --version')
-    .showHelpAfterError()
+    // Usage errors are exit 2 (1 is "a check failed"): commander throws, main() decides the code.
+    .exitOverride()
     // Why: the program's own options (for the TUI) must not swallow a subcommand's --config.
     .enablePositionalOptions()
     .option('--context <name>', 'kube context to use')
@@ -44,7 +70,11 @@ async function main(argv: string[]): Promise<number> {
     .option('--read-only', 'never offer or run a fix')
     .option('--state-dir <dir>', 'where the audit log and timelines live (default: $XDG_STATE_HOME/drdeck)')
     .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action(async () => {
+      // Anything left over is a command drdeck does not have (commander would call it an excess argument).
+      const [word] = program.args;
+      if (word !== undefined) unknownCommand(program, word);
       const { runLive } = await import('./commands/live.js');
       exitCode = await runLive(program.opts());
     });
@@ -65,14 +95,15 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('check')
-    .description('evaluate every check once and print a table or JSON; exit 0 all pass, 1 something fails, 2 could not run')
-    .option('--json', 'print JSON: {"checks":[...],"summary":{...}}')
+    .description('evaluate every check once and print a table or JSON; exit 0 all decided and none fails, 1 something fails, 2 could not run, 3 undecided')
+    .option('--json', 'print JSON: {"checks":[...],"summary":{...,"decided":true},"exitCode":0}')
     .option('--demo', 'check the embedded demo cluster at the start of its scenario')
     .option('--context <name>', 'kube context to use')
     .option('--kubeconfig <file>', 'kubeconfig file')
     .option('--config <file>', 'drdeck config file')
     .option('--timeout <seconds>', 'how long to wait for the cluster to answer', positiveNumber, 30)
     .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action(async (opts: { json?: boolean; demo?: boolean; config?: string; context?: string; kubeconfig?: string; timeout: number; log?: string }) => {
       const { runCheck } = await import('./commands/check.js');
       exitCode = await runCheck(opts);
@@ -111,18 +142,45 @@ async function main(argv: string[]): Promise<number> {
     .option('--state-dir <dir>', 'where the audit log lives')
     .option('--timeout <seconds>', 'how long to wait for the cluster to answer', positiveNumber, 30)
     .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
-    .addHelpText(
-      'after',
-      `\nFixes: ${FIX_LIST}\nExit codes: 0 done, 1 the fix failed, 2 could not run, 3 refused (read-only, forbidden, not confirmed without --yes).`,
-    )
+    .addHelpText('after', `\nFixes: ${FIX_LIST}\n\n${EXIT_CODES_HELP}`)
     .action(async (id: string, opts: FixCommandOptions) => {
       const { runFix } = await import('./commands/fix.js');
       exitCode = await runFix(id, opts);
     });
 
-  await program.parseAsync(argv);
+  // `drdeck help fix` as well as `drdeck fix --help`. Commander offers its own only without a root action.
+  program
+    .command('help')
+    .description('help for a command')
+    .argument('[command]')
+    .action((name?: string) => {
+      const command = name === undefined ? program : program.commands.find((c) => c.name() === name);
+      if (!command) unknownCommand(program, name!);
+      command.help();
+    });
+
+  // Set after the subcommands, which would inherit it: only the dashboard's own action sees leftovers.
+  program.allowExcessArguments();
+  for (const command of [program, ...program.commands]) {
+    const name = command === program ? 'drdeck' : `drdeck ${command.name()}`;
+    command.configureOutput({ outputError: (text, write) => write(usageLines(name, text)) });
+  }
+
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    // Commander has printed its message (help, version, or the usage error) already.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.couldNotRun;
+    throw error;
+  }
   return exitCode;
 }
+
+// `drdeck check | head`: a reader that stops early is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? EXIT.ok);
+});
 
 main(process.argv).then(
   (code) => {
@@ -132,7 +190,8 @@ main(process.argv).then(
     const error = err as Error;
     const known = isUserError(error);
     process.stderr.write(`drdeck: ${error?.message ?? String(err)}\n`);
+    if (error instanceof UsageError && error.hint) process.stderr.write(`${error.hint}\n`);
     if (!known && process.env.DRDECK_DEBUG) process.stderr.write(`${error?.stack ?? ''}\n`);
-    process.exitCode = 2;
+    process.exitCode = EXIT.couldNotRun;
   },
 );

@@ -1,8 +1,12 @@
-/** `drdeck check`: every check once, as a table or JSON; exit 0 all pass, 1 something fails, 2 could not run. */
+/**
+ * `drdeck check`: every check once, as a table or JSON. Exit (./exit-codes.ts): 0 every check decided
+ * and none fails, 1 something fails, 2 could not run, 3 nothing fails but something is undecided.
+ */
 import type { SyncState } from '../cluster.js';
 import { apiUnreachable } from '../checks/unreachable.js';
-import { buildReport, exitCodeOf, formatTable } from '../headless/check-output.js';
+import { buildReport, formatTable } from '../headless/check-output.js';
 import { UnreachableError, waitForSync, type Session } from '../session.js';
+import { EXIT } from './exit-codes.js';
 import { orderedResults } from '../store/checks-slice.js';
 import { connect } from './connect.js';
 
@@ -41,15 +45,18 @@ export async function runCheck(opts: CheckOptions): Promise<number> {
       // A script reading --json still gets every check, each saying it cannot reach the API server.
       session.buffer.flush();
       if (opts.json && apiUnreachable(session.store.getState().sync)) {
-        process.stdout.write(`${JSON.stringify(buildReport(orderedResults(session.store.getState().results)), null, 2)}\n`);
+        const report = { ...buildReport(orderedResults(session.store.getState().results)), exitCode: EXIT.couldNotRun };
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       }
       if (error instanceof UnreachableError) throw error;
       throw unreachable(session, where, opts.timeout);
     }
     session.buffer.flush();
     const report = buildReport(orderedResults(session.store.getState().results));
-    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report, process.stdout.columns || 100)}\n`);
-    return exitCodeOf(report);
+    // Cut to the terminal's width only on a terminal: a pipe or a file gets every summary in full.
+    const width = process.stdout.isTTY ? process.stdout.columns || 100 : undefined;
+    process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report, width)}\n`);
+    return report.exitCode;
   } finally {
     session.close();
   }

@@ -13,13 +13,15 @@ export interface DemoOptions {
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {
-  // The autopilot is headless: its notices go to stderr with its progress.
-  const connected = await connect({ ...opts, demo: true, tui: !opts.autopilot });
-  const { session } = connected;
   if (!opts.autopilot) {
+    // Ink first, as `drdeck` does: without a terminal this is one line, before the scenario starts.
     const { runTui } = await loadTui();
+    const { session } = await connect({ ...opts, demo: true, tui: true });
     return runTui(session);
   }
+  // The autopilot is headless: its notices go to stderr with its progress.
+  const connected = await connect({ ...opts, demo: true, tui: false });
+  const { session } = connected;
   const { runAutopilot } = await import('./autopilot.js');
   // Why 3 minutes of wall time: at the default speed the rebuild takes longer; the exit code says so.
   const result = await runAutopilot(session, { deadlineMs: 180_000, onLine: (line) => process.stderr.write(`${line}\n`) });

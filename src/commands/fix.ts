@@ -1,8 +1,8 @@
 /**
  * `drdeck fix ID`: one fix, headless, through the same runner as the fix keys: plan, access review,
  * server-side dry run, then (with --yes) the requests and the following of their effect.
- * Exit codes: 0 done (or nothing to do, or --dry-run), 1 the fix failed, 2 could not run,
- * 3 refused (read-only, forbidden, or not confirmed without --yes).
+ * Exit codes (./exit-codes.ts): 0 done (or nothing to do, or --dry-run), 1 the fix failed, 2 could
+ * not run, 3 not applied (read-only, not allowed, or not confirmed without --yes).
  */
 import { FIX_IDS, type FixId } from '../checks/types.js';
 import { ALL_FIXES, fixById } from '../fixes/index.js';
@@ -12,7 +12,8 @@ import { UnreachableError, waitForSync } from '../session.js';
 import type { FixActivity } from '../store/fixes-slice.js';
 import { confirmLines } from '../screens/confirm-lines.js';
 import { connect } from './connect.js';
-import { UsageError } from './errors.js';
+import { nearest, UsageError } from './errors.js';
+import { EXIT } from './exit-codes.js';
 
 export interface FixCommandOptions {
   target?: string;
@@ -46,9 +47,13 @@ async function settled(get: () => FixActivity | undefined, phases: ReadonlySet<s
 export async function runFix(id: string, opts: FixCommandOptions): Promise<number> {
   const fix = fixById(id);
   if (!fix) {
-    const known = ALL_FIXES.map((f) => f.id).join(', ');
-    const later = FIX_IDS.includes(id as FixId) ? ` (${id} is not available in this build)` : '';
-    throw new UsageError(`unknown fix "${id}"${later}; fixes: ${known}`);
+    const known = ALL_FIXES.map((f) => f.id);
+    if (FIX_IDS.includes(id as FixId)) throw new UsageError(`fix "${id}" is not available in this build; fixes: ${known.join(', ')}`);
+    const like = nearest(id, known);
+    throw new UsageError(
+      `unknown fix "${id}"${like ? ` (did you mean ${like}?)` : `; fixes: ${known.join(', ')}`}`,
+      'run "drdeck fix --help" for what each fix does',
+    );
   }
   const out: string[] = [];
   const say = (line: string) => out.push(line);
@@ -69,8 +74,8 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
     const prepared = await settled(activity, new Set(['confirm', 'refused']));
     if (prepared.phase === 'refused') {
       const nothing = NOTHING_TO_DO.test(prepared.message);
-      code = nothing ? 0 : /^(read-only|not allowed)/.test(prepared.message) ? 3 : 2;
-      say(`${nothing ? 'nothing to do' : code === 3 ? 'refused' : 'could not run'}: ${prepared.message}`);
+      code = nothing ? EXIT.ok : /^(read-only|not allowed)/.test(prepared.message) ? EXIT.undecided : EXIT.couldNotRun;
+      say(`${nothing ? 'nothing to do' : code === EXIT.undecided ? 'refused' : 'could not run'}: ${prepared.message}`);
       result = { ...result, outcome: nothing ? 'nothing-to-do' : 'refused', message: prepared.message };
     } else {
       const plan = prepared.prepared!.plan;
@@ -92,7 +97,7 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
       };
       if (opts.dryRun) {
         store.getState().cancelFix({ dryRun: true });
-        code = 0;
+        code = EXIT.ok;
         const checked = [
           plan.requests.length || !routerRequests.length ? 'the server accepted every request' : '',
           routerRequests.length ? ROUTER_NO_DRY_RUN : '',
@@ -103,7 +108,7 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
         result.outcome = 'dry-run';
       } else if (!opts.yes) {
         store.getState().cancelFix();
-        code = 3;
+        code = EXIT.undecided;
         say('\nnot confirmed: nothing was sent (add --yes to apply)');
         result.outcome = 'not-confirmed';
       } else {
@@ -111,9 +116,9 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
         say('\napplying…');
         await store.getState().confirmFix();
         const done = activity();
-        code = done?.phase === 'done' ? 0 : 1;
-        say(`${code === 0 ? 'done' : 'failed'}: ${done?.message ?? ''}`);
-        result = { ...result, outcome: code === 0 ? 'done' : 'failed', message: done?.message };
+        code = done?.phase === 'done' ? EXIT.ok : EXIT.failed;
+        say(`${code === EXIT.ok ? 'done' : 'failed'}: ${done?.message ?? ''}`);
+        result = { ...result, outcome: code === EXIT.ok ? 'done' : 'failed', message: done?.message };
       }
     }
   } finally {

@@ -1,14 +1,18 @@
 /** The output of `drdeck check`: JSON for scripts, a plain table for people. */
 import type { CheckResult, CheckStatus } from '../checks/types.js';
+import { EXIT, verdictExitCode, type ExitCode } from '../commands/exit-codes.js';
 
 export interface CheckReport {
   checks: Array<Pick<CheckResult, 'id' | 'panel' | 'status' | 'summary' | 'evidence' | 'fixes'> & { gitHint?: string }>;
-  summary: Record<CheckStatus, number>;
+  /** The count of each status; `decided` is false when a check is unknown or pending. */
+  summary: Record<CheckStatus, number> & { decided: boolean };
+  /** What `drdeck check` exits with (src/commands/exit-codes.ts). */
+  exitCode: ExitCode;
 }
 
 export function buildReport(results: CheckResult[]): CheckReport {
-  const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, pending: 0, unknown: 0 };
-  for (const r of results) summary[r.status]++;
+  const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, pending: 0, unknown: 0 };
+  for (const r of results) counts[r.status]++;
   return {
     checks: results.map(({ id, panel, status, summary: line, evidence, fixes, gitHint }) => ({
       id,
@@ -19,25 +23,34 @@ export function buildReport(results: CheckResult[]): CheckReport {
       fixes,
       ...(gitHint ? { gitHint } : {}),
     })),
-    summary,
+    summary: { ...counts, decided: counts.unknown === 0 && counts.pending === 0 },
+    exitCode: verdictExitCode(counts),
   };
-}
-
-/** 0 when nothing fails, 1 when something fails (DESIGN.md: the seed's validate script, done right). */
-export function exitCodeOf(report: CheckReport): number {
-  return report.summary.fail > 0 ? 1 : 0;
 }
 
 const LABEL: Record<CheckStatus, string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', pending: 'PEND', unknown: '????' };
 
-/** A plain table that fits the terminal: status, id, summary (cut to `width`). */
-export function formatTable(report: CheckReport, width = 100): string {
+/** The table's last line: the verdict behind the exit code, in words. */
+function verdict(report: CheckReport): string {
+  const s = report.summary;
+  const undecided = s.unknown + s.pending;
+  if (report.exitCode === EXIT.failed) return `failed: ${s.fail} ${s.fail === 1 ? 'check fails' : 'checks fail'} (exit 1)`;
+  if (report.exitCode === EXIT.undecided)
+    return `undecided: nothing fails, but ${undecided} ${undecided === 1 ? 'check' : 'checks'} could not be decided (exit 3)`;
+  return 'passed: every check decided, none fails (exit 0)';
+}
+
+/**
+ * A plain table: status, id, summary. With a `width` (a terminal's), each line is cut to it; without
+ * (a pipe, a file, CI's log), summaries are printed in full.
+ */
+export function formatTable(report: CheckReport, width?: number): string {
   const idWidth = Math.max(...report.checks.map((c) => c.id.length));
   const lines = report.checks.map((c) => {
     const line = `${LABEL[c.status]}  ${c.id.padEnd(idWidth)}  ${c.summary}`;
-    return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+    return width !== undefined && line.length > width ? `${line.slice(0, width - 1)}…` : line;
   });
   const s = report.summary;
-  lines.push('', `${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.pending} pending, ${s.unknown} unknown`);
+  lines.push('', `${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.pending} pending, ${s.unknown} unknown`, verdict(report));
   return lines.join('\n');
 }

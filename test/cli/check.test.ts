@@ -36,9 +36,15 @@ test('check --demo --json lists every contract id with its verdict, and exits 1'
     assert.equal(typeof c.summary, 'string');
     for (const e of c.evidence) assert.ok('kind' in e && 'name' in e && 'field' in e && 'value' in e);
   }
-  const counted = Object.values(report.summary as Record<string, number>).reduce((a, b) => a + b, 0);
-  assert.equal(counted, CONTRACT_IDS.length);
+  const { decided, ...counts } = report.summary as Record<string, number> & { decided: boolean };
+  assert.deepEqual(Object.keys(counts), ['pass', 'warn', 'fail', 'pending', 'unknown']);
+  assert.equal(
+    Object.values(counts).reduce((a, b) => a + b, 0),
+    CONTRACT_IDS.length,
+  );
   assert.ok(report.summary.fail > 0);
+  assert.equal(decided, true, 'the demo answers every check');
+  assert.equal(report.exitCode, 1, 'the JSON states the exit code');
 });
 
 test('no Secret value reaches the JSON output', () => {
@@ -49,11 +55,20 @@ test('no Secret value reaches the JSON output', () => {
   }
 });
 
-test('check --demo prints a table with a closing tally', () => {
+test('check --demo prints a table with a closing tally and verdict; into a pipe, summaries in full', () => {
   const { code, stdout } = drdeck(['check', '--demo']);
   assert.equal(code, 1);
   assert.match(stdout, /^FAIL {2}kopia\.volume-handle {2,}wrong subvolume/m);
-  assert.match(stdout, /^\d+ pass, \d+ warn, \d+ fail, 0 pending, 0 unknown$/m);
+  assert.match(stdout, /^\d+ pass, \d+ warn, \d+ fail, 0 pending, 0 unknown\nfailed: \d+ checks fail \(exit 1\)\n$/m);
+  // The flux.ready summary names 2 of the 24 failed objects "and 22 more": well past 100 columns.
+  const ready = stdout.split('\n').find((line) => line.includes('flux.ready'))!;
+  assert.match(ready, /and \d+ more$/);
+  assert.ok(ready.length > 100, ready);
+  assert.equal(
+    stdout.split('\n').some((line) => line.endsWith('…')),
+    false,
+    'nothing cut',
+  );
 });
 
 test('a broken config file: exit 2, one clear message naming the file and the field, no stack trace', () => {
@@ -66,12 +81,12 @@ test('a broken config file: exit 2, one clear message naming the file and the fi
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
 
-test('--help names the commands; a bad flag is explained', () => {
+test('--help names the commands; a bad flag is explained, exit 2', () => {
   const help = drdeck(['--help']);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /demo/);
   assert.match(help.stdout, /check/);
   const bad = drdeck(['demo', '--speed', 'fast']);
-  assert.notEqual(bad.code, 0);
+  assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--speed.*must be a positive number/);
 });
