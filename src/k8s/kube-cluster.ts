@@ -9,7 +9,7 @@ import { AccessReview, type AccessAnswer } from './access.js';
 import { Discovery } from './discovery.js';
 import { ApiClient } from './http.js';
 import { loadKubeConfig, type ResolvedKubeconfig } from './kubeconfig.js';
-import { listAll, resourcePath, withKind } from './resources.js';
+import { acceptFor, listAll, received, resourcePath } from './resources.js';
 import { DEFAULT_WATCH_TUNING, KindWatcher, type WatchTuning } from './watcher.js';
 
 export interface KubeClusterOptions {
@@ -83,7 +83,8 @@ export class KubeCluster implements Cluster {
 
   async get(kind: KindKey, namespace: string | undefined, name: string): Promise<KubeObject> {
     const api = await this.connect();
-    return withKind(kind, await api.json<KubeObject>({ method: 'GET', path: resourcePath(kind, namespace, name) }));
+    // The metadata-only Accept for a Secret here too: no read of drdeck's ever asks for Secret data.
+    return received(kind, await api.json<KubeObject>({ method: 'GET', path: resourcePath(kind, namespace, name), accept: acceptFor(kind, false) }));
   }
 
   async create(kind: KindKey, object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
@@ -113,10 +114,13 @@ export class KubeCluster implements Cluster {
 
   async delete(kind: KindKey, namespace: string | undefined, name: string, options: WriteOptions = {}): Promise<void> {
     const api = await this.connect();
+    const preconditions = options.preconditions;
     await api.json({
       method: 'DELETE',
       path: resourcePath(kind, namespace, name),
       query: { dryRun: options.dryRun ? 'All' : undefined },
+      // The server deletes only the object the operator saw; another one by that name gets a 409.
+      ...(preconditions ? { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions } } : {}),
     });
   }
 
