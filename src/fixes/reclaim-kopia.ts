@@ -136,6 +136,7 @@ export const reclaimKopia: Fix = {
 
   plan(snapshot, config) {
     const saved = config.kopia.savedVolumeHandle;
+    if (!saved && config.kopia.handleUnknown) return noPlan(config.kopia.handleUnknown);
     if (!saved) {
       return noPlan('no saved volume handle configured: set kopia.savedVolumeHandle, or kopia.handleSecretFile to the Secret manifest saved in Git');
     }
