@@ -114,13 +114,15 @@ export class KubeCluster implements Cluster {
 
   async delete(kind: KindKey, namespace: string | undefined, name: string, options: WriteOptions = {}): Promise<void> {
     const api = await this.connect();
-    const preconditions = options.preconditions;
+    const { preconditions, dryRun } = options;
     await api.json({
       method: 'DELETE',
       path: resourcePath(kind, namespace, name),
-      query: { dryRun: options.dryRun ? 'All' : undefined },
+      query: { dryRun: dryRun ? 'All' : undefined },
       // The server deletes only the object the operator saw; another one by that name gets a 409.
-      ...(preconditions ? { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions } } : {}),
+      // Why dryRun in the body too: with a body, the API server reads the DeleteOptions from it
+      // alone and ignores the query, so a dry run would delete for real.
+      ...(preconditions ? { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, ...(dryRun ? { dryRun: ['All'] } : {}) } } : {}),
     });
   }
 
