@@ -355,17 +355,11 @@ export const reclaimKopia: Fix = {
       } catch (error) {
         const exists = request.verb === 'create' && request.kind === 'persistentvolumeclaims' && /already exists/i.test(errorText(error));
         const changed = changedSincePlan(request, error);
+        const earlier = plan.requests.slice(0, index).map((r) => r.summary);
         const message = exists
           ? `PVC ${namespace}/${name} was recreated by someone else (Flux?) before drdeck could create it: remove it from Git and run the reclaim again`
           : changed
-            ? `${changed}${
-                index
-                  ? ` (sent before it: ${plan.requests
-                      .slice(0, index)
-                      .map((r) => r.summary)
-                      .join('; ')})`
-                  : ''
-              }`
+            ? `${changed}${earlier.length ? ` (sent before it: ${earlier.join('; ')})` : ''}`
             : `${request.summary}: ${errorText(error)}`;
         return { ok: false, message };
       }
