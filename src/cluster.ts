@@ -45,11 +45,25 @@ export interface ListResult {
 
 export type PatchType = 'merge' | 'json' | 'strategic';
 
+/**
+ * A delete's preconditions (DeleteOptions.preconditions): the server deletes only the object with
+ * this uid at this resourceVersion, and answers 409 Conflict otherwise.
+ */
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: string;
+}
+
 export interface WriteOptions {
   /** Server-side dry run (`dryRun=All`): validated and admitted, never persisted. */
   dryRun?: boolean;
   /** Write the status subresource instead of the main resource. */
   subresource?: 'status';
+  /**
+   * For a delete: delete only the object as it was seen. (A patch carries its precondition in its
+   * body: `metadata.resourceVersion` in a merge patch.)
+   */
+  preconditions?: Preconditions;
 }
 
 /** A failed request, with the HTTP status the API server (or the simulation) answered. */

@@ -80,6 +80,13 @@ const volumeHandle: Check = {
   inputs: ['persistentvolumeclaims', 'persistentvolumes'],
   evaluate(snapshot, config) {
     const saved = config.kopia.savedVolumeHandle;
+    const { handleUnknown, handleSecretFile, handleSecretKey } = config.kopia;
+    // Why unknown, never fail, for an encrypted manifest: its ciphertext is not a handle to compare.
+    if (!saved && handleUnknown) {
+      return verdict('unknown', handleUnknown, [
+        { kind: 'Git', name: handleSecretFile ?? 'saved handle', field: handleSecretKey, value: 'SOPS-encrypted', status: 'unknown' },
+      ]);
+    }
     if (!saved) return verdict('unknown', 'no saved handle configured (kopia.savedVolumeHandle or kopia.handleSecretFile)', []);
     return withVolume(snapshot, config, (_pvc, pv) => {
       const handle = str(at(pv, 'spec', 'csi', 'volumeHandle'));

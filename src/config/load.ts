@@ -9,8 +9,9 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseAllDocuments, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { readSavedHandle } from './saved-handle.js';
 import { configSchema, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -94,31 +95,6 @@ function readYamlFile(source: ConfigSource): unknown {
   return doc.toJS();
 }
 
-/**
- * Reads the volumeHandle saved in Git from a Secret manifest (stringData, or base64 data).
- * Only the handle is kept; nothing else of the Secret is returned or printed.
- */
-export function readSavedHandle(file: string, key: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`kopia.handleSecretFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  for (const doc of parseAllDocuments(text)) {
-    if ('errors' in doc && doc.errors.length > 0) {
-      throw new ConfigError(`kopia.handleSecretFile: ${file} is not valid YAML: ${doc.errors[0].message.split('\n')[0]}`);
-    }
-    const secret = doc.toJS() as { kind?: string; stringData?: Record<string, unknown>; data?: Record<string, unknown> } | null;
-    if (!secret || secret.kind !== 'Secret') continue;
-    const plain = secret.stringData?.[key];
-    if (typeof plain === 'string' && plain.trim()) return plain.trim();
-    const encoded = secret.data?.[key];
-    if (typeof encoded === 'string' && encoded.trim()) return Buffer.from(encoded, 'base64').toString('utf8').trim();
-  }
-  throw new ConfigError(`kopia.handleSecretFile: ${file} has no Secret with "${key}" in stringData or data`);
-}
-
 export interface LoadedConfig {
   config: Config;
   /** The file read, or undefined when the defaults were used. */
@@ -140,7 +116,7 @@ export function loadConfig(options: { file?: string; overrides?: Record<string, 
   const config = parseConfig(merged, file ?? 'config');
   if (!config.kopia.savedVolumeHandle && config.kopia.handleSecretFile) {
     const path = resolve(file ? join(file, '..') : (options.cwd ?? process.cwd()), config.kopia.handleSecretFile);
-    config.kopia.savedVolumeHandle = readSavedHandle(path, config.kopia.handleSecretKey);
+    Object.assign(config.kopia, readSavedHandle(path, config.kopia.handleSecretKey, config.kopia.handleSecretFile));
   }
   // The router's files, like the Kopia Secret above, are where the config says relative to itself,
   // whatever folder drdeck was started in.

@@ -45,6 +45,8 @@ export const configSchema = z
         handleSecretFile: z.string().min(1).optional(),
         /** The key in that Secret's stringData or data that holds the handle. */
         handleSecretKey: name.default('volumeHandle'),
+        /** Set by the loader, not in a file: why the handle is not known (the Secret manifest is SOPS-encrypted). */
+        handleUnknown: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),

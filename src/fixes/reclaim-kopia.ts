@@ -11,7 +11,7 @@ import type { Snapshot } from '../checks/types.js';
 import { arr, at, getObject, labelOf, listObjects, parseRef, str } from '../checks/util.js';
 import type { Config } from '../config/schema.js';
 import { isPlan, type Fix, type FixTarget, type Plan, type PlannedRequest } from './types.js';
-import { count, createRequest, deleteRequest, errorText, kubectlCommand, mergePatch, noPlan, remaining, waitQuietly } from './util.js';
+import { changedSincePlan, count, createRequest, deleteRequest, errorText, guardedPatch, kubectlCommand, noPlan, remaining, waitQuietly } from './util.js';
 
 const TIMEOUT_MS = 2 * 60_000;
 const CEPHFS_DRIVER = 'cephfs.csi.ceph.com';
@@ -136,6 +136,7 @@ export const reclaimKopia: Fix = {
 
   plan(snapshot, config) {
     const saved = config.kopia.savedVolumeHandle;
+    if (!saved && config.kopia.handleUnknown) return noPlan(config.kopia.handleUnknown);
     if (!saved) {
       return noPlan('no saved volume handle configured: set kopia.savedVolumeHandle, or kopia.handleSecretFile to the Secret manifest saved in Git');
     }
@@ -155,41 +156,32 @@ export const reclaimKopia: Fix = {
     const pvcTarget: FixTarget = { kind: 'persistentvolumeclaims', namespace, name };
     const claimRef = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace, name };
 
-    // The PVC is already on the saved subvolume: only what keeps it safe is left to do.
+    // The PVC is already on the saved subvolume: only what keeps it safe is left to do. Each
+    // object gets one patch: each patch is conditioned on the resourceVersion the plan saw, so a
+    // second one to the same object would meet the first one's change and be refused.
     if (pvc && pvcPv && handleOf(pvcPv) === saved) {
       const pvName = pvcPv.metadata.name;
+      const spec: Record<string, unknown> = {};
+      const what: string[] = [];
       if (policyOf(pvcPv) !== 'Retain') {
-        requests.push(
-          mergePatch(
-            'persistentvolumes',
-            undefined,
-            pvName,
-            { spec: { persistentVolumeReclaimPolicy: 'Retain' } },
-            `set reclaim policy Retain on PV ${pvName} (it holds the backups)`,
-          ),
-        );
-        targets.push({ kind: 'persistentvolumes', name: pvName });
+        spec.persistentVolumeReclaimPolicy = 'Retain';
+        what.push('set reclaim policy Retain (it holds the backups)');
       }
       const claimUid = str(at(pvcPv, 'spec', 'claimRef', 'uid'));
       if (phaseOf(pvc) !== 'Bound' && claimUid && claimUid !== pvc.metadata.uid) {
-        requests.push(
-          mergePatch(
-            'persistentvolumes',
-            undefined,
-            pvName,
-            { spec: { claimRef: { ...claimRef, uid: null, resourceVersion: null } } },
-            `point PV ${pvName}'s claimRef at PVC ${pvcRef}`,
-          ),
-        );
-        if (!targets.length) targets.push({ kind: 'persistentvolumes', name: pvName });
+        spec.claimRef = { ...claimRef, uid: null, resourceVersion: null };
+        what.push(`point its claimRef at PVC ${pvcRef}`);
+      }
+      if (what.length) {
+        requests.push(guardedPatch('persistentvolumes', pvcPv, { spec }, `PV ${pvName}: ${what.join(', ')}`));
+        targets.push({ kind: 'persistentvolumes', name: pvName });
       }
       const fluxLabels = FLUX_LABELS.filter((key) => labelOf(pvc, key) !== undefined);
       if (fluxLabels.length) {
         requests.push(
-          mergePatch(
+          guardedPatch(
             'persistentvolumeclaims',
-            namespace,
-            name,
+            pvc,
             { metadata: { labels: Object.fromEntries(fluxLabels.map((k) => [k, null])) } },
             `remove the Flux labels from PVC ${pvcRef}`,
           ),
@@ -237,7 +229,7 @@ export const reclaimKopia: Fix = {
       const pods = mountingPods(snapshot, namespace, name);
       if (pods.length)
         warnings.push(`${count(pods.length, 'pod')} mount the PVC and keep it Terminating until they stop (kubernetes.io/pvc-protection): ${pods.join(', ')}`);
-      requests.push(deleteRequest('persistentvolumeclaims', namespace, name, `delete PVC ${pvcRef} (wrong subvolume)`));
+      requests.push(deleteRequest('persistentvolumeclaims', pvc, `delete PVC ${pvcRef} (wrong subvolume)`));
     }
 
     const capacityOf = (o: unknown, ...path: string[]) => str(at(o, ...path));
@@ -260,7 +252,7 @@ export const reclaimKopia: Fix = {
         const what = [spec.claimRef && `point its claimRef at PVC ${pvcRef}`, spec.persistentVolumeReclaimPolicy && 'set reclaim policy Retain']
           .filter(Boolean)
           .join(', ');
-        requests.push(mergePatch('persistentvolumes', undefined, pvName, { spec }, `reuse PV ${pvName} with the saved handle: ${what}`));
+        requests.push(guardedPatch('persistentvolumes', savedPv, { spec }, `reuse PV ${pvName} with the saved handle: ${what}`));
       }
       targets.push({ kind: 'persistentvolumes', name: pvName });
     } else {
@@ -355,16 +347,20 @@ export const reclaimKopia: Fix = {
     const start = context.now();
     const saved = config.kopia.savedVolumeHandle;
     const { namespace, name } = parseRef(config.kopia.pvc);
-    for (const request of plan.requests) {
+    for (const [index, request] of plan.requests.entries()) {
       context.progress(request.summary);
       const before = getObject(context.snapshot(), request.kind, request.namespace, request.name);
       try {
         await context.send(request);
       } catch (error) {
         const exists = request.verb === 'create' && request.kind === 'persistentvolumeclaims' && /already exists/i.test(errorText(error));
+        const changed = changedSincePlan(request, error);
+        const earlier = plan.requests.slice(0, index).map((r) => r.summary);
         const message = exists
           ? `PVC ${namespace}/${name} was recreated by someone else (Flux?) before drdeck could create it: remove it from Git and run the reclaim again`
-          : `${request.summary}: ${errorText(error)}`;
+          : changed
+            ? `${changed}${earlier.length ? ` (sent before it: ${earlier.join('; ')})` : ''}`
+            : `${request.summary}: ${errorText(error)}`;
         return { ok: false, message };
       }
       if (request.verb !== 'delete') continue;

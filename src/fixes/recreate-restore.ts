@@ -75,10 +75,7 @@ export const recreateRestore: Fix = {
       if (!rd) return noPlan('nothing to do: every RD has copyMethod: Snapshot and none is labelled IfNotPresent');
     }
     const ref = refOf(rd);
-    const ns = namespaceOf(rd);
-    const requests: PlannedRequest[] = [
-      deleteRequest('replicationdestinations', ns, rd.metadata.name, `delete ReplicationDestination ${ref} (Flux recreates it)`),
-    ];
+    const requests: PlannedRequest[] = [deleteRequest('replicationdestinations', rd, `delete ReplicationDestination ${ref} (Flux recreates it)`)];
     const commands = [kubectlCommand(requests[0])];
     const warnings = [
       `deletes ReplicationDestination ${ref}: Flux recreates it from Git as Git has it, so fix Git first (${RD_TEMPLATE}): a template without copyMethod: Snapshot, or still labelled ssa: IfNotPresent, gives the same RD again`,

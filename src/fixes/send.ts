@@ -8,7 +8,7 @@ import { ClusterError, type Cluster, type KubeObject } from '../cluster.js';
 import type { Router } from '../dns/router.js';
 import type { RouterDnsRecord } from '../dns/routeros.js';
 import { routerRequestsOf, type Plan, type PlannedRequest, type PlannedRouterRequest } from './types.js';
-import { errorText } from './util.js';
+import { errorText, preconditionsOf } from './util.js';
 
 export async function sendPlanned(cluster: Cluster, request: PlannedRequest, options: { dryRun?: boolean } = {}): Promise<KubeObject | void> {
   const write = { dryRun: options.dryRun, ...(request.subresource ? { subresource: request.subresource } : {}) };
@@ -17,8 +17,10 @@ export async function sendPlanned(cluster: Cluster, request: PlannedRequest, opt
       return cluster.create(request.kind, request.body as KubeObject, write);
     case 'patch':
       return cluster.patch(request.kind, request.namespace, request.name, request.body, request.patchType ?? 'merge', write);
-    case 'delete':
-      return cluster.delete(request.kind, request.namespace, request.name, write);
+    case 'delete': {
+      const preconditions = preconditionsOf(request);
+      return cluster.delete(request.kind, request.namespace, request.name, preconditions ? { ...write, preconditions } : write);
+    }
   }
 }
 

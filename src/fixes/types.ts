@@ -31,7 +31,11 @@ export interface PlannedRequest {
   /** For patch. */
   patchType?: PatchType;
   subresource?: 'status';
-  /** The patch, or the object to create. */
+  /**
+   * The patch, the object to create, or a delete's DeleteOptions (its preconditions: the uid and
+   * resourceVersion of the object as the plan saw it). A destructive patch carries those in its
+   * `metadata`, so it too applies only to the object the operator saw.
+   */
   body?: unknown;
   /** One line for people: "annotate HelmRelease ceph-csi/ceph-csi-rbd to reconcile". */
   summary: string;

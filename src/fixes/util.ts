@@ -4,9 +4,10 @@
  * wait without throwing).
  */
 import { stringify } from 'yaml';
-import type { KubeObject } from '../cluster.js';
+import { ClusterError, type KubeObject, type Preconditions } from '../cluster.js';
 import type { Snapshot } from '../checks/types.js';
 import { namespaceOf, nameOf } from '../checks/util.js';
+import { resourcePath } from '../k8s/resources.js';
 import { KIND_KEYS, KINDS, type KindKey } from '../kinds.js';
 import type { FixTarget, NoPlan, PlannedRequest, RunContext, TargetKind } from './types.js';
 
@@ -85,8 +86,65 @@ export function createRequest(kind: KindKey, object: KubeObject, summary: string
   return { verb: 'create', kind, ...(namespace ? { namespace } : {}), name: object.metadata.name, body: object, summary };
 }
 
-export function deleteRequest(kind: KindKey, namespace: string | undefined, name: string, summary: string): PlannedRequest {
-  return { verb: 'delete', kind, ...(namespace ? { namespace } : {}), name, summary };
+/** The identity of an object as the plan saw it: what a destructive request is conditioned on. */
+export function seenAs(object: KubeObject): Preconditions {
+  const { uid, resourceVersion } = object.metadata;
+  return { ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) };
+}
+
+/**
+ * A delete of exactly the object the plan saw: its DeleteOptions carry `preconditions` (uid and
+ * resourceVersion), so the server refuses (409) to delete another object that took its name
+ * meanwhile (Flux recreating a PVC while the operator reads the confirm screen), or this one
+ * changed since.
+ */
+export function deleteRequest(kind: KindKey, object: KubeObject, summary: string): PlannedRequest {
+  const { namespace, name } = object.metadata;
+  const preconditions = seenAs(object);
+  const body = Object.keys(preconditions).length ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions } : undefined;
+  return { verb: 'delete', kind, ...(namespace ? { namespace } : {}), name, ...(body ? { body } : {}), summary };
+}
+
+/**
+ * A merge patch that removes or replaces something the operator saw (a claimRef, a reclaim policy,
+ * labels), sent only to the object as the plan saw it: `metadata.resourceVersion` in a merge patch
+ * makes the server answer 409 Conflict when the object changed (or was recreated) since, and the
+ * uid names which object that was.
+ */
+export function guardedPatch(kind: KindKey, object: KubeObject, body: Record<string, unknown>, summary: string): PlannedRequest {
+  const seen = seenAs(object);
+  const guarded = Object.keys(seen).length ? { ...body, metadata: { ...((body.metadata as Record<string, unknown> | undefined) ?? {}), ...seen } } : body;
+  return mergePatch(kind, object.metadata.namespace, object.metadata.name, guarded, summary);
+}
+
+/** The uid and resourceVersion a request is conditioned on (a delete's preconditions, a guarded patch's metadata), if any. */
+export function preconditionsOf(request: PlannedRequest): Preconditions | undefined {
+  const body = request.body as { preconditions?: Preconditions; metadata?: Preconditions } | undefined;
+  const seen = request.verb === 'delete' ? body?.preconditions : request.verb === 'patch' && request.patchType !== 'json' ? body?.metadata : undefined;
+  return seen?.resourceVersion || seen?.uid ? { uid: seen.uid, resourceVersion: seen.resourceVersion } : undefined;
+}
+
+/** "PVC", "PV", else the Kind. */
+function kindLabel(kind: KindKey): string {
+  return kind === 'persistentvolumeclaims' ? 'PVC' : kind === 'persistentvolumes' ? 'PV' : KINDS[kind].kind;
+}
+
+/**
+ * The outcome when the server refused a request because its object is no longer the one the plan
+ * saw (409 Conflict on its preconditions), or undefined for any other error. Says what changed, in
+ * the server's own figures, and that this request did nothing.
+ */
+export function changedSincePlan(request: PlannedRequest, error: unknown): string | undefined {
+  const seen = preconditionsOf(request);
+  if (!seen || !(error instanceof ClusterError) || error.code !== 409 || error.reason === 'AlreadyExists') return undefined;
+  const where = `${request.namespace ? `${request.namespace}/` : ''}${request.name}`;
+  const recreated = /UID in record \(([^)]*)\)/.exec(error.message);
+  const modified = /ResourceVersion in record \(([^)]*)\)/.exec(error.message);
+  const how = recreated
+    ? `deleted and created again: uid ${seen.uid ?? '?'} as planned, now ${recreated[1]}`
+    : `modified: uid ${seen.uid ?? '?'} at resourceVersion ${seen.resourceVersion ?? '?'} as planned${modified ? `, now ${modified[1]}` : ''}`;
+  const nothing = request.verb === 'delete' ? 'nothing was deleted' : 'it was not changed';
+  return `the ${kindLabel(request.kind)} ${where} changed since you confirmed (${how}): ${nothing}; look again`;
 }
 
 /** The kubectl command line that does what the request does. */
@@ -97,8 +155,11 @@ export function kubectlCommand(request: PlannedRequest): string {
       const sub = request.subresource ? ` --subresource=${request.subresource}` : '';
       return `kubectl patch ${target}${sub} --type=${request.patchType ?? 'merge'} -p ${shellQuote(JSON.stringify(request.body))}`;
     }
-    case 'delete':
-      return `kubectl delete ${target}`;
+    case 'delete': {
+      // kubectl delete has no flag for preconditions: the raw DELETE sends the same DeleteOptions.
+      if (request.body === undefined) return `kubectl delete ${target}`;
+      return `kubectl delete --raw ${resourcePath(request.kind, request.namespace, request.name)} -f - <<'EOF'\n${JSON.stringify(request.body)}\nEOF`;
+    }
     case 'create':
       return applyCommand([request.body as KubeObject]);
   }
@@ -143,13 +204,18 @@ export async function waitQuietly<T>(
   }
 }
 
+/** What a failed request did not do, in one line: its object changed since the plan, or the server's words. */
+export function failureText(request: PlannedRequest, error: unknown): string {
+  return changedSincePlan(request, error) ?? `${request.summary}: ${errorText(error)}`;
+}
+
 /** Sends one request; the error as text when it fails. */
 export async function trySend(context: RunContext, request: PlannedRequest): Promise<string | undefined> {
   try {
     await context.send(request);
     return undefined;
   } catch (error) {
-    return `${request.summary}: ${errorText(error)}`;
+    return failureText(request, error);
   }
 }
 

@@ -224,12 +224,18 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<
   });
 }
 
-/** Sends the request; resolves with the response when its headers arrive. Aborting destroys the socket. */
+/**
+ * Sends the request; resolves with the response when its headers arrive. Aborting destroys the socket.
+ * Why the Content-Length: for a DELETE node sends a body with neither a length nor chunking, so the
+ * server reads no body at all, and a delete's preconditions would be silently dropped.
+ */
 function send(url: URL, options: RequestOptions, body: unknown, signal: AbortSignal): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, { ...options, signal }, resolve);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers = payload === undefined ? options.headers : { ...options.headers, 'Content-Length': Buffer.byteLength(payload) };
+    const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, { ...options, headers, signal }, resolve);
     req.on('error', reject);
-    req.end(body === undefined ? undefined : JSON.stringify(body));
+    req.end(payload);
   });
 }
 

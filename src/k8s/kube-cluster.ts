@@ -10,7 +10,7 @@ import { Discovery } from './discovery.js';
 import { createAuthenticator, type Authenticator } from './credentials.js';
 import { ApiClient } from './http.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
-import { listAll, resourcePath, withKind } from './resources.js';
+import { acceptFor, listAll, received, resourcePath } from './resources.js';
 import { DEFAULT_WATCH_TUNING, KindWatcher, type WatchTuning } from './watcher.js';
 
 export interface KubeClusterOptions {
@@ -94,7 +94,8 @@ export class KubeCluster implements Cluster {
 
   async get(kind: KindKey, namespace: string | undefined, name: string): Promise<KubeObject> {
     const api = await this.connect();
-    return withKind(kind, await api.json<KubeObject>({ method: 'GET', path: resourcePath(kind, namespace, name) }));
+    // The metadata-only Accept for a Secret here too: no read of drdeck's ever asks for Secret data.
+    return received(kind, await api.json<KubeObject>({ method: 'GET', path: resourcePath(kind, namespace, name), accept: acceptFor(kind, false) }));
   }
 
   async create(kind: KindKey, object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
@@ -124,10 +125,15 @@ export class KubeCluster implements Cluster {
 
   async delete(kind: KindKey, namespace: string | undefined, name: string, options: WriteOptions = {}): Promise<void> {
     const api = await this.connect();
+    const { preconditions, dryRun } = options;
     await api.json({
       method: 'DELETE',
       path: resourcePath(kind, namespace, name),
-      query: { dryRun: options.dryRun ? 'All' : undefined },
+      query: { dryRun: dryRun ? 'All' : undefined },
+      // The server deletes only the object the operator saw; another one by that name gets a 409.
+      // Why dryRun in the body too: with a body, the API server reads the DeleteOptions from it
+      // alone and ignores the query, so a dry run would delete for real.
+      ...(preconditions ? { body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, ...(dryRun ? { dryRun: ['All'] } : {}) } } : {}),
     });
   }
 

@@ -1,6 +1,7 @@
 /** The kinds drdeck reads as the API server spells them: names, URL paths, and the paginated LIST. */
 import type { KubeObject, ListResult } from '../cluster.js';
 import { apiVersionOf, KINDS, type KindKey } from '../kinds.js';
+import { withoutLastApplied } from '../records.js';
 import type { ApiClient } from './http.js';
 
 /** `replicationdestinations.volsync.backube`, or `services` for the core group, as RBAC and kubectl name resources. */
@@ -26,8 +27,9 @@ export function resourcePath(kind: KindKey, namespace?: string, name?: string, s
 }
 
 /**
- * What to ask the server for. Secrets are read as metadata only (PartialObjectMetadata): drdeck only
- * needs to know that a Secret exists, so its values never even reach drdeck's memory.
+ * What to ask the server for, in a LIST, a WATCH or a GET alike. Secrets are read as metadata only
+ * (PartialObjectMetadata): drdeck only needs to know that a Secret exists, so its data never even
+ * reaches drdeck's memory. Their annotations still come; `received` drops the one that copies the data.
  */
 export function acceptFor(kind: KindKey, list: boolean): string {
   if (kind !== 'secrets') return 'application/json';
@@ -38,6 +40,17 @@ export function acceptFor(kind: KindKey, list: boolean): string {
 export function withKind(kind: KindKey, object: KubeObject): KubeObject {
   const info = KINDS[kind];
   return { ...object, apiVersion: apiVersionOf(info), kind: info.kind };
+}
+
+/**
+ * Every object as drdeck keeps it from the moment its JSON is parsed: its kind spelled out (see
+ * `withKind`) and without `kubectl.kubernetes.io/last-applied-configuration`. Why drop it for every
+ * kind: `kubectl apply` writes the whole manifest there, so on a Secret it holds the Secret's data
+ * even in a metadata-only answer (the one thing PartialObjectMetadata does not protect), and on
+ * any other object it is a second copy of the spec that nothing in drdeck reads.
+ */
+export function received(kind: KindKey, object: KubeObject): KubeObject {
+  return withoutLastApplied(withKind(kind, object));
 }
 
 interface ListPage {
@@ -65,7 +78,7 @@ export async function listAll(
       accept: acceptFor(kind, true),
       signal: options.signal,
     });
-    for (const item of page.items ?? []) items.push(withKind(kind, item));
+    for (const item of page.items ?? []) items.push(received(kind, item));
     resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     token = page.metadata?.continue || undefined;
   } while (token && !options.signal?.aborted);

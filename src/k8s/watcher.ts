@@ -9,7 +9,7 @@ import { ClusterError, type FeedSink, type KubeObject, type SyncState, type Watc
 import type { KindKey } from '../kinds.js';
 import type { Discovery } from './discovery.js';
 import { seconds, type ApiClient, type RequestSpec } from './http.js';
-import { acceptFor, listAll, resourceName, resourcePath, withKind } from './resources.js';
+import { acceptFor, listAll, received, resourceName, resourcePath } from './resources.js';
 
 /** Timings of the watchers; tests shorten them. */
 export interface WatchTuning {
@@ -259,7 +259,7 @@ export class KindWatcher {
   private handle(event: RawEvent): void {
     const type = event.type;
     if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-      const object = withKind(this.kind, event.object as KubeObject);
+      const object = received(this.kind, event.object as KubeObject);
       this.rv = object.metadata?.resourceVersion ?? this.rv;
       if (!this.stopped) this.options.sink.event(this.kind, { type: type as WatchEventType, object });
     } else if (type === 'BOOKMARK') {

@@ -18,6 +18,7 @@ import {
   type WriteOptions,
 } from '../cluster.js';
 import { apiVersionOf, KINDS, type KindKey } from '../kinds.js';
+import { withoutLastApplied } from '../records.js';
 import { applyJsonPatch, applyMergePatch, PatchError } from './patch.js';
 import { invalid, validate } from './validation.js';
 
@@ -60,7 +61,24 @@ function resourceName(kind: KindKey): string {
   return info.group ? `${info.plural}.${info.group}` : info.plural;
 }
 
+/** `PersistentVolumeClaim`, `ReplicationDestination.volsync.backube`: how a delete's precondition conflict names the resource. */
+function kindName(kind: KindKey): string {
+  const info = KINDS[kind];
+  return info.group ? `${info.kind}.${info.group}` : info.kind;
+}
+
 const clone = <T>(value: T): T => structuredClone(value);
+
+/**
+ * An object as drdeck receives it through `list`, `get` and `feed`, the way src/k8s reads a real
+ * server: a Secret as metadata only (PartialObjectMetadata), and no object with the annotation in
+ * which `kubectl apply` copies the whole manifest (a Secret's data included). The store itself, and
+ * `peek`, `listNow` and `watch` (the server's own view, for scenarios and controllers), keep all.
+ */
+function asReceived(kind: KindKey, object: KubeObject): KubeObject {
+  const kept = withoutLastApplied(object);
+  return kind === 'secrets' ? { apiVersion: kept.apiVersion, kind: kept.kind, metadata: kept.metadata } : kept;
+}
 
 /** An in-memory API server. Writes apply synchronously; their watch events are delivered in a microtask. */
 export class SimCluster implements Cluster {
@@ -100,13 +118,13 @@ export class SimCluster implements Cluster {
   }
 
   async list(kind: KindKey, namespace?: string): Promise<ListResult> {
-    return { items: this.listNow(kind, namespace), resourceVersion: String(this.rv) };
+    return { items: this.listNow(kind, namespace).map((o) => asReceived(kind, o)), resourceVersion: String(this.rv) };
   }
 
   async get(kind: KindKey, namespace: string | undefined, name: string): Promise<KubeObject> {
     const found = this.peek(kind, namespace, name);
     if (!found) throw this.notFound(kind, name);
-    return found;
+    return asReceived(kind, found);
   }
 
   /** Synchronous `get` for simulated controllers and scenario steps; undefined when absent. */
@@ -227,11 +245,28 @@ export class SimCluster implements Cluster {
     this.deleteNow(kind, namespace, name, options);
   }
 
-  /** Synchronous delete: immediate (no finalizers); the DELETED event carries a new resourceVersion. */
+  /**
+   * Synchronous delete: immediate (no finalizers); the DELETED event carries a new resourceVersion.
+   * Preconditions are checked as the API server checks them, dry run included: a uid or
+   * resourceVersion that differs is a 409 Conflict in the server's words, and nothing is deleted.
+   */
   deleteNow(kind: KindKey, namespace: string | undefined, name: string, options: WriteOptions = {}): void {
     this.ensureOpen();
     const old = this.bucket(kind).get(keyOf(KINDS[kind].namespaced ? namespace : undefined, name));
     if (!old) throw this.notFound(kind, name);
+    const { uid, resourceVersion } = options.preconditions ?? {};
+    // As k8s.io/apiserver's rest.BeforeDelete words it, naming the resource by its Kind.
+    const conflict = (why: string) => new ClusterError(`Operation cannot be fulfilled on ${kindName(kind)} "${name}": ${why}`, 409, 'Conflict');
+    if (uid !== undefined && uid !== old.metadata.uid) {
+      throw conflict(
+        `the UID in the precondition (${uid}) does not match the UID in record (${old.metadata.uid}). The object might have been deleted and then recreated`,
+      );
+    }
+    if (resourceVersion !== undefined && resourceVersion !== old.metadata.resourceVersion) {
+      throw conflict(
+        `the ResourceVersion in the precondition (${resourceVersion}) does not match the ResourceVersion in record (${old.metadata.resourceVersion}). The object might have been modified`,
+      );
+    }
     if (options.dryRun) return;
     this.commit(kind, 'DELETED', clone(old));
   }
@@ -272,11 +307,14 @@ export class SimCluster implements Cluster {
       if (cancelled || this.closed) return;
       const rv = this.rv;
       for (const kind of kinds) {
-        sink.reset(kind, this.listNow(kind));
+        sink.reset(
+          kind,
+          this.listNow(kind).map((o) => asReceived(kind, o)),
+        );
         sink.sync(kind, { phase: 'synced', since: this.now() });
       }
       if (cancelled || this.closed) return;
-      stopWatch = this.watch(kinds, String(rv), (kind, event) => sink.event(kind, event));
+      stopWatch = this.watch(kinds, String(rv), (kind, event) => sink.event(kind, { type: event.type, object: asReceived(kind, event.object) }));
     });
     return () => {
       cancelled = true;

@@ -60,6 +60,17 @@ runTable('kopia.volume-handle', [
     status: 'unknown',
     summary: /^no saved handle configured \(kopia\.savedVolumeHandle or kopia\.handleSecretFile\)$/,
   },
+  {
+    // The loader found the manifest SOPS-encrypted (test/config/saved-handle.test.ts): no handle to compare, so not a fail.
+    name: 'the saved handle is encrypted',
+    objects: { persistentvolumeclaims: [bound], persistentvolumes: [pv('pv-kopia', NEW)] },
+    config: {
+      kopia: { handleSecretFile: 'kopia.sops.yaml', handleUnknown: 'encrypted: cannot verify the saved handle (kopia.sops.yaml is SOPS-encrypted); …' },
+    },
+    status: 'unknown',
+    summary: /^encrypted: cannot verify the saved handle \(kopia\.sops\.yaml is SOPS-encrypted\)/,
+    then: (r) => assert.deepEqual(r.evidence[0], { kind: 'Git', name: 'kopia.sops.yaml', field: 'volumeHandle', value: 'SOPS-encrypted', status: 'unknown' }),
+  },
   { name: 'PVC missing', config: saved, status: 'unknown', summary: /no PV to inspect: PVC default\/kopia missing/, fixes: ['kopia-reclaim'] },
   {
     name: 'PVC not bound to a PV',

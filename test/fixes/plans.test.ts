@@ -11,6 +11,7 @@ import { KEY_BINDINGS } from '../../src/store/keys.js';
 import { ALL_FIXES, fixById } from '../../src/fixes/index.js';
 import { isPlan, type Confirmation, type Plan, type PlannedRequest, type PlanOptions } from '../../src/fixes/types.js';
 import { formatTarget, parseTarget } from '../../src/fixes/util.js';
+import { getObject } from '../../src/checks/util.js';
 import { parseCephHandle } from '../../src/fixes/reclaim-kopia.js';
 import {
   EPOCH,
@@ -143,6 +144,28 @@ const patch = (kind: PlannedRequest['kind'], namespace: string | undefined, name
   body,
 });
 const annotate = (annotations: Record<string, string>) => ({ metadata: { annotations } });
+
+/** The uid and resourceVersion `identified` gives the object `ref` (`namespace/name`, or `name`). */
+const seen = (ref: string) => ({ uid: `uid-${ref.replace('/', '-')}`, resourceVersion: `rv-${ref.replace('/', '-')}` });
+/** A delete of exactly `ref` as the snapshot has it. */
+const deleteOf = (kind: PlannedRequest['kind'], ref: string): Omit<PlannedRequest, 'summary'> => {
+  const [namespace, name] = ref.includes('/') ? ref.split('/') : [undefined, ref];
+  return { verb: 'delete', kind, ...(namespace ? { namespace } : {}), name, body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: seen(ref) } };
+};
+
+/** Every object with a uid and a resourceVersion, as a server gives them (kept where a case sets its own). */
+function identified(objects: Objects): Objects {
+  return Object.fromEntries(
+    Object.entries(objects).map(([kind, items]) => [
+      kind,
+      (items as KubeObject[]).map((o) => {
+        const meta = o?.metadata;
+        if (!meta || typeof meta.name !== 'string') return o;
+        return { ...o, metadata: { ...seen(meta.namespace ? `${meta.namespace}/${meta.name}` : meta.name), ...meta } };
+      }),
+    ]),
+  );
+}
 const REQ = 'reconcile.fluxcd.io/requestedAt';
 
 const CASES: PlanCase[] = [
@@ -353,7 +376,7 @@ const CASES: PlanCase[] = [
       kustomizations: [ks('atuin', { ready: notReady('ReconciliationFailed', IMMUTABLE), inventory: ['default_kopia__PersistentVolumeClaim'] })],
     },
     requests: [
-      { verb: 'delete', kind: 'persistentvolumeclaims', namespace: 'default', name: 'kopia' },
+      deleteOf('persistentvolumeclaims', 'default/kopia'),
       {
         verb: 'create',
         kind: 'persistentvolumes',
@@ -402,7 +425,8 @@ const CASES: PlanCase[] = [
       },
     ],
     commands: [
-      'kubectl delete pvc kopia -n default',
+      // The raw DELETE: kubectl delete has no flag for preconditions.
+      `kubectl delete --raw /api/v1/namespaces/default/persistentvolumeclaims/kopia -f - <<'EOF'\n{"apiVersion":"v1","kind":"DeleteOptions","preconditions":{"uid":"uid-default-kopia","resourceVersion":"rv-default-kopia"}}\nEOF`,
       /^kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: PersistentVolume\n[\s\S]*volumeHandle: 0001-0024-5b3e1f0a[\s\S]*\nEOF$/,
       /^kubectl apply -f - <<'EOF'\napiVersion: v1\nkind: PersistentVolumeClaim\n[\s\S]*volumeName: kopia-c2d9e0f4\nEOF$/,
     ],
@@ -412,7 +436,7 @@ const CASES: PlanCase[] = [
       /^Flux applies this PVC \(1 Kustomization: flux-system\/atuin\)/,
     ],
     details: [
-      /^will delete PVC default\/kopia: Bound, volumeName pvc-new, storageClassName "csi-cephfs-sc", 50Gi ReadWriteMany/,
+      /^will delete PVC default\/kopia: Bound, volumeName pvc-new, storageClassName "csi-cephfs-sc", 50Gi ReadWriteMany, uid uid-default-kopia$/,
       /^ {2}its PV pvc-new: handle 0001-.*9a24, reclaim policy Delete, phase Bound, claimRef default\/kopia$/,
       /^ {2}the handle saved in Git: 0001-.*1c73$/,
       /^PV pvc-new is left alone: with reclaim policy Delete, Kubernetes deletes it and its subvolume/,
@@ -460,11 +484,13 @@ const CASES: PlanCase[] = [
           claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'default', name: 'kopia', uid: null, resourceVersion: null },
           persistentVolumeReclaimPolicy: 'Retain',
         },
+        // Only the PV the plan saw: a 409 if it changed since.
+        metadata: seen('kopia-old'),
       }),
       { verb: 'create', kind: 'persistentvolumeclaims', namespace: 'default', name: 'kopia', body: ANY },
     ],
     commands: [
-      `kubectl patch pv kopia-old --type=merge -p '{"spec":{"claimRef":{"apiVersion":"v1","kind":"PersistentVolumeClaim","namespace":"default","name":"kopia","uid":null,"resourceVersion":null},"persistentVolumeReclaimPolicy":"Retain"}}'`,
+      `kubectl patch pv kopia-old --type=merge -p '{"spec":{"claimRef":{"apiVersion":"v1","kind":"PersistentVolumeClaim","namespace":"default","name":"kopia","uid":null,"resourceVersion":null},"persistentVolumeReclaimPolicy":"Retain"},"metadata":{"uid":"uid-kopia-old","resourceVersion":"rv-kopia-old"}}'`,
       /^kubectl apply -f - <<'EOF'\n[\s\S]*volumeName: kopia-old\n[\s\S]*EOF$/,
     ],
     confirm: { kind: 'yes' },
@@ -482,9 +508,10 @@ const CASES: PlanCase[] = [
       ],
     },
     requests: [
-      { verb: 'delete', kind: 'persistentvolumeclaims', namespace: 'default', name: 'kopia' },
+      deleteOf('persistentvolumeclaims', 'default/kopia'),
       patch('persistentvolumes', undefined, 'kopia-old', {
         spec: { claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'default', name: 'kopia', uid: null, resourceVersion: null } },
+        metadata: seen('kopia-old'),
       }),
       { verb: 'create', kind: 'persistentvolumeclaims', namespace: 'default', name: 'kopia', body: ANY },
     ],
@@ -511,13 +538,33 @@ const CASES: PlanCase[] = [
     config: saved,
     objects: { persistentvolumeclaims: [kopiaPvc('kopia-old', {}, fluxLabels)], persistentvolumes: [cephPv('kopia-old', SAVED, 'Delete')] },
     requests: [
-      patch('persistentvolumes', undefined, 'kopia-old', { spec: { persistentVolumeReclaimPolicy: 'Retain' } }),
+      patch('persistentvolumes', undefined, 'kopia-old', { spec: { persistentVolumeReclaimPolicy: 'Retain' }, metadata: seen('kopia-old') }),
       patch('persistentvolumeclaims', 'default', 'kopia', {
-        metadata: { labels: { 'kustomize.toolkit.fluxcd.io/name': null, 'kustomize.toolkit.fluxcd.io/namespace': null } },
+        metadata: { labels: { 'kustomize.toolkit.fluxcd.io/name': null, 'kustomize.toolkit.fluxcd.io/namespace': null }, ...seen('default/kopia') },
       }),
     ],
     confirm: { kind: 'yes' },
     gitChange: /kopia-repository-pvc\.yaml/,
+  },
+  {
+    name: 'on the saved handle, Pending on a PV still claimed by an old uid, policy Delete: one patch of the PV, never two',
+    fix: 'kopia-reclaim',
+    config: saved,
+    objects: {
+      persistentvolumeclaims: [withFields(kopiaPvc('kopia-old'), { status: { phase: 'Pending' } })],
+      persistentvolumes: [cephPv('kopia-old', SAVED, 'Delete', { phase: 'Released', claimRef: { namespace: 'default', name: 'kopia', uid: 'gone' } })],
+    },
+    // Why one: each patch holds the resourceVersion the plan saw, so a second patch of the same PV would meet the first one's change (409).
+    requests: [
+      patch('persistentvolumes', undefined, 'kopia-old', {
+        spec: {
+          persistentVolumeReclaimPolicy: 'Retain',
+          claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: 'default', name: 'kopia', uid: null, resourceVersion: null },
+        },
+        metadata: seen('kopia-old'),
+      }),
+    ],
+    confirm: { kind: 'yes' },
   },
   {
     name: 'never takes over a PV with the saved handle bound to another claim',
@@ -548,7 +595,7 @@ const CASES: PlanCase[] = [
       pods: [obj('volsync-system/kopia-0', { spec: { volumes: [{ name: 'repo', persistentVolumeClaim: { claimName: 'kopia' } }] } })],
     },
     requests: [
-      { verb: 'delete', kind: 'persistentvolumeclaims', namespace: 'volsync-system', name: 'kopia' },
+      deleteOf('persistentvolumeclaims', 'volsync-system/kopia'),
       { verb: 'create', kind: 'persistentvolumes', name: 'kopia-c2d9e0f4', body: ANY },
       { verb: 'create', kind: 'persistentvolumeclaims', namespace: 'volsync-system', name: 'kopia', body: ANY },
     ],
@@ -715,19 +762,16 @@ const CASES: PlanCase[] = [
       ],
       kustomizations: [ks('sonarr')],
     },
-    requests: [
-      { verb: 'delete', kind: 'replicationdestinations', namespace: 'default', name: 'sonarr-dst' },
-      patch('kustomizations', FS, 'sonarr', annotate({ [REQ]: TOKEN })),
-    ],
+    requests: [deleteOf('replicationdestinations', 'default/sonarr-dst'), patch('kustomizations', FS, 'sonarr', annotate({ [REQ]: TOKEN }))],
     commands: [
-      'kubectl delete replicationdestination sonarr-dst -n default',
+      `kubectl delete --raw /apis/volsync.backube/v1alpha1/namespaces/default/replicationdestinations/sonarr-dst -f - <<'EOF'\n{"apiVersion":"v1","kind":"DeleteOptions","preconditions":{"uid":"uid-default-sonarr-dst","resourceVersion":"rv-default-sonarr-dst"}}\nEOF`,
       `kubectl annotate kustomization sonarr -n flux-system --overwrite reconcile.fluxcd.io/requestedAt=${TOKEN}`,
       '# or: flux reconcile kustomization sonarr -n flux-system',
     ],
     confirm: { kind: 'type', text: 'sonarr-dst' },
     warnings: [/^deletes ReplicationDestination default\/sonarr-dst: Flux recreates it from Git as Git has it, so fix Git first/],
     details: [
-      /labelled kustomize\.toolkit\.fluxcd\.io\/ssa: IfNotPresent/,
+      /^will delete ReplicationDestination default\/sonarr-dst: uid uid-default-sonarr-dst; labelled kustomize\.toolkit\.fluxcd\.io\/ssa: IfNotPresent/,
       /restore:/,
       /owner: Kustomization flux-system\/sonarr/,
       /app PVCs restoring from it: none/,
@@ -739,7 +783,7 @@ const CASES: PlanCase[] = [
     fix: 'restores-recreate',
     objects: { replicationdestinations: [rd('default/emby-dst', { copyMethod: null })] },
     options: { target: 'default/emby-dst' },
-    requests: [{ verb: 'delete', kind: 'replicationdestinations', namespace: 'default', name: 'emby-dst' }],
+    requests: [deleteOf('replicationdestinations', 'default/emby-dst')],
     confirm: { kind: 'type', text: 'emby-dst' },
     warnings: [/^deletes/, /^no Flux Kustomization found for default\/emby-dst/],
     gitChange: /copyMethod: Snapshot/,
@@ -868,7 +912,7 @@ for (const c of CASES) {
   test(`${c.fix}: ${c.name}`, () => {
     const fix = fixById(c.fix);
     assert.ok(fix, `no fix ${c.fix}`);
-    const snapshot = makeSnapshot(deepFreeze(c.objects ?? {}));
+    const snapshot = makeSnapshot(deepFreeze(identified(c.objects ?? {})));
     const config = makeConfig(c.config);
     const options: PlanOptions = { token: TOKEN, ...c.options };
     const plan = fix.plan(snapshot, config, options);
@@ -887,6 +931,14 @@ for (const c of CASES) {
     for (const r of plan.requests) {
       assert.ok(r.summary.length > 0 && !r.summary.includes('\n'), 'one-line summary');
       if (r.verb !== 'delete') assert.ok(r.body !== undefined, 'a patch or create carries its body');
+      // What the plan saw of the object: a delete, or a patch of the dangerous reclaim, acts on that object only.
+      const object = getObject(snapshot, r.kind, r.namespace, r.name);
+      const identity = object && { uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion };
+      if (r.verb === 'delete') assert.deepEqual((r.body as { preconditions?: unknown }).preconditions, identity, `${r.summary}: preconditions`);
+      if (r.verb === 'patch' && c.fix === 'kopia-reclaim') {
+        const { uid, resourceVersion } = (r.body as { metadata: Record<string, unknown> }).metadata;
+        assert.deepEqual({ uid, resourceVersion }, identity, `${r.summary}: the resourceVersion it was planned on`);
+      }
     }
     if (plan.requests.some((r) => r.verb === 'delete')) {
       assert.ok(fix.dangerous, 'a plan that deletes comes from a dangerous fix');

@@ -73,6 +73,66 @@ test('kopia-reclaim: the wrong PVC deleted, a PV with the saved handle, the PVC 
     assert.equal(getObject(demo.snapshot(), 'persistentvolumes', undefined, 'kopia-c2d9e0f4')?.spec?.csi?.volumeHandle, REBUILD_FACTS.savedVolumeHandle);
   }));
 
+test('kopia-reclaim: a PVC recreated (a new uid) after the plan is not deleted; the outcome says why, nothing else is sent', () =>
+  withDemo(async (demo) => {
+    await demo.settle();
+    const fix = fixById('kopia-reclaim')!;
+    const config = demo.store.getState().config;
+    const plan = fix.plan(demo.snapshot(), config, { token: 't' });
+    assert.ok(isPlan(plan));
+    const planned = getObject(demo.snapshot(), 'persistentvolumeclaims', 'default', 'kopia')!;
+    // While the operator reads the confirm screen, Flux deletes the PVC and applies it again from Git.
+    const { cluster } = demo.demo;
+    const current = cluster.peek('persistentvolumeclaims', 'default', 'kopia')!;
+    cluster.deleteNow('persistentvolumeclaims', 'default', 'kopia');
+    const { name, namespace, labels, annotations } = current.metadata;
+    const again = cluster.createNow('persistentvolumeclaims', { metadata: { name, namespace, labels, annotations }, spec: current.spec });
+    assert.notEqual(again.metadata.uid, planned.metadata.uid);
+
+    const outcome = await fix.run(plan, demo.context, config);
+    assert.equal(outcome.ok, false);
+    assert.equal(
+      outcome.message,
+      `the PVC default/kopia changed since you confirmed (deleted and created again: uid ${planned.metadata.uid} as planned, now ${again.metadata.uid}): nothing was deleted; look again`,
+    );
+    assert.deepEqual(
+      demo.sent.map((r) => `${r.verb} ${r.kind} ${r.name}`),
+      ['delete persistentvolumeclaims kopia'],
+      'nothing is sent after the refused delete',
+    );
+    await demo.settle();
+    assert.equal(cluster.peek('persistentvolumeclaims', 'default', 'kopia')?.metadata.uid, again.metadata.uid, 'the new PVC is still there');
+    assert.equal(getObject(demo.snapshot(), 'persistentvolumes', undefined, 'kopia-c2d9e0f4'), undefined, 'no PV created');
+  }));
+
+test('kopia-reclaim: a PVC changed (same uid) after the plan is not deleted either; its dry run now says so', () =>
+  withDemo(async (demo) => {
+    await demo.settle();
+    const fix = fixById('kopia-reclaim')!;
+    const config = demo.store.getState().config;
+    const plan = fix.plan(demo.snapshot(), config, { token: 't' });
+    assert.ok(isPlan(plan));
+    const planned = getObject(demo.snapshot(), 'persistentvolumeclaims', 'default', 'kopia')!;
+    assert.deepEqual(
+      (await dryRunPlan(demo.demo.cluster, plan)).map((r) => r.error),
+      [undefined, undefined, undefined],
+      'admitted as planned',
+    );
+    const changed = demo.demo.cluster.patchNow('persistentvolumeclaims', 'default', 'kopia', { metadata: { labels: { touched: 'yes' } } }, 'merge');
+    const [deleteRun] = await dryRunPlan(demo.demo.cluster, plan);
+    assert.equal(
+      deleteRun.error,
+      `Operation cannot be fulfilled on PersistentVolumeClaim "kopia": the ResourceVersion in the precondition (${planned.metadata.resourceVersion}) does not match the ResourceVersion in record (${changed.metadata.resourceVersion}). The object might have been modified`,
+      "the API server's words",
+    );
+    const outcome = await fix.run(plan, demo.context, config);
+    assert.equal(
+      outcome.message,
+      `the PVC default/kopia changed since you confirmed (modified: uid ${planned.metadata.uid} at resourceVersion ${planned.metadata.resourceVersion} as planned, now ${changed.metadata.resourceVersion}): nothing was deleted; look again`,
+    );
+    assert.equal(demo.demo.cluster.peek('persistentvolumeclaims', 'default', 'kopia')?.metadata.uid, planned.metadata.uid, 'still there');
+  }));
+
 test('restores-set-copy-method: the 8 RDs get copyMethod Snapshot and VolSync drops its error', () =>
   withDemo(async (demo) => {
     const { outcome } = await demo.run('restores-set-copy-method');

@@ -88,19 +88,30 @@ test('Kopia: c shows the plan and its dry run, the name typed applies it, the pa
     // The plan scrolls with the arrows (letters are the name being typed): every line of it, read
     // page by page, holds the requests with their dry run and the same by hand.
     const plan = new Set(frame.split('\n'));
-    for (let i = 0; i < 60 && !plan.has('  $ kubectl delete pvc kopia -n default'); i++) {
+    for (let i = 0; i < 60 && ![...plan].some((l) => l.startsWith('  $ EOF')); i++) {
       await ui.press(KEYS.down);
       for (const line of ui.lastFrame().split('\n')) plan.add(line);
     }
     const text = [...plan].join('\n');
     assert.match(text, /^Requests \(3\), each checked by a server-side dry run$/m);
     assert.match(text, /^✓ DELETE PersistentVolumeClaim default\/kopia$/m);
+    // The delete names the PVC the operator is looking at: its uid and resourceVersion as preconditions.
+    const rows = [...plan];
+    const at = rows.indexOf('✓ DELETE PersistentVolumeClaim default/kopia');
+    const kopia = deck.session.store.getState().objects.persistentvolumeclaims.get('default/kopia')!;
+    assert.equal(
+      rows
+        .slice(at + 1, at + 3)
+        .map((l) => l.slice(2))
+        .join(''),
+      JSON.stringify({ apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: kopia.metadata.uid, resourceVersion: kopia.metadata.resourceVersion } }),
+    );
     assert.match(text, /^✓ CREATE PersistentVolume kopia-c2d9e0f4$/m);
     assert.match(text, /^ {2}\{"apiVersion":"v1","kind":"PersistentVolume","metadata":\{"name":"kopia-c2d9e0$/m, 'the body as sent');
     assert.match(text, /^✓ CREATE PersistentVolumeClaim default\/kopia$/m);
     assert.match(text, /^ {4}exists until the delete before it runs$/m, "the dry run's expected 409, said");
     assert.match(text, /^The same by hand$/m);
-    assert.match(text, /^ {2}\$ kubectl delete pvc kopia -n default$/m);
+    assert.match(text, /^ {2}\$ kubectl delete --raw \/api\/v1\/namespaces\/default\/persistentvolumeclaims\/kopi$/m);
 
     // A wrong name does not apply.
     for (const ch of 'kopi') await ui.press(ch);
