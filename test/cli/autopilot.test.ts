@@ -10,9 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { DRDECK_BIN } from '../built-cli.js';
 
 const PHASES: Array<[string, string]> = [
   ['flux-deployed', 'Flux deployed'],
@@ -53,13 +51,13 @@ before(() => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 /**
- * Runs the CLI from its sources in `work` (no drdeck.yaml, no user config or state leaks in), and
+ * Runs the built CLI in `work` (no drdeck.yaml, no user config or state leaks in), and
  * measures its wall time. Killed after 90 s so a hang fails here, with its output, not in the runner.
  */
 function drdeck(args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args], {
+    const child = spawn(process.execPath, [DRDECK_BIN, ...args], {
       cwd: work,
       env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: join(work, '.no-config'), XDG_STATE_HOME: join(work, '.no-state') },
       stdio: ['ignore', 'pipe', 'pipe'],

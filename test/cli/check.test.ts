@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CONTRACT_IDS } from '../contract-ids.js';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-/** Runs the CLI from its sources, the way `npx drdeck` runs the build. */
+/** Runs the built CLI. */
 function drdeck(args: string[], cwd = root) {
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args], {
+  const r = spawnSync(process.execPath, [DRDECK_BIN, ...args], {
     cwd,
     encoding: 'utf8',
     timeout: 60_000,

@@ -6,13 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
-/** Runs the CLI from its sources, the way `npx drdeck` runs the build. */
+/** Runs the built CLI. */
 function drdeck(args: string[]) {
   const home = mkdtempSync(join(tmpdir(), 'drdeck-fix-dns-'));
-  const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args, '--state-dir', join(home, 'state')], {
+  const r = spawnSync(process.execPath, [DRDECK_BIN, ...args, '--state-dir', join(home, 'state')], {
     cwd: root,
     encoding: 'utf8',
     timeout: 60_000,

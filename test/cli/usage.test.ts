@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const home = mkdtempSync(join(tmpdir(), 'drdeck-usage-'));
@@ -22,7 +23,7 @@ const env = {
   XDG_STATE_HOME: join(home, 'state'),
   KUBECONFIG: join(home, 'none'),
 };
-const cli = [process.execPath, '--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx')];
+const cli = [process.execPath, DRDECK_BIN];
 
 interface Run {
   code: number | null;
@@ -30,7 +31,7 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the CLI from its sources with stdin from /dev/null (asynchronously, so cases can overlap). */
+/** Runs the built CLI with stdin from /dev/null (asynchronously, so cases can overlap). */
 function drdeck(args: string[]): Promise<Run> {
   const child = spawn(cli[0], [...cli.slice(1), ...args], { cwd: home, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   let stdout = '';

@@ -14,6 +14,7 @@ import { CoreV1Api } from '@kubernetes/client-node';
 import { apiClient } from '../cluster/client.js';
 import { CAN_RUN, kubeconfigVariant, skipWithoutGo, startE2eCluster } from './harness.js';
 import { CONTRACT_IDS } from '../contract-ids.js';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -25,10 +26,10 @@ after(async () => {
   await env?.stop();
 });
 
-const CLI = [process.execPath, '--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx')];
+const CLI = [process.execPath, DRDECK_BIN];
 
 /**
- * Runs the CLI from its sources (asynchronously: the test cluster's helpers share this event loop).
+ * Runs the built CLI (asynchronously: the test cluster's helpers share this event loop).
  * With `terminal`, under script(1): stdin and stdout a terminal, as the dashboard needs, and
  * stderr in `stdout` with it.
  */

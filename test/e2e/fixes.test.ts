@@ -29,6 +29,7 @@ import { AuditLog, type AuditEntry } from '../../src/state/audit-log.js';
 import { snapshotOf } from '../../src/store/checks-slice.js';
 import { createDeckStore } from '../../src/store/deck-store.js';
 import { adminClient, CAN_RUN, skipWithoutGo, startE2eCluster, waitFor } from './harness.js';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -82,10 +83,10 @@ interface CliResult {
   ms: number;
 }
 
-/** Runs the CLI from its sources (asynchronously: the simulated controllers share this event loop). */
+/** Runs the built CLI (asynchronously: the simulated controllers share this event loop). */
 function drdeck(args: string[]): Promise<CliResult> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args], {
+  const child = spawn(process.execPath, [DRDECK_BIN, ...args], {
     cwd: root,
     env: {
       ...process.env,

@@ -12,14 +12,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { compactEtcd, restartApiServer } from '../cluster/cluster.js';
 import { RouterOsContractServer } from '../dns/routeros-contract-server.js';
 import { adminClient, CAN_RUN, createNamespace, kubeconfigVariant, service, skipWithoutGo, startE2eCluster, startProxy, waitFor } from './harness.js';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const execFileP = promisify(execFile);
-const root = fileURLToPath(new URL('../..', import.meta.url));
 const HAS_TMUX = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
 const SESSION = `drdeck-log-${process.pid}-${Date.now()}`;
 
@@ -127,17 +126,13 @@ test('drdeck --log in tmux: notices on the notice line, a forced relist and the 
     `PATH=${process.env.PATH ?? ''}`,
     `HOME=${work}`,
     `XDG_CONFIG_HOME=${join(work, 'no-config')}`,
-    // Why: tsx takes its JSX settings from the working directory's tsconfig, and drdeck starts elsewhere.
-    `TSX_TSCONFIG_PATH=${join(root, 'tsconfig.json')}`,
     'TERM=xterm-256color',
     'sh',
     '-c',
     '"$@"; echo "[drdeck exited with $?]"',
     'sh',
     process.execPath,
-    '--import',
-    import.meta.resolve('tsx'),
-    join(root, 'src/cli.tsx'),
+    DRDECK_BIN,
     '--kubeconfig',
     kubeconfig,
     '--config',
@@ -215,7 +210,7 @@ test('drdeck --log in tmux: notices on the notice line, a forced relist and the 
 
 /** Runs the CLI headless from `cwd` (asynchronously: the test cluster's helpers share this event loop). */
 function drdeck(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args], {
+  const child = spawn(process.execPath, [DRDECK_BIN, ...args], {
     cwd,
     env: {
       ...process.env,
@@ -223,7 +218,6 @@ function drdeck(args: string[]): Promise<{ code: number | null; stdout: string; 
       XDG_CONFIG_HOME: join(work, 'no-config'),
       KUBECONFIG: '',
       DRDECK_CONFIG: '',
-      TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: 90_000,

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,7 +23,7 @@ export interface CliRun {
  */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, killAfterMs = 90_000): Promise<CliRun> {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args], {
+  const child = spawn(process.execPath, [DRDECK_BIN, ...args], {
     cwd: root,
     env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: join(root, '.no-config'), KUBECONFIG: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

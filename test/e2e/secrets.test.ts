@@ -22,6 +22,7 @@ import { writeScenario } from '../cluster/scenario.js';
 import { simulate } from '../cluster/simulate.js';
 import { REBUILD_FACTS } from '../../src/sim/index.js';
 import { CAN_RUN, skipWithoutGo, startE2eCluster, waitFor } from './harness.js';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const execFileP = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -98,16 +99,12 @@ interface CliResult {
   stderr: string;
 }
 
-/** Why: tsx compiles the sources with the tsconfig of the working folder, and drdeck runs in folders of the test's own. */
-const FROM_SOURCES = { TSX_TSCONFIG_PATH: join(root, 'tsconfig.json') };
-
-/** The CLI from its sources, as a user runs it (no config or state of the user's own). */
+/** The built CLI, as a user runs it (no config or state of the user's own). */
 function drdeck(args: string[], timeoutMs = 120_000): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args], {
+  const child = spawn(process.execPath, [DRDECK_BIN, ...args], {
     cwd: dir || root,
     env: {
       ...process.env,
-      ...FROM_SOURCES,
       NO_COLOR: '1',
       XDG_CONFIG_HOME: join(dir || root, 'xdg-config'),
       XDG_STATE_HOME: join(dir || root, 'xdg-state'),
@@ -260,13 +257,10 @@ test('the dashboard in tmux: the screens, and the heap of the running drdeck, ho
     `HOME=${dir}`,
     `XDG_CONFIG_HOME=${join(dir, 'xdg-config')}`,
     'TERM=xterm-256color',
-    `TSX_TSCONFIG_PATH=${FROM_SOURCES.TSX_TSCONFIG_PATH}`,
     'NODE_OPTIONS=--heapsnapshot-signal=SIGUSR2',
     process.execPath,
     '--heap-snapshot-string-limit=1000000000',
-    '--import',
-    import.meta.resolve('tsx'),
-    join(root, 'src/cli.tsx'),
+    DRDECK_BIN,
     ...onCluster(),
   ];
   try {

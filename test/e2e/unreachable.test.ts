@@ -14,6 +14,7 @@ import { KIND_KEYS } from '../../src/kinds.js';
 import { renderDeck } from '../screens/render.js';
 import { CONTRACT_IDS } from '../contract-ids.js';
 import { CAN_RUN, liveSession, skipWithoutGo, startE2eCluster, syncExcept, waitFor } from './harness.js';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const PANELS = ['Flux', 'Kopia', 'Restores', 'Gateways', 'LoadBalancers', 'DNS'];
@@ -26,9 +27,9 @@ after(async () => {
   await env?.stop();
 });
 
-/** Runs the CLI from its sources, as a user would. */
+/** Runs the built CLI, as a user would. */
 function drdeck(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(root, 'src/cli.tsx'), ...args], {
+  const child = spawn(process.execPath, [DRDECK_BIN, ...args], {
     cwd: root,
     env: { ...process.env, NO_COLOR: '1', XDG_CONFIG_HOME: join(root, '.no-config'), KUBECONFIG: '' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { DRDECK_BIN } from '../built-cli.js';
 
 const execFileP = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -74,9 +75,7 @@ test('tmux 80x24: reclaim Kopia (c, name typed), set copyMethod (m, y), trigger 
     '"$@"; echo "[drdeck exited with $?]"',
     'sh',
     process.execPath,
-    '--import',
-    import.meta.resolve('tsx'),
-    join(root, 'src/cli.tsx'),
+    DRDECK_BIN,
     'demo',
     '--speed',
     '600',
