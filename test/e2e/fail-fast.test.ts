@@ -35,7 +35,7 @@ function kubeconfig(name: string, server: string, cluster: Record<string, unknow
 }
 
 /** Far below the 60 s timeout, far above what start-up takes on a busy machine. */
-const FAST_MS = 20_000;
+const FAST_MS = 30_000;
 
 test('check on a closed port: "connection refused", exit 2, well before its timeout', async (t) => {
   const run = await runCli(['check', '--kubeconfig', kubeconfig('refused', 'https://127.0.0.1:1'), '--timeout', '60']);
