@@ -266,7 +266,7 @@ test('the dashboard in tmux: the screens, and the heap of the running drdeck, ho
   try {
     await tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-c', cwd, ...command, ';', 'set-option', '-t', session, 'remain-on-exit', 'on');
     const pid = Number((await tmux('display-message', '-p', '-t', session, '#{pane_pid}')).trim());
-    assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /src\/cli\.tsx/, 'the pane runs drdeck itself');
+    assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /bin\/drdeck\.js/, 'the pane runs drdeck itself');
 
     await waitForScreen(/[╭┏][─━] (▶ )?Restores /);
     // The Restores detail, filtered to the Secrets check: synced, the canary Secret counted.
