@@ -2,13 +2,13 @@
  * `drdeck fix ID`: one fix, headless, through the same runner as the fix keys: plan, access review,
  * server-side dry run, then (with --yes) the requests and the following of their effect.
  * Exit codes (./exit-codes.ts): 0 done (or nothing to do, or --dry-run), 1 the fix failed, 2 could
- * not run, 3 not applied (read-only, not allowed, or not confirmed without --yes); 128 + the signal's
- * number when SIGINT, SIGHUP or SIGTERM stopped it (the audit log says what was already sent).
+ * not run, 3 not applied (read-only, not allowed, or not confirmed without --yes). SIGINT, SIGHUP and
+ * SIGTERM still end it (a shell says 128 + the signal's number), once the audit log says what was
+ * already sent.
  *
  * Lines are printed as they happen, the requests and the following of their effect included: on
  * stdout, or on stderr with --json (stdout is then one JSON document, printed at the end).
  */
-import { constants } from 'node:os';
 import { FIX_IDS, type FixId } from '../checks/types.js';
 import { ALL_FIXES, fixById } from '../fixes/index.js';
 import { dryRunText } from '../fixes/runner.js';
@@ -17,7 +17,7 @@ import { UnreachableError, waitForSync } from '../session.js';
 import type { FixActivity } from '../store/fixes-slice.js';
 import { confirmLines } from '../screens/confirm-lines.js';
 import { connect } from './connect.js';
-import { interruptOnSignals, writeLine } from './signals.js';
+import { interruptOnSignals, signalStatus, writeLine } from './signals.js';
 import { nearest, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
@@ -72,8 +72,7 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
     const message = lines.length ? lines.map((l) => l.replace(`${fix.id}: `, '')).join('; ') : `interrupted (${signal})`;
     say(`\n${message}`);
     if (lines.length) say(`recorded in ${audit.file}`);
-    if (opts.json)
-      writeLine(process.stdout, JSON.stringify({ ...result, outcome: 'interrupted', message, exitCode: 128 + (constants.signals[signal] ?? 0) }, null, 2));
+    if (opts.json) writeLine(process.stdout, JSON.stringify({ ...result, outcome: 'interrupted', message, exitCode: signalStatus(signal) }, null, 2));
   });
   // Each request as it lands and each step of the following, as the runner reports them.
   const unfollow = store.subscribe((state, previous) => {

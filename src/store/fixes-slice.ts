@@ -82,6 +82,13 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
   return (set, get, api) => {
     /** The attempts being applied, to interrupt them. */
     const running = new Map<FixId, RunningAttempt>();
+    /**
+     * Ends each wait of a fix that is following its effect. Why: an interrupted fix must let go of
+     * its timers, or quitting the dashboard would leave drdeck running until the fix's timeout.
+     */
+    const waits = new Map<FixId, Set<(error: Error) => void>>();
+    /** Fixes interrupted while their run still unwinds: a wait they start now ends at once. */
+    const stopped = new Map<FixId, string>();
     const update = (fixId: FixId, patch: Partial<FixActivity>) => {
       const current = get().fixes[fixId];
       if (!current) return;
@@ -101,6 +108,7 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         progress: (line) => update(fixId, { message: line }),
         waitFor: <T>(what: string, timeoutMs: number, done: (s: Snapshot) => T | undefined) =>
           new Promise<T>((resolve, reject) => {
+            if (stopped.has(fixId)) return reject(new Error(`interrupted (${stopped.get(fixId)})`));
             const deadline = env.cluster.now() + timeoutMs;
             const floor = Date.now() + MIN_REAL_WAIT_MS;
             let finished = false;
@@ -114,8 +122,11 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
               finished = true;
               unsubscribe();
               clearInterval(timer);
+              waits.get(fixId)?.delete(cancel);
               then();
             };
+            const cancel = (error: Error) => finish(() => reject(error));
+            waits.set(fixId, (waits.get(fixId) ?? new Set()).add(cancel));
             // Why both: effects arrive as store updates; the deadline passes on the clock alone.
             const unsubscribe = api.subscribe(check);
             const timer = setInterval(check, 250);
@@ -152,6 +163,7 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         if (confirm.kind === 'type' && open.typed !== confirm.text) return;
         set({ confirming: null });
         update(open.fixId, { phase: 'running', message: 'sending…' });
+        stopped.delete(open.fixId);
         let attempt: RunningAttempt | undefined;
         const outcome = await applyFix(fixHost, activity.prepared, (started) => {
           attempt = started;
@@ -193,6 +205,8 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         for (const [fixId, attempt] of running) {
           running.delete(fixId);
           const message = attempt.interrupt(reason);
+          stopped.set(fixId, reason);
+          for (const cancel of waits.get(fixId) ?? []) cancel(new Error(`interrupted (${reason})`));
           if (message === undefined) continue;
           lines.push(`${fixId}: ${message}`);
           update(fixId, { phase: 'failed', message, endedAt: env?.cluster.now() });

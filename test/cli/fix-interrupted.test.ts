@@ -106,8 +106,8 @@ test('SIGHUP (an SSH session dropped) while the restores are followed: the audit
   await run.waitFor('stdout', /^ {2}sent 1\/14: patch replicationdestinations default\/autobrr-dst$/m);
   assert.doesNotMatch(run.stdout(), /^(done|failed):/m);
   run.child.kill('SIGHUP');
-  const { code } = await run.exited;
-  assert.equal(code, 129, run.stderr());
+  // Killed by it once recorded, as without a handler: the shell says 129.
+  assert.equal((await run.exited).signal, 'SIGHUP', run.stderr());
 
   const demoState = join(state, 'demo');
   const { sent, outcome } = assertInterrupted(demoState, 'SIGHUP');
@@ -137,10 +137,10 @@ test('SIGINT and SIGTERM with --json: stdout is one JSON document saying interru
     }),
   );
   for (const { signal, state, run } of runs) {
-    const { code } = await run.exited;
+    assert.equal((await run.exited).signal, signal, run.stderr());
     const expected = signal === 'SIGINT' ? 130 : 143;
-    assert.equal(code, expected, run.stderr());
     const json = JSON.parse(run.stdout()) as { fix: string; outcome: string; message: string; exitCode: number; plan?: unknown };
+    // The status a shell reports for it.
     assert.deepEqual([json.fix, json.outcome, json.exitCode], ['restores-trigger', 'interrupted', expected]);
     assert.ok(json.plan, 'the plan it was applying');
     const { outcome } = assertInterrupted(join(state, 'demo'), signal);
@@ -204,9 +204,9 @@ test('on the test API server: SIGHUP while following; what the audit says was se
     const run = start(args, state);
     await run.waitFor('stdout', /^ {2}sent 1\/\d+: /m, 120_000);
     run.child.kill('SIGHUP');
-    assert.equal((await run.exited).code, 129, run.stderr());
+    assert.equal((await run.exited).signal, 'SIGHUP', run.stderr());
 
-    const { sent } = assertInterrupted(state, 'SIGHUP');
+    const { sent, outcome } = assertInterrupted(state, 'SIGHUP');
     const [intent] = records(state);
     assert.ok(intent.record === 'intent');
     const token = run.stdout().match(/^Trigger \d+ restores? \((restore-[^)]+)\)/m)?.[1];
@@ -214,9 +214,11 @@ test('on the test API server: SIGHUP while following; what the audit says was se
     const { items } = await admin.list('replicationdestinations');
     const triggered = items
       .filter((rd) => rd.spec?.trigger?.manual === token)
-      .map((rd) => `patch replicationdestinations ${rd.metadata.namespace}/${rd.metadata.name}`)
-      .sort();
-    assert.deepEqual(triggered, [...sent].sort(), 'the audit and the server agree on what was sent');
+      .map((rd) => `patch replicationdestinations ${rd.metadata.namespace}/${rd.metadata.name}`);
+    // A request on its way when the signal came is named as in flight: the server may have applied it.
+    const inFlight = outcome.inFlight ?? [];
+    assert.ok(inFlight.length <= 1, 'requests go one at a time');
+    assert.deepEqual(triggered.filter((r) => !inFlight.includes(r)).sort(), [...sent].sort(), 'the audit and the server agree on what was sent');
 
     const report = start(['report', '--kubeconfig', env.cluster.kubeconfig, '--config', join(env.cluster.dir, 'drdeck.yaml')], state);
     assert.equal((await report.exited).code, 0, report.stderr());
