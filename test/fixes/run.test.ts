@@ -11,6 +11,9 @@ import type { Cluster } from '../../src/cluster.js';
 import { ALL_FIXES, dryRunPlan, fixById, isPlan } from '../../src/fixes/index.js';
 import { applyFix, prepareFix, type FixHost, type Prepared, type RunningAttempt } from '../../src/fixes/runner.js';
 import { foldAudit, type AuditOutcome, type AuditRecord } from '../../src/state/audit-log.js';
+import { parseConfig } from '../../src/config/load.js';
+import { startSession, waitForSync } from '../../src/session.js';
+import { createDemoCluster } from '../../src/sim/index.js';
 import { demoRun, type DemoRun } from './run-context.js';
 
 const MINUTE = 60_000;
@@ -424,3 +427,62 @@ test('audit: when the intent cannot be written, nothing is sent', () =>
     assert.deepEqual(outcome, { ok: false, message: 'cannot write the audit log (ENOSPC: no space left on device): nothing was sent' });
     assert.deepEqual(atWrite, []);
   }));
+
+/** The store as the dashboard drives it, on the demo with a frozen clock: a fix follows its effect until stopped. */
+async function deckWithFixes() {
+  const demo = createDemoCluster({ manual: true });
+  const records: AuditRecord[] = [];
+  const session = startSession({
+    cluster: demo.cluster,
+    resolver: demo.dns,
+    router: demo.router,
+    config: parseConfig(demo.config, 'demo'),
+    flushMs: 5,
+    fixes: { readOnly: false, audit: (record) => records.push(record) },
+  });
+  await waitForSync(session, 10_000);
+  session.buffer.flush();
+  return { store: session.store, records, close: () => session.close() };
+}
+
+test('interruptFixes: a confirm screen open is recorded as interrupted before it was confirmed, nothing sent', async () => {
+  const { store, records, close } = await deckWithFixes();
+  try {
+    await store.getState().requestFix('restores-set-copy-method');
+    assert.equal(store.getState().confirming?.fixId, 'restores-set-copy-method');
+    assert.deepEqual(store.getState().interruptFixes('SIGTERM'), ['restores-set-copy-method: interrupted (SIGTERM) before it was confirmed: nothing was sent']);
+    assert.equal(store.getState().confirming, null);
+    assert.equal(store.getState().fixes['restores-set-copy-method']?.phase, 'cancelled');
+    assert.deepEqual(kinds(records), ['intent', 'outcome']);
+    const [entry] = foldAudit(records);
+    assert.deepEqual([entry.outcome, entry.reason, entry.sent], ['interrupted', 'SIGTERM', []]);
+  } finally {
+    close();
+  }
+});
+
+test(
+  'interruptFixes: a fix following its effect is recorded as interrupted and lets go at once (quitting does not wait for its timeout)',
+  { timeout: 60_000 },
+  async () => {
+    const { store, records, close } = await deckWithFixes();
+    try {
+      await store.getState().requestFix('restores-trigger');
+      // The scenario's clock stands still: the restores never finish, the run follows them until stopped.
+      const running = store.getState().confirmFix();
+      for (let i = 0; store.getState().fixes['restores-trigger']?.message !== '0/13 restored, 0 failed, 0 running, 1 held'; i++) {
+        assert.ok(i < 1000, `still: ${store.getState().fixes['restores-trigger']?.message}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const [line] = store.getState().interruptFixes('quit');
+      assert.equal(line, 'restores-trigger: interrupted (quit): 13 of 14 requests sent; its effect was not followed to the end');
+      await running;
+      const activity = store.getState().fixes['restores-trigger'];
+      assert.deepEqual([activity?.phase, activity?.message], ['failed', line.replace('restores-trigger: ', '')]);
+      assert.deepEqual(kinds(records), ['intent', ...Array<string>(13).fill('request'), 'outcome']);
+      assert.deepEqual(store.getState().interruptFixes('SIGHUP'), [], 'nothing left to interrupt');
+    } finally {
+      close();
+    }
+  },
+);
