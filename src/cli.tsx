@@ -176,11 +176,16 @@ async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-// `drdeck check | head`: a reader that stops early is not an error worth a stack trace.
-process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE') throw error;
-  process.exit(process.exitCode ?? EXIT.ok);
-});
+// `drdeck check | head`: a reader that stops early is not an error worth a stack trace. A terminal
+// gone under drdeck (EIO: the SSH session dropped) is a hang-up, whichever of the two comes first:
+// SIGHUP's handling applies (a fix in progress is recorded as interrupted first).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EIO') return void process.kill(process.pid, 'SIGHUP');
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? EXIT.ok);
+  });
+}
 
 main(process.argv).then(
   (code) => {

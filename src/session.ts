@@ -9,7 +9,7 @@ import { DnsPoller } from './dns/poller.js';
 import type { Router } from './dns/router.js';
 import { RouterPoller } from './dns/router-poller.js';
 import { KIND_KEYS } from './kinds.js';
-import type { AuditEntry } from './state/audit-log.js';
+import type { AuditRecord } from './state/audit-log.js';
 import { createDeckStore, type DeckStore } from './store/deck-store.js';
 import { fluxDeployedAt } from './store/selectors.js';
 import { advance, createTimeline, loadTimeline, resume, saveTimeline, type TimelineState } from './timeline/index.js';
@@ -37,7 +37,7 @@ export interface SessionOptions {
   /** Clock period; why 1 s: ages and ETAs on screen are shown to the second, no finer. */
   tickMs?: number;
   /** Read-only mode and where fix attempts are audited; without it fixes are off. */
-  fixes?: { readOnly: boolean; audit: (entry: AuditEntry) => void };
+  fixes?: { readOnly: boolean; audit: (record: AuditRecord) => void };
   /** Where the context's timeline is saved; `fresh` starts a new one (the demo's scenario restarts). */
   timeline?: { dir: string; fresh?: boolean };
 }

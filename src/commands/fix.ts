@@ -2,7 +2,12 @@
  * `drdeck fix ID`: one fix, headless, through the same runner as the fix keys: plan, access review,
  * server-side dry run, then (with --yes) the requests and the following of their effect.
  * Exit codes (./exit-codes.ts): 0 done (or nothing to do, or --dry-run), 1 the fix failed, 2 could
- * not run, 3 not applied (read-only, not allowed, or not confirmed without --yes).
+ * not run, 3 not applied (read-only, not allowed, or not confirmed without --yes). SIGINT, SIGHUP and
+ * SIGTERM still end it (a shell says 128 + the signal's number), once the audit log says what was
+ * already sent.
+ *
+ * Lines are printed as they happen, the requests and the following of their effect included: on
+ * stdout, or on stderr with --json (stdout is then one JSON document, printed at the end).
  */
 import { FIX_IDS, type FixId } from '../checks/types.js';
 import { ALL_FIXES, fixById } from '../fixes/index.js';
@@ -12,6 +17,7 @@ import { UnreachableError, waitForSync } from '../session.js';
 import type { FixActivity } from '../store/fixes-slice.js';
 import { confirmLines } from '../screens/confirm-lines.js';
 import { connect } from './connect.js';
+import { interruptOnSignals, signalStatus, writeLine } from './signals.js';
 import { nearest, UsageError } from './errors.js';
 import { EXIT } from './exit-codes.js';
 
@@ -55,13 +61,25 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
       'run "drdeck fix --help" for what each fix does',
     );
   }
-  const out: string[] = [];
-  const say = (line: string) => out.push(line);
-  const { session, where } = await connect({ ...opts, speed: opts.speed, loadClientFirst: true, flushMs: 20 });
+  // The report of the run: streamed as it happens; with --json, to stderr beside the document.
+  const say = (line: string) => writeLine(opts.json ? process.stderr : process.stdout, line);
+  const { session, where, audit } = await connect({ ...opts, speed: opts.speed, loadClientFirst: true, flushMs: 20 });
   const { store } = session;
   const activity = () => store.getState().fixes[fix.id];
   let code: number;
   let result: Record<string, unknown> = { fix: fix.id };
+  const stopSignals = interruptOnSignals(session, (signal, lines) => {
+    const message = lines.length ? lines.map((l) => l.replace(`${fix.id}: `, '')).join('; ') : `interrupted (${signal})`;
+    say(`\n${message}`);
+    if (lines.length) say(`recorded in ${audit.file}`);
+    if (opts.json) writeLine(process.stdout, JSON.stringify({ ...result, outcome: 'interrupted', message, exitCode: signalStatus(signal) }, null, 2));
+  });
+  // Each request as it lands and each step of the following, as the runner reports them.
+  const unfollow = store.subscribe((state, previous) => {
+    const now = state.fixes[fix.id];
+    const before = previous.fixes[fix.id];
+    if (now?.phase === 'running' && now.message !== before?.message && now.message !== 'sending…') say(`  ${now.message}`);
+  });
   try {
     try {
       await waitForSync(session, opts.timeout * 1000, { untilFresh: !opts.demo });
@@ -122,8 +140,10 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
       }
     }
   } finally {
+    unfollow();
+    stopSignals();
     session.close();
   }
-  process.stdout.write(opts.json ? `${JSON.stringify({ ...result, exitCode: code }, null, 2)}\n` : `${out.join('\n')}\n`);
+  if (opts.json) writeLine(process.stdout, JSON.stringify({ ...result, exitCode: code }, null, 2));
   return code;
 }

@@ -3,6 +3,7 @@ import { render } from 'ink';
 import { App } from '../screens/App.js';
 import { DeckContext } from '../hooks/use-deck.js';
 import type { Session } from '../session.js';
+import { interruptOnSignals } from './signals.js';
 
 export async function runTui(session: Session): Promise<number> {
   const app = render(
@@ -12,9 +13,15 @@ export async function runTui(session: Session): Promise<number> {
     // Why: Ctrl-C is a key like any other (resolveKey maps it to quit) so the session closes cleanly.
     { exitOnCtrlC: false },
   );
+  // A dropped SSH session (SIGHUP), a kill (SIGTERM, SIGINT) while a fix runs: the audit log says
+  // what was sent before drdeck exits; Ink restores the terminal on the way out, as it does on exit.
+  const stopSignals = interruptOnSignals(session, () => {});
   try {
     await app.waitUntilExit();
   } finally {
+    stopSignals();
+    // Quitting while a fix runs stops following it: said so in the audit log, with what was sent.
+    session.store.getState().interruptFixes('quit');
     session.close();
   }
   return 0;

@@ -1,16 +1,17 @@
 /**
  * Fixes on keys: the fix the operator asked for, its plan and dry run on the confirm screen, the
  * run with its progress, and the outcome shown on the panel. A fix already preparing, awaiting
- * confirmation or running ignores its key: pressing twice never applies it twice.
+ * confirmation or running ignores its key: pressing twice never applies it twice. When drdeck is
+ * stopped (a signal, the operator quitting) `interruptFixes` records what was in progress.
  */
 import type { StateCreator } from 'zustand/vanilla';
 import type { Cluster } from '../cluster.js';
 import type { Router } from '../dns/router.js';
 import type { FixId, Snapshot } from '../checks/types.js';
 import { ALL_FIXES, fixById } from '../fixes/index.js';
-import { applyFix, prepareFix, recordNotApplied, type FixHost, type Prepared } from '../fixes/runner.js';
+import { applyFix, prepareFix, recordNotApplied, type FixHost, type Prepared, type RunningAttempt } from '../fixes/runner.js';
 import type { FixTarget, PlanOptions } from '../fixes/types.js';
-import type { AuditEntry } from '../state/audit-log.js';
+import type { AuditRecord } from '../state/audit-log.js';
 import { snapshotOf } from './checks-slice.js';
 import type { DeckState } from './deck-store.js';
 
@@ -33,7 +34,7 @@ export interface FixEnvironment {
   /** The router's REST API, where one is configured (dns-add-records writes to it). */
   router?: Router;
   readOnly: boolean;
-  audit(entry: AuditEntry): void;
+  audit(record: AuditRecord): void;
   /** Asks the DNS poller to ask again now (a fix following DNS answers). */
   refreshDns?(): void;
 }
@@ -49,6 +50,12 @@ export interface FixesSlice {
   cancelFix(options?: { dryRun?: boolean }): void;
   typeConfirm(text: string): void;
   eraseConfirm(): void;
+  /**
+   * drdeck is stopping (`reason`: `SIGHUP`, `quit`): every fix running is recorded as interrupted,
+   * naming what it sent, and sends nothing more; a confirm screen open is recorded as not applied.
+   * Synchronous, so a signal handler can exit right after. Returns one line per fix it recorded.
+   */
+  interruptFixes(reason: string): string[];
 }
 
 const BUSY: ReadonlySet<FixPhase> = new Set(['preparing', 'confirm', 'running']);
@@ -73,6 +80,15 @@ export function targetString(t: FixTarget): string {
 
 export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<DeckState, [], [], FixesSlice> {
   return (set, get, api) => {
+    /** The attempts being applied, to interrupt them. */
+    const running = new Map<FixId, RunningAttempt>();
+    /**
+     * Ends each wait of a fix that is following its effect. Why: an interrupted fix must let go of
+     * its timers, or quitting the dashboard would leave drdeck running until the fix's timeout.
+     */
+    const waits = new Map<FixId, Set<(error: Error) => void>>();
+    /** Fixes interrupted while their run still unwinds: a wait they start now ends at once. */
+    const stopped = new Map<FixId, string>();
     const update = (fixId: FixId, patch: Partial<FixActivity>) => {
       const current = get().fixes[fixId];
       if (!current) return;
@@ -87,11 +103,12 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         config: get().config,
         readOnly: env.readOnly,
         // Tagged with the timeline it belongs to, so a report never mixes two runs of the demo.
-        audit: (entry) => env.audit({ ...entry, ...(get().timeline ? { timeline: get().timeline!.startedAt } : {}) }),
+        audit: (record) => env.audit({ ...record, ...(get().timeline ? { timeline: get().timeline!.startedAt } : {}) }),
         snapshot: () => snapshotOf(get()),
         progress: (line) => update(fixId, { message: line }),
         waitFor: <T>(what: string, timeoutMs: number, done: (s: Snapshot) => T | undefined) =>
           new Promise<T>((resolve, reject) => {
+            if (stopped.has(fixId)) return reject(new Error(`interrupted (${stopped.get(fixId)})`));
             const deadline = env.cluster.now() + timeoutMs;
             const floor = Date.now() + MIN_REAL_WAIT_MS;
             let finished = false;
@@ -105,8 +122,11 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
               finished = true;
               unsubscribe();
               clearInterval(timer);
+              waits.get(fixId)?.delete(cancel);
               then();
             };
+            const cancel = (error: Error) => finish(() => reject(error));
+            waits.set(fixId, (waits.get(fixId) ?? new Set()).add(cancel));
             // Why both: effects arrive as store updates; the deadline passes on the clock alone.
             const unsubscribe = api.subscribe(check);
             const timer = setInterval(check, 250);
@@ -143,7 +163,15 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         if (confirm.kind === 'type' && open.typed !== confirm.text) return;
         set({ confirming: null });
         update(open.fixId, { phase: 'running', message: 'sending…' });
-        const outcome = await applyFix(fixHost, activity.prepared);
+        stopped.delete(open.fixId);
+        let attempt: RunningAttempt | undefined;
+        const outcome = await applyFix(fixHost, activity.prepared, (started) => {
+          attempt = started;
+          running.set(open.fixId, started);
+        });
+        // Interrupted meanwhile: the activity says so already.
+        if (attempt && running.get(open.fixId) !== attempt) return;
+        running.delete(open.fixId);
         update(open.fixId, { phase: outcome.ok ? 'done' : 'failed', message: outcome.message, endedAt: fixHost.cluster.now() });
       },
 
@@ -170,6 +198,30 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
       eraseConfirm() {
         const open = get().confirming;
         if (open) set({ confirming: { ...open, typed: open.typed.slice(0, -1) } });
+      },
+
+      interruptFixes(reason) {
+        const lines: string[] = [];
+        for (const [fixId, attempt] of running) {
+          running.delete(fixId);
+          const message = attempt.interrupt(reason);
+          stopped.set(fixId, reason);
+          for (const cancel of waits.get(fixId) ?? []) cancel(new Error(`interrupted (${reason})`));
+          if (message === undefined) continue;
+          lines.push(`${fixId}: ${message}`);
+          update(fixId, { phase: 'failed', message, endedAt: env?.cluster.now() });
+        }
+        const open = get().confirming;
+        const activity = open && get().fixes[open.fixId];
+        const fixHost = open && host(open.fixId);
+        if (open && activity?.prepared && fixHost) {
+          set({ confirming: null });
+          recordNotApplied(fixHost, activity.prepared, 'interrupted', reason);
+          const message = `interrupted (${reason}) before it was confirmed: nothing was sent`;
+          lines.push(`${open.fixId}: ${message}`);
+          update(open.fixId, { phase: 'cancelled', message, endedAt: fixHost.cluster.now() });
+        }
+        return lines;
       },
     };
   };

@@ -36,13 +36,21 @@ export interface ReportPhase {
 }
 
 export interface ReportFix {
-  /** As the audit log says it (ISO). */
+  /** When the attempt started, as the audit log says it (ISO); when it ended, for the older log format. */
   time: string;
   /** Since t0, when both are known. */
   offsetMs: number | null;
   fixId: string;
   targets: string[];
+  /** "done", "failed", "refused", "cancelled", "dry-run", "interrupted". */
   outcome: string;
+  /** Interrupted: by what (`SIGHUP`, `quit`), or "no outcome recorded" (drdeck was killed). */
+  reason: string | null;
+  /** Requests the server accepted, of `planned`; null for the older log format, which did not say. */
+  sent: number | null;
+  planned: number;
+  /** The outcome's line. */
+  message: string;
   /** The phase in progress when the fix ran; null before t0 or after the last phase. */
   phase: PhaseId | null;
 }
@@ -117,6 +125,10 @@ export function buildReport(state: TimelineState, auditEntries: readonly AuditEn
       fixId: e.fixId,
       targets: [...e.targets],
       outcome: e.outcome,
+      reason: e.reason ?? null,
+      sent: e.sent ? e.sent.filter((s) => s.ok).length : null,
+      planned: e.requests.length,
+      message: e.message,
       phase: phaseAt(progress, at),
     }));
   const { totals } = spec;
@@ -170,6 +182,13 @@ function clock(ms: number): string {
 /** A table cell: pipes and line breaks would break the row. */
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+}
+
+/** "done"; an interrupted attempt with what ended it and how much it had sent. */
+function outcomeCell(f: ReportFix): string {
+  if (f.outcome !== 'interrupted') return f.outcome;
+  const sent = f.sent === null ? '' : `, ${f.sent}/${f.planned} requests sent`;
+  return `interrupted${f.reason ? ` (${f.reason})` : ''}${sent}`;
 }
 
 function actualCell(p: ReportPhase): string {
@@ -233,7 +252,7 @@ export function formatMarkdown(report: Report): string {
     for (const f of report.fixes) {
       const at = f.offsetMs === null ? f.time : `${signed(f.offsetMs)} (${f.time})`;
       const phase = f.phase ? (byId.get(f.phase) ?? f.phase) : '';
-      lines.push(`| ${cell(at)} | ${cell(f.fixId)} | ${cell(f.targets.join(', '))} | ${cell(f.outcome)} | ${cell(phase)} |`);
+      lines.push(`| ${cell(at)} | ${cell(f.fixId)} | ${cell(f.targets.join(', '))} | ${cell(outcomeCell(f))} | ${cell(phase)} |`);
     }
   }
   return `${lines.join('\n')}\n`;

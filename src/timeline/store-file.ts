@@ -4,8 +4,8 @@
  * 0600 in a 0700 folder, tightened when found looser.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, fsyncSync, lstatSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, tightenFile } from '../state/private-files.js';
 import { PHASE_IDS, type PhaseId } from './phases.js';
@@ -49,6 +49,19 @@ export function timelineFile(dir: string, context: string): string {
 
 const TMP_MARK = '.tmp-';
 
+/** drdeck's own temporary files, and nothing else: `timeline-<name>.json.tmp-<pid>-<8 hex>`. */
+const TEMP_FILE = /^timeline-[A-Za-z0-9._-]+\.json\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/**
+ * How old a temporary file must be to be stale even when its pid runs. Why: a temporary file lives
+ * for one write (milliseconds); a pid that runs may be another program's now (pids are reused, and
+ * in a container drdeck often gets the same low pid every start).
+ */
+export const STALE_TEMP_MS = 60_000;
+
+/** The folders swept by this process: once each, at the first save (the demo never loads). */
+const swept = new Set<string>();
+
 /**
  * Writes the timeline atomically: a temporary file in the same directory, fsync, rename over the
  * file, fsync the directory. Why: a rename within one file system replaces the name in one step,
@@ -58,6 +71,7 @@ const TMP_MARK = '.tmp-';
 export function saveTimeline(dir: string, state: TimelineState): string {
   const file = timelineFile(dir, state.context);
   ensurePrivateDir(dir);
+  if (!swept.has(dir)) removeStaleTempFiles(dir);
   const tmp = `${file}${TMP_MARK}${process.pid}-${randomBytes(4).toString('hex')}`;
   // The rename carries the temporary file's mode over, so the timeline is 0600 whatever it was.
   const fd = openSync(tmp, 'w', PRIVATE_FILE_MODE);
@@ -99,12 +113,13 @@ export interface LoadedTimeline {
 
 /**
  * The saved timeline of a context: `{}` when there is none; when the file does not parse or has
- * the wrong shape it is moved aside to `<file>.corrupt-<time>` and a warning says so. Temporary
- * files left by a writer that died are removed.
+ * the wrong shape it is moved aside to `<file>.corrupt-<time>` and a warning says so. Stale
+ * temporary files in the folder (see removeStaleTempFiles) are removed first.
  */
 export function loadTimeline(dir: string, context: string, now: number = Date.now()): LoadedTimeline {
   const file = timelineFile(dir, context);
-  removeOrphans(file);
+  // Why not `now`: it may be the demo's scenario clock; a file's age is on the wall clock.
+  removeStaleTempFiles(dir);
   tightenFile(file);
   let text: string;
   try {
@@ -152,22 +167,38 @@ function moveAside(file: string, now: number): string {
   return target;
 }
 
-/** Removes `<file>.tmp-<pid>-*` whose writer is no longer running. */
-function removeOrphans(file: string): void {
-  const dir = dirname(file);
-  const prefix = `${basename(file)}${TMP_MARK}`;
+/**
+ * Removes the temporary files a drdeck killed mid-write left in `dir` (kill -9, a machine that went
+ * down): only names of drdeck's own pattern, only regular files, and only when their writer's pid
+ * is not running or they are older than STALE_TEMP_MS. Anything else is left alone. Best effort: a
+ * file that cannot be removed stays. Returns the names removed.
+ */
+export function removeStaleTempFiles(dir: string, now: number = Date.now()): string[] {
+  swept.add(dir);
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch {
-    return;
+    return [];
   }
+  const removed: string[] = [];
   for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && (pid === process.pid || isAlive(pid))) continue;
-    rmSync(join(dir, name), { force: true });
+    const match = TEMP_FILE.exec(name);
+    if (!match) continue;
+    const path = join(dir, name);
+    try {
+      const stat = lstatSync(path);
+      if (!stat.isFile()) continue;
+      const pid = Number(match[1]);
+      const writing = pid === process.pid || isAlive(pid);
+      if (writing && now - stat.mtimeMs < STALE_TEMP_MS) continue;
+      rmSync(path, { force: true });
+      removed.push(name);
+    } catch {
+      // Gone meanwhile, or not ours to remove.
+    }
   }
+  return removed;
 }
 
 function isAlive(pid: number): boolean {

@@ -1,11 +1,12 @@
 /** `drdeck fix dns-add-records` headless on the demo: the exact PUTs, and the RouterOS lines. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { AuditLog } from '../../src/state/audit-log.js';
 import { DRDECK_BIN } from '../built-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -40,12 +41,10 @@ test('fix dns-add-records --dry-run --demo prints the exact PUT requests and sen
   assert.match(stdout, /the proper fix is making default\/mosquitto, network\/smtp-relay dual-stack \(loadbalancers-dual-stack\)/);
   assert.match(stdout, /^dry run: the router has no dry run: checked that the records do not exist yet; nothing was sent$/m);
   // The demo keeps its audit log in a folder of its own.
-  const audit = readFileSync(join(state, 'demo', 'audit.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
-  assert.equal(audit.at(-1).outcome, 'dry-run');
-  assert.equal(audit.at(-1).requests.length, 2);
+  const audit = new AuditLog(join(state, 'demo')).read();
+  assert.equal(audit.at(-1)?.outcome, 'dry-run');
+  assert.equal(audit.at(-1)?.requests.length, 2);
+  assert.deepEqual(audit.at(-1)?.sent, [], 'nothing was sent');
 });
 
 test("fix dns-add-records --json --demo --yes: the plan's router requests, then done", () => {

@@ -13,7 +13,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { KubeCluster } from '../../src/k8s/kube-cluster.js';
 import { resolveKubeconfig } from '../../src/k8s/kubeconfig.js';
 import { startSession, waitForSync, type Session } from '../../src/session.js';
-import type { AuditEntry } from '../../src/state/audit-log.js';
+import { foldAudit, type AuditRecord } from '../../src/state/audit-log.js';
 import { adminClient, CAN_RUN, createNamespace, FAST_WATCH, skipWithoutGo, startE2eCluster, waitFor } from './harness.js';
 
 const execFileP = promisify(execFile);
@@ -66,8 +66,8 @@ function kopiaPvcManifest(namespace: string, volumeName: string): string {
 }
 
 /** drdeck as the TUI runs it: a live session whose store plans, confirms and applies fixes, auditing each attempt. */
-async function deck(namespace: string): Promise<{ session: Session; audit: AuditEntry[] }> {
-  const audit: AuditEntry[] = [];
+async function deck(namespace: string): Promise<{ session: Session; audit: AuditRecord[] }> {
+  const audit: AuditRecord[] = [];
   const kube = new KubeCluster({ kubeconfig: resolveKubeconfig({ kubeconfig: env!.cluster.kubeconfig }), watch: FAST_WATCH });
   const config = parseConfig({ kopia: { pvc: `${namespace}/kopia`, savedVolumeHandle: SAVED } }, 'e2e');
   const session = startSession({ cluster: kube, resolver: undefined, config, flushMs: 20, fixes: { readOnly: false, audit: (e) => audit.push(e) } });
@@ -144,7 +144,7 @@ test('kopia-reclaim: Flux recreates the PVC while the operator confirms; the new
     assert.equal(now.metadata.deletionTimestamp, undefined, 'and not being deleted');
     const pvs = (await admin.list('persistentvolumes')).items.map((pv) => pv.metadata.name);
     assert.equal(pvs.includes(prepared.plan.requests[1].name), false, 'nothing after the refused delete was sent');
-    const last = audit.at(-1)!;
+    const last = foldAudit(audit).at(-1)!;
     assert.deepEqual([last.fixId, last.outcome, last.message], ['kopia-reclaim', 'failed', outcome.message]);
   } finally {
     session.close();

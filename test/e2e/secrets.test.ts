@@ -21,6 +21,7 @@ import { promisify } from 'node:util';
 import { writeScenario } from '../cluster/scenario.js';
 import { simulate } from '../cluster/simulate.js';
 import { REBUILD_FACTS } from '../../src/sim/index.js';
+import { AuditLog } from '../../src/state/audit-log.js';
 import { CAN_RUN, skipWithoutGo, startE2eCluster, waitFor } from './harness.js';
 import { DRDECK_BIN } from '../built-cli.js';
 
@@ -336,10 +337,7 @@ test('report, the audit log, the --log file and every file in the state dir: no 
   assertNoSecret('report --format json (stderr)', report.stderr);
 
   const audit = join(state, 'audit.jsonl');
-  const entries = readFileSync(audit, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as { fixId: string; outcome: string });
+  const entries = new AuditLog(state).read();
   assert.equal(entries.length, 2, 'the dry run and the applied run are audited');
   assert.deepEqual(entries[0], { ...entries[0], fixId: 'restores-trigger', outcome: 'dry-run' });
   assert.match(`${entries[1].fixId} ${entries[1].outcome}`, /^restores-trigger (done|failed)$/);

@@ -11,7 +11,7 @@ import type { Snapshot } from '../../src/checks/types.js';
 import { parseConfig } from '../../src/config/load.js';
 import { fixById, isPlan, type Plan } from '../../src/fixes/index.js';
 import { startSession, waitForSync, type Session } from '../../src/session.js';
-import type { AuditEntry } from '../../src/state/audit-log.js';
+import { foldAudit, type AuditRecord } from '../../src/state/audit-log.js';
 import { createDemoCluster } from '../../src/sim/index.js';
 import { confirmLines } from '../../src/screens/confirm-lines.js';
 import { NOW, cond, gateway, httpRoute, makeConfig, makeSnapshot, service } from '../checks/fixtures.js';
@@ -175,7 +175,7 @@ test('dns-add-records: a wrong answer gets the expected address added, and a war
 interface DemoFixSession {
   session: Session;
   demo: ReturnType<typeof createDemoCluster>;
-  audit: AuditEntry[];
+  audit: AuditRecord[];
   close(): void;
 }
 
@@ -183,7 +183,7 @@ interface DemoFixSession {
 async function demoWithFixes(dnsIntervalSeconds?: number): Promise<DemoFixSession> {
   const demo = createDemoCluster({ manual: true });
   const config = parseConfig(dnsIntervalSeconds ? { ...demo.config, dns: { ...demo.config.dns, intervalSeconds: dnsIntervalSeconds } } : demo.config, 'demo');
-  const audit: AuditEntry[] = [];
+  const audit: AuditRecord[] = [];
   const session = startSession({
     cluster: demo.cluster,
     resolver: demo.dns,
@@ -266,7 +266,7 @@ test('demo: dns.records fails for the missing AAAAs, dns-add-records adds them o
 
     // Nothing more to add: no key, and a second attempt says so.
     assert.deepEqual(fixById('dns-add-records')!.targets(demoSnapshot(session), store.getState().config), []);
-    const last = audit.at(-1)!;
+    const last = foldAudit(audit).at(-1)!;
     assert.equal(last.outcome, 'done');
     assert.equal(last.dryRun, 'the router has no dry run: checked that the records do not exist yet');
     assert.deepEqual(

@@ -7,8 +7,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { REBUILD_FACTS } from '../../src/sim/index.js';
 import { getObject } from '../../src/checks/util.js';
+import type { Cluster } from '../../src/cluster.js';
 import { ALL_FIXES, dryRunPlan, fixById, isPlan } from '../../src/fixes/index.js';
-import { demoRun } from './run-context.js';
+import { applyFix, prepareFix, type FixHost, type Prepared, type RunningAttempt } from '../../src/fixes/runner.js';
+import { foldAudit, type AuditOutcome, type AuditRecord } from '../../src/state/audit-log.js';
+import { parseConfig } from '../../src/config/load.js';
+import { startSession, waitForSync } from '../../src/session.js';
+import { createDemoCluster } from '../../src/sim/index.js';
+import { demoRun, type DemoRun } from './run-context.js';
 
 const MINUTE = 60_000;
 
@@ -283,3 +289,200 @@ test("a dry run of every plan on the demo is admitted and changes nothing (the r
     }
     assert.equal(demo.demo.cluster.resourceVersion, before, 'a dry run writes nothing');
   }));
+
+/**
+ * The runner on the demo with its audit sink: the records as written, and which records the log
+ * held at the moment each write (not a dry run) reached the cluster.
+ */
+function audited(demo: DemoRun, audit: (record: AuditRecord) => void = () => {}) {
+  const records: AuditRecord[] = [];
+  const atWrite: string[] = [];
+  const real = demo.demo.cluster;
+  const seen = (options?: { dryRun?: boolean }) => {
+    if (!options?.dryRun) atWrite.push(records.map((r) => r.record).join(' '));
+  };
+  const cluster: Cluster = {
+    name: real.name,
+    user: real.user,
+    now: () => real.now(),
+    list: (kind, namespace) => real.list(kind, namespace),
+    get: (kind, namespace, name) => real.get(kind, namespace, name),
+    create: (kind, object, options) => (seen(options), real.create(kind, object, options)),
+    patch: (kind, namespace, name, patch, type, options) => (seen(options), real.patch(kind, namespace, name, patch, type, options)),
+    delete: (kind, namespace, name, options) => (seen(options), real.delete(kind, namespace, name, options)),
+    feed: (kinds, sink) => real.feed(kinds, sink),
+    access: (verb, kind, namespace, subresource) => real.access(verb, kind, namespace, subresource),
+    close: () => {},
+  };
+  const host: FixHost = {
+    cluster,
+    config: demo.store.getState().config,
+    readOnly: false,
+    snapshot: demo.snapshot,
+    waitFor: (what, timeoutMs, done) => demo.context.waitFor(what, timeoutMs, done),
+    audit: (record) => {
+      audit(record);
+      records.push(record);
+    },
+    progress: (line) => demo.progress.push(line),
+  };
+  async function prepare(id: string, target?: string): Promise<Prepared> {
+    await demo.settle();
+    const prepared = await prepareFix(host, fixById(id)!, { token: `t-${demo.demo.clock.now()}`, now: demo.demo.clock.now(), target });
+    if (prepared.refused) throw new Error(`${id} refused: ${prepared.message}`);
+    return prepared;
+  }
+  return { host, records, atWrite, prepare };
+}
+
+const kinds = (records: readonly AuditRecord[]) => records.map((r) => r.record);
+const outcomeOf = (records: readonly AuditRecord[]) => records.filter((r): r is AuditOutcome => r.record === 'outcome');
+
+test('audit: the intent before the first request, each request as it lands, then the outcome with what was sent and followed', () =>
+  withDemo(async (demo) => {
+    const { host, records, atWrite, prepare } = audited(demo);
+    const prepared = await prepare('restores-set-copy-method');
+    const outcome = await applyFix(host, prepared);
+    assert.equal(outcome.ok, true, outcome.message);
+    // At each write the log held the intent and every request before it: none is sent unrecorded.
+    assert.deepEqual(
+      atWrite,
+      Array.from({ length: 8 }, (_, i) => ['intent', ...Array<string>(i).fill('request')].join(' ')),
+    );
+    assert.deepEqual(kinds(records), ['intent', ...Array<string>(8).fill('request'), 'outcome']);
+    assert.equal(new Set(records.map((r) => r.attempt)).size, 1, 'one attempt id');
+    const [intent] = records;
+    assert.ok(intent.record === 'intent');
+    assert.deepEqual(
+      [intent.fixId, intent.context, intent.user, intent.dryRun, intent.requests.length],
+      ['restores-set-copy-method', 'demo', 'demo-operator', 'ok', 8],
+    );
+    const [end] = outcomeOf(records);
+    assert.equal(end.outcome, 'done');
+    assert.equal(end.message, outcome.message);
+    assert.deepEqual(
+      end.sent,
+      prepared.plan.requests.map((r) => `patch replicationdestinations default/${r.name}`),
+    );
+    assert.ok(end.details?.length, 'the follow-up of each object');
+    assert.ok(demo.progress.includes('sent 1/8: patch replicationdestinations default/atuin-dst'), demo.progress.join('\n'));
+    assert.ok(demo.progress.includes('sent 8/8: patch replicationdestinations default/tautulli-dst'), demo.progress.join('\n'));
+
+    const [entry] = foldAudit(records);
+    assert.deepEqual([entry.outcome, entry.sent?.length, entry.sent?.every((s) => s.ok), entry.requests.length], ['done', 8, true, 8]);
+  }));
+
+test('audit: a request the server refuses is recorded with its error as it lands', () =>
+  withDemo(async (demo) => {
+    const { host, records, prepare } = audited(demo);
+    const prepared = await prepare('restores-set-copy-method');
+    await demo.demo.cluster.delete('replicationdestinations', 'default', 'atuin-dst');
+    const outcome = await applyFix(host, prepared);
+    assert.equal(outcome.ok, false);
+    const first = records[1];
+    assert.ok(first.record === 'request');
+    assert.deepEqual([first.name, first.ok], ['atuin-dst', false]);
+    assert.match(first.error ?? '', /not found/);
+    const [end] = outcomeOf(records);
+    assert.equal(end.outcome, 'failed');
+    assert.equal(end.sent.length, 7);
+    assert.match(end.rejected?.[0] ?? '', /^patch replicationdestinations default\/atuin-dst: .*not found/);
+    assert.match(demo.progress.find((l) => l.startsWith('rejected')) ?? '', /^rejected 1\/8: patch replicationdestinations default\/atuin-dst: .*not found/);
+  }));
+
+test('audit: interrupted after the first request landed, the outcome names it, and nothing more is sent', () =>
+  withDemo(async (demo) => {
+    let attempt: RunningAttempt | undefined;
+    let said: string | undefined;
+    const { host, records, atWrite, prepare } = audited(demo, (record) => {
+      // Interrupted the moment the first request's record is written, as a signal would.
+      if (record.record === 'request' && !said) queueMicrotask(() => (said = attempt?.interrupt('SIGHUP')));
+    });
+    const prepared = await prepare('restores-trigger');
+    assert.equal(prepared.plan.requests.length, 14, '13 now and thelounge held');
+    const outcome = await applyFix(host, prepared, (started) => (attempt = started));
+    assert.equal(said, 'interrupted (SIGHUP): 1 of 14 requests sent; its effect was not followed to the end');
+    assert.match(outcome.message, /^interrupted \(SIGHUP\): /);
+    assert.equal(outcome.ok, false);
+    assert.equal(atWrite.length, 1, 'one request went out');
+    assert.deepEqual(kinds(records), ['intent', 'request', 'outcome'], 'one outcome: the run ending later writes none');
+    const [end] = outcomeOf(records);
+    assert.deepEqual([end.outcome, end.reason, end.sent], ['interrupted', 'SIGHUP', ['patch replicationdestinations default/autobrr-dst']]);
+    // The cluster agrees with the audit: only the one RD has this run's token.
+    const triggered = demo.demo.cluster
+      .list('replicationdestinations', 'default')
+      .then(({ items }) => items.filter((rd) => rd.spec?.trigger?.manual === prepared.plan.token).map((rd) => rd.metadata.name));
+    assert.deepEqual(await triggered, ['autobrr-dst']);
+    assert.equal(attempt?.interrupt('SIGTERM'), undefined, 'once only');
+  }));
+
+test('audit: when the intent cannot be written, nothing is sent', () =>
+  withDemo(async (demo) => {
+    const { host, atWrite, prepare } = audited(demo, (record) => {
+      if (record.record === 'intent' && atWrite.length === 0) throw new Error('ENOSPC: no space left on device');
+    });
+    // The dry run's own records (none: it sends nothing) aside, the apply is refused at its intent.
+    const prepared = await prepare('restores-set-copy-method');
+    const outcome = await applyFix(host, prepared);
+    assert.deepEqual(outcome, { ok: false, message: 'cannot write the audit log (ENOSPC: no space left on device): nothing was sent' });
+    assert.deepEqual(atWrite, []);
+  }));
+
+/** The store as the dashboard drives it, on the demo with a frozen clock: a fix follows its effect until stopped. */
+async function deckWithFixes() {
+  const demo = createDemoCluster({ manual: true });
+  const records: AuditRecord[] = [];
+  const session = startSession({
+    cluster: demo.cluster,
+    resolver: demo.dns,
+    router: demo.router,
+    config: parseConfig(demo.config, 'demo'),
+    flushMs: 5,
+    fixes: { readOnly: false, audit: (record) => records.push(record) },
+  });
+  await waitForSync(session, 10_000);
+  session.buffer.flush();
+  return { store: session.store, records, close: () => session.close() };
+}
+
+test('interruptFixes: a confirm screen open is recorded as interrupted before it was confirmed, nothing sent', async () => {
+  const { store, records, close } = await deckWithFixes();
+  try {
+    await store.getState().requestFix('restores-set-copy-method');
+    assert.equal(store.getState().confirming?.fixId, 'restores-set-copy-method');
+    assert.deepEqual(store.getState().interruptFixes('SIGTERM'), ['restores-set-copy-method: interrupted (SIGTERM) before it was confirmed: nothing was sent']);
+    assert.equal(store.getState().confirming, null);
+    assert.equal(store.getState().fixes['restores-set-copy-method']?.phase, 'cancelled');
+    assert.deepEqual(kinds(records), ['intent', 'outcome']);
+    const [entry] = foldAudit(records);
+    assert.deepEqual([entry.outcome, entry.reason, entry.sent], ['interrupted', 'SIGTERM', []]);
+  } finally {
+    close();
+  }
+});
+
+test(
+  'interruptFixes: a fix following its effect is recorded as interrupted and lets go at once (quitting does not wait for its timeout)',
+  { timeout: 60_000 },
+  async () => {
+    const { store, records, close } = await deckWithFixes();
+    try {
+      await store.getState().requestFix('restores-trigger');
+      // The scenario's clock stands still: the restores never finish, the run follows them until stopped.
+      const running = store.getState().confirmFix();
+      for (let i = 0; store.getState().fixes['restores-trigger']?.message !== '0/13 restored, 0 failed, 0 running, 1 held'; i++) {
+        assert.ok(i < 1000, `still: ${store.getState().fixes['restores-trigger']?.message}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const [line] = store.getState().interruptFixes('quit');
+      assert.equal(line, 'restores-trigger: interrupted (quit): 13 of 14 requests sent; its effect was not followed to the end');
+      await running;
+      const activity = store.getState().fixes['restores-trigger'];
+      assert.deepEqual([activity?.phase, activity?.message], ['failed', line.replace('restores-trigger: ', '')]);
+      assert.deepEqual(kinds(records), ['intent', ...Array<string>(13).fill('request'), 'outcome']);
+      assert.deepEqual(store.getState().interruptFixes('SIGHUP'), [], 'nothing left to interrupt');
+    } finally {
+      close();
+    }
+  },
+);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { connect } from '../../src/commands/connect.js';
 import { waitForSync } from '../../src/session.js';
-import { AuditLog, type AuditEntry } from '../../src/state/audit-log.js';
+import { AuditLog, type AuditRecord } from '../../src/state/audit-log.js';
 import { stateDir } from '../../src/state/paths.js';
 import { createTimeline } from '../../src/timeline/index.js';
 import { loadTimeline, saveTimeline, timelineFile } from '../../src/timeline/store-file.js';
@@ -22,7 +22,10 @@ let n = 0;
 const fresh = (name: string) => join(work, `${name}-${n++}`);
 const modeOf = (path: string) => statSync(path).mode & 0o777;
 
-const entry = (fixId: string): AuditEntry => ({
+/** The intent of a new attempt. */
+const entry = (fixId: string): AuditRecord => ({
+  record: 'intent',
+  attempt: `attempt-${n++}`,
   time: '2026-01-01T00:00:00.000Z',
   context: 'home',
   user: 'admin',
@@ -30,8 +33,6 @@ const entry = (fixId: string): AuditEntry => ({
   targets: [],
   requests: [],
   dryRun: 'ok',
-  outcome: 'done',
-  message: '',
 });
 
 test('the audit log: a new state folder is 0700 (parents too), the log 0600', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AuditEntry } from '../../src/state/audit-log.js';
+import { foldAudit, type AuditEntry, type AuditRecord } from '../../src/state/audit-log.js';
 import { buildReport, formatMarkdown, formatSpan } from '../../src/timeline/report.js';
 import { advance, createTimeline, resume, type TimelineState } from '../../src/timeline/timeline.js';
 import { MIN, T0, allHolding, at, holding, result, type HoldKey } from './helpers.js';
@@ -148,4 +148,61 @@ test('formatSpan', () => {
     [-90_000, '1m 30s'],
   ];
   for (const [ms, text] of cases) assert.equal(formatSpan(ms), text, String(ms));
+});
+
+test('an interrupted attempt is in the report with what it sent; one drdeck was killed before its outcome', () => {
+  const records: AuditRecord[] = [];
+  const attempt = (id: string, minutes: number, names: string[], landed: number, end?: { reason: string }) => {
+    const base = { attempt: id, context: 'prod', fixId: 'restores-trigger' };
+    records.push({
+      record: 'intent',
+      ...base,
+      time: new Date(at(minutes)).toISOString(),
+      user: 'ops',
+      targets: names.map((n) => `default/${n}`),
+      requests: names.map((name) => ({ verb: 'patch', kind: 'replicationdestinations', namespace: 'default', name })),
+      dryRun: 'ok',
+    });
+    for (const name of names.slice(0, landed))
+      records.push({
+        record: 'request',
+        ...base,
+        time: new Date(at(minutes)).toISOString(),
+        verb: 'patch',
+        kind: 'replicationdestinations',
+        namespace: 'default',
+        name,
+        ok: true,
+      });
+    if (end) {
+      const sent = names.slice(0, landed).map((n) => `patch replicationdestinations default/${n}`);
+      records.push({
+        record: 'outcome',
+        ...base,
+        time: new Date(at(minutes + 3)).toISOString(),
+        outcome: 'interrupted',
+        reason: end.reason,
+        message: 'x',
+        sent,
+      });
+    }
+  };
+  const names = Array.from({ length: 22 }, (_, i) => `app${i}-dst`);
+  attempt('hup', 26.2, names, 18, { reason: 'SIGHUP' });
+  attempt('killed', 30, names, 3);
+  const report = buildReport(finishedRun(), foldAudit(records), at(60));
+  assert.deepEqual(
+    report.fixes.map((f) => [f.offsetMs! / MIN, f.outcome, f.reason, f.sent, f.planned, f.phase]),
+    [
+      [26.2, 'interrupted', 'SIGHUP', 18, 22, 'restores-triggered'],
+      [30, 'interrupted', 'no outcome recorded', 3, 22, 'restores-complete'],
+    ],
+  );
+  const md = formatMarkdown(report);
+  assert.doesNotMatch(md, /No fixes applied/);
+  assert.match(
+    md,
+    /^\| \+26m 12s \([^)]+\) \| restores-trigger \| default\/app0-dst, [^|]+ \| interrupted \(SIGHUP\), 18\/22 requests sent \| Restores triggered \|$/m,
+  );
+  assert.match(md, /^\| \+30m \([^)]+\) \| restores-trigger \| [^|]+ \| interrupted \(no outcome recorded\), 3\/22 requests sent \| Restores complete \|$/m);
 });
