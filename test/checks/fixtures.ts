@@ -148,10 +148,11 @@ export function pod(ref: string, phase: string): KubeObject {
   return obj(ref, { status: { phase } });
 }
 
-export function gateway(ref: string, programmed: Condition | null, addresses: string[] = []): KubeObject {
+/** A Gateway with its Programmed condition (null: none), its addresses, and any other conditions. */
+export function gateway(ref: string, programmed: Condition | null, addresses: string[] = [], others: Condition[] = []): KubeObject {
   return obj(ref, {
     spec: { gatewayClassName: 'cilium' },
-    status: { conditions: programmed ? [programmed] : [], addresses: addresses.map((value) => ({ type: 'IPAddress', value })) },
+    status: { conditions: [...others, ...(programmed ? [programmed] : [])], addresses: addresses.map((value) => ({ type: 'IPAddress', value })) },
   });
 }
 
