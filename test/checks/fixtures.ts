@@ -160,6 +160,8 @@ export interface ServiceOptions {
   ips?: string;
   hostname?: string;
   ingress?: string[];
+  /** Hostnames in status.loadBalancer.ingress (a load balancer that answers with a name). */
+  ingressHostnames?: string[];
   policy?: string;
   families?: string[];
   type?: string;
@@ -174,7 +176,8 @@ export function service(ref: string, options: ServiceOptions = {}): KubeObject {
   const spec: Record<string, unknown> = { type: options.type ?? 'LoadBalancer' };
   if (options.policy) spec.ipFamilyPolicy = options.policy;
   if (options.families) spec.ipFamilies = options.families;
-  const status = { loadBalancer: { ingress: (options.ingress ?? []).map((ip) => ({ ip, ipMode: 'VIP' })) }, conditions: options.conditions ?? [] };
+  const ingress = [...(options.ingress ?? []).map((ip) => ({ ip, ipMode: 'VIP' })), ...(options.ingressHostnames ?? []).map((hostname) => ({ hostname }))];
+  const status = { loadBalancer: { ingress }, conditions: options.conditions ?? [] };
   return obj(ref, { spec, status }, { annotations });
 }
 
