@@ -112,6 +112,8 @@ export function pv(name: string, handle: string | undefined, policy = 'Retain'):
 }
 
 export interface RdOptions extends MetaOptions {
+  /** The mover section of the spec (default `kopia`, as the seed's template). */
+  mover?: string;
   copyMethod?: string | null;
   repository?: string | null;
   trigger?: string;
@@ -130,7 +132,7 @@ export function rd(ref: string, options: RdOptions = {}): KubeObject {
   if (options.lastManualSync) status.lastManualSync = options.lastManualSync;
   if (options.result) status.latestMoverStatus = { result: options.result, logs: 'mover log line' };
   if (options.image) status.latestImage = { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: `${app}-snap` };
-  const spec: Record<string, unknown> = { kopia };
+  const spec: Record<string, unknown> = { [options.mover ?? 'kopia']: kopia };
   if (options.trigger) spec.trigger = { manual: options.trigger };
   return obj(ref, { spec, status }, options);
 }
