@@ -123,12 +123,16 @@ export function addressProposals(snapshot: Snapshot, config: Config): Map<string
   const { ipv4Prefix, ipv6Prefix, hostMin, hostMax } = config.loadbalancers;
   const services = loadBalancerServices(snapshot);
   const owners = new Map<string, Set<string>>();
-  const add = (map: Map<string, Set<string>>, key: string, ref: string) => (map.get(key) ?? map.set(key, new Set()).get(key)!).add(ref);
+  const own = (key: string, ref: string) => {
+    const set = owners.get(key);
+    if (set) set.add(ref);
+    else owners.set(key, new Set([ref]));
+  };
   const hostOf = (ip: string) => hostPart(ip, ipFamily(ip) === 6 ? ipv6Prefix : ipv4Prefix);
   const claim = (ref: string, ip: string) => {
-    add(owners, `ip:${canonicalIp(ip)}`, ref);
+    own(`ip:${canonicalIp(ip)}`, ref);
     const host = hostOf(ip);
-    if (host !== undefined) add(owners, `host:${host}`, ref);
+    if (host !== undefined) own(`host:${host}`, ref);
   };
   for (const svc of services) {
     const { v4, v6 } = requestedAddresses(svc, config);
@@ -145,8 +149,8 @@ export function addressProposals(snapshot: Snapshot, config: Config): Map<string
       freeFor(ref, `host:${host}`) &&
       freeFor(ref, `ip:${canonicalIp(`${ipv4Prefix}${host}`)}`) &&
       freeFor(ref, `ip:${canonicalIp(`${ipv6Prefix}${host}`)}`);
-    const own = [...parsed.v4, ...parsed.v6].filter((a) => !isIpv4Mapped(a)).map(hostOf);
-    const host = own.find(usable) ?? Array.from({ length: Math.max(0, hostMax - hostMin + 1) }, (_, i) => String(hostMin + i)).find(usable);
+    const itsHosts = [...parsed.v4, ...parsed.v6].filter((a) => !isIpv4Mapped(a)).map(hostOf);
+    const host = itsHosts.find(usable) ?? Array.from({ length: Math.max(0, hostMax - hostMin + 1) }, (_, i) => String(hostMin + i)).find(usable);
     if (host === undefined) {
       proposals.set(ref, undefined);
       continue;
