@@ -5,7 +5,7 @@
 import type { DnsAnswer, RouterRecords } from '../cluster.js';
 import type { Config } from '../config/schema.js';
 import { gatewayAddresses } from './gateways.js';
-import { ingressAddresses, loadBalancerServices, requestedAddresses } from './loadbalancers.js';
+import { ingressAddresses, ingressHostnames, loadBalancerServices, requestedAddresses } from './loadbalancers.js';
 import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
 import {
   annotationOf,
@@ -94,8 +94,11 @@ export function expectedRecords(snapshot: Snapshot, config: Config): ExpectedRec
     const lacks: RecordType[] = [];
     if (v4.length && !ingress.some((ip) => ipFamily(ip) === 4)) lacks.push('A');
     if (v6.length && !ingress.some((ip) => ipFamily(ip) === 6)) lacks.push('AAAA');
+    const names = ingressHostnames(svc);
+    // A load balancer that answers with a name: external-dns publishes a CNAME, no A or AAAA to compare.
+    const none = names.length ? `Service ${refOf(svc)} has the hostname ${names.join(', ')}, not an address` : `Service ${refOf(svc)} has no address yet`;
     for (const name of hostnames.split(',')) {
-      add(name, [...ingress, ...v4, ...v6], `Service ${refOf(svc)}`, `Service ${refOf(svc)} has no address yet`, lacks);
+      add(name, [...ingress, ...v4, ...v6], `Service ${refOf(svc)}`, none, lacks);
     }
   }
 

@@ -169,24 +169,77 @@ export function dependsOn(object: KubeObject): DependencyRef[] {
   });
 }
 
-type Blocker = { found: FluxObject } | { missing: string };
+/** What a waiting object waits for, at the end of its dependsOn chain. */
+export type Blocker = { found: FluxObject } | { missing: string } | { cycle: FluxObject[] };
+
+/** The first step of a chain: the first dependency that is not Ready, and whether it waits in turn. */
+type Step = { none: true } | { missing: string } | { found: FluxObject } | { waiting: FluxObject };
+
+const fluxKey = (kind: FluxKind, ref: string) => `${kind}:${ref}`;
 
 /**
- * Follows spec.dependsOn to the first dependency that is not Ready and not itself waiting on
- * another one: the object the whole chain is waiting for. Undefined when every dependency is Ready.
+ * The root blocker of every waiting object, for one evaluation: follows spec.dependsOn to the first
+ * dependency that is not Ready and not itself waiting on another one (the object the whole chain
+ * waits for), a dependency that does not exist, or a cycle. Each object's chain is resolved once and
+ * remembered, so all chains together cost one walk over the objects (a 500-deep chain is 500 steps,
+ * not 125,000), and the walk is iterative, so no depth overflows the stack.
  */
-function rootBlocker(snapshot: Snapshot, f: FluxObject, seen = new Set<string>()): Blocker | undefined {
-  seen.add(f.ref);
-  for (const dep of dependsOn(f.object)) {
-    const ref = `${dep.namespace}/${dep.name}`;
-    const object = getObject(snapshot, f.kind, dep.namespace, dep.name);
-    if (!object) return { missing: ref };
-    const target = classify(f.kind, object);
-    if (target.state === 'ready') continue;
-    if (target.state === 'waiting' && !seen.has(ref)) return rootBlocker(snapshot, target, seen) ?? { found: target };
-    return { found: target };
-  }
-  return undefined;
+export function blockerFinder(all: readonly FluxObject[]): (f: FluxObject) => Blocker | undefined {
+  const byKey = new Map(all.map((f) => [fluxKey(f.kind, f.ref), f]));
+  // The chain from an object: a Blocker, or null when none of its dependencies blocks it.
+  const memo = new Map<FluxObject, Blocker | null>();
+  const step = (f: FluxObject): Step => {
+    for (const dep of dependsOn(f.object)) {
+      const ref = dep.namespace ? `${dep.namespace}/${dep.name}` : dep.name;
+      const target = byKey.get(fluxKey(f.kind, ref));
+      if (!target) return { missing: ref };
+      if (target.state === 'ready') continue;
+      return target.state === 'waiting' ? { waiting: target } : { found: target };
+    }
+    return { none: true };
+  };
+  return (start) => {
+    // Walk until a known chain, a cycle or the end, then record the chain of every object passed.
+    const path: FluxObject[] = [];
+    const onPath = new Map<FluxObject, number>();
+    let next: FluxObject | undefined;
+    let nextChain: Blocker | null;
+    for (let current = start; ;) {
+      const known = memo.get(current);
+      if (known !== undefined) {
+        [next, nextChain] = [current, known];
+        break;
+      }
+      onPath.set(current, path.length);
+      path.push(current);
+      const found = step(current);
+      if ('waiting' in found) {
+        const at = onPath.get(found.waiting);
+        if (at === undefined) {
+          current = found.waiting;
+          continue;
+        }
+        // Every object of the cycle waits on the next one: none of them ever gets Ready.
+        const cycle: Blocker = { cycle: path.slice(at) };
+        for (const member of cycle.cycle) memo.set(member, cycle);
+        path.length = at;
+        [next, nextChain] = [found.waiting, cycle];
+        break;
+      }
+      const chain = 'none' in found ? null : found;
+      path.pop();
+      memo.set(current, chain);
+      [next, nextChain] = [current, chain];
+      break;
+    }
+    // An object whose next dependency waits on nothing else waits on that dependency itself.
+    for (let i = path.length - 1; i >= 0; i--) {
+      const chain: Blocker = nextChain ?? { found: next! };
+      memo.set(path[i], chain);
+      [next, nextChain] = [path[i], chain];
+    }
+    return memo.get(start) ?? undefined;
+  };
 }
 
 /** Why an object looks stuck: every signal the seed and Flux document, empty when none. */
@@ -218,6 +271,29 @@ export function stuckSignals(f: FluxObject, now: number, thresholdMs: number): s
   return signals;
 }
 
+/** "Kustomization flux-system/a → flux-system/b → flux-system/a". */
+function cycleText(cycle: readonly FluxObject[]): string {
+  return `${kindName(cycle[0].kind)} ${[...cycle, cycle[0]].map((f) => f.ref).join(' → ')}`;
+}
+
+/** The same cycle however it was entered: starting from its first member by name. */
+function canonicalCycle(cycle: readonly FluxObject[]): FluxObject[] {
+  let first = 0;
+  cycle.forEach((f, i) => {
+    if (f.ref < cycle[first].ref) first = i;
+  });
+  return [...cycle.slice(first), ...cycle.slice(0, first)];
+}
+
+export const CYCLE_HINT = [
+  'A dependsOn cycle never resolves: each object waits for the next one to be Ready, and Flux',
+  'reports DependencyNotReady on all of them forever. Reconciling does not help; remove one',
+  'dependsOn entry of the cycle in Git (the Flux Kustomization or HelmRelease manifest), e.g.:',
+  '  spec:',
+  '    dependsOn:',
+  '      - name: <the object that should come first>',
+].join('\n');
+
 const flux_stuck: Check = {
   id: 'flux.stuck',
   panel: 'flux',
@@ -227,20 +303,32 @@ const flux_stuck: Check = {
   evaluate(snapshot, config) {
     const thresholdMs = config.flux.stuckAfterMinutes * 60_000;
     const stuck = new Map<FluxObject, string>();
+    const cycles = new Map<string, FluxObject[]>();
     const waitingBehind = new Map<string, FluxObject[]>();
     const evidence: Evidence[] = [];
-    for (const f of fluxObjects(snapshot)) {
+    const all = fluxObjects(snapshot);
+    const blockerOf = blockerFinder(all);
+    for (const f of all) {
       if (f.suspended) {
         evidence.push(row(f.kind, f.object, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
         continue;
       }
       const signals = stuckSignals(f, snapshot.now, thresholdMs);
-      const blocker = f.state === 'waiting' ? rootBlocker(snapshot, f) : undefined;
+      const blocker = f.state === 'waiting' ? blockerOf(f) : undefined;
       if (blocker && 'missing' in blocker) signals.push(`depends on missing ${kindName(f.kind)} ${blocker.missing}`);
+      const cycle = blocker && 'cycle' in blocker ? canonicalCycle(blocker.cycle) : undefined;
+      if (cycle?.includes(f)) {
+        cycles.set(cycleText(cycle), cycle);
+        signals.push(`dependsOn cycle: ${cycleText(cycle)}`);
+      }
       if (signals.length) {
         const why = signals.join(', ');
         stuck.set(f, why);
         evidence.push(row(f.kind, f.object, 'stuck', `${why}; Ready ${describeCondition(f.ready)}`, 'fail'));
+      } else if (cycle) {
+        // Behind a cycle: it waits for ever too, but the cycle is what to fix.
+        pushTo(waitingBehind, `the cycle through ${cycle[0].ref}`, f);
+        evidence.push(row(f.kind, f.object, 'waiting on', `${kindName(cycle[0].kind)} ${cycle[0].ref} (in a dependsOn cycle)`, 'pending'));
       } else if (blocker && 'found' in blocker) {
         pushTo(waitingBehind, blocker.found.ref, f);
         evidence.push(row(f.kind, f.object, 'waiting on', `${kindName(blocker.found.kind)} ${blocker.found.ref}`, 'pending'));
@@ -249,18 +337,29 @@ const flux_stuck: Check = {
       }
     }
     const waits = [...waitingBehind].map(([root, list]) => `${list.length} waiting behind ${root}`);
-    if (stuck.size === 0) {
+    if (stuck.size === 0 && cycles.size === 0) {
       const summary = waits.length ? `nothing stuck; ${nameList(waits, 2)}` : 'nothing stuck';
       return verdict('pass', summary, evidence);
     }
+    // A cycle first: no reconcile ends it, and every object in it would otherwise read "waiting".
+    const cycleParts = [...cycles.keys()].map((text) => `dependsOn cycle: ${text}`);
+    const inCycles = new Set([...cycles.values()].flat());
+    const otherStuck = [...stuck.keys()].filter((f) => !inCycles.has(f));
     // Named signals (an unreconciled HelmChart, an epoch time) say more than "not Ready for 20m": first.
     const slow = (f: FluxObject) => (stuck.get(f)?.startsWith('not Ready for') ? 1 : 0);
-    const g = groupLabel(
-      [...stuck.keys()].sort((a, b) => slow(a) - slow(b)),
-      (f) => `${f.ref} (${stuck.get(f)})`,
-    );
-    const summary = [`${g.noun} stuck: ${nameList(g.names, 2)}`, ...waits.slice(0, 2)].join('; ');
-    return verdict('fail', summary, evidence, { fixes: ['flux-reconcile-stuck', 'flux-reconcile'] });
+    const parts = [...cycleParts];
+    if (otherStuck.length) {
+      const g = groupLabel(
+        otherStuck.sort((a, b) => slow(a) - slow(b)),
+        (f) => `${f.ref} (${stuck.get(f)})`,
+      );
+      parts.push(`${g.noun} stuck: ${nameList(g.names, 2)}`);
+    }
+    const summary = [...parts, ...waits.slice(0, 2)].join('; ');
+    return verdict('fail', summary, evidence, {
+      fixes: otherStuck.length ? ['flux-reconcile-stuck', 'flux-reconcile'] : [],
+      gitHint: cycles.size ? CYCLE_HINT : undefined,
+    });
   },
 };
 

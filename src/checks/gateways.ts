@@ -9,6 +9,7 @@ import {
   arr,
   at,
   condition,
+  conditions,
   deploymentFinding,
   describeCondition,
   getObject,
@@ -24,6 +25,7 @@ import {
   str,
   verdict,
   worstOf,
+  type Condition,
 } from './util.js';
 
 /**
@@ -61,6 +63,35 @@ export function gatewayAddresses(gateway: unknown): string[] {
     .filter((v): v is string => Boolean(v));
 }
 
+/** A condition its controller never wrote: the CRD's default, Unknown with an epoch time or "Waiting for controller". */
+function untouched(c: Condition): boolean {
+  return c.status === 'Unknown' && (isEpoch(c.lastTransitionTime) || /waiting for controller/i.test(c.message));
+}
+
+/**
+ * Why a Gateway is not Programmed. "Never reconciled" (seed issue 7) only when no controller wrote
+ * anything: no conditions at all, or only the CRD's defaults. Accepted=True without Programmed (or
+ * with Programmed still the default) means the controller took it and is still programming it:
+ * pending, a warning, not a failure.
+ */
+function unprogrammed(gateway: unknown): { status: CheckStatus; why: string; evidence: string; never: boolean } {
+  const all = conditions(gateway);
+  const programmed = all.find((c) => c.type === 'Programmed');
+  const accepted = all.find((c) => c.type === 'Accepted');
+  // Accepted is worth showing only when the controller wrote it and Programmed says nothing yet.
+  const acceptedSays = accepted && !untouched(accepted) && (!programmed || untouched(programmed));
+  const shown = [programmed ? describeCondition(programmed) : 'no Programmed condition', acceptedSays && `Accepted ${describeCondition(accepted)}`];
+  const evidence = all.length ? shown.filter(Boolean).join('; ') : 'no conditions';
+  const result = (status: CheckStatus, why: string, never = false) => ({ status, why, evidence, never });
+  if (all.every(untouched)) return result('fail', 'never reconciled by its controller', true);
+  if (programmed && !untouched(programmed)) {
+    return result(programmed.status === 'False' ? 'fail' : 'warn', `Programmed ${programmed.status}${programmed.reason ? ` (${programmed.reason})` : ''}`);
+  }
+  if (accepted?.status === 'True') return result('warn', 'accepted, not programmed yet');
+  if (accepted?.status === 'False') return result('fail', `not accepted${accepted.reason ? ` (${accepted.reason})` : ''}`);
+  return result('warn', programmed ? 'not programmed yet' : 'no Programmed condition yet');
+}
+
 const programmed: Check = {
   id: 'gateways.programmed',
   panel: 'gateways',
@@ -79,12 +110,10 @@ const programmed: Check = {
       const c = condition(gateway, 'Programmed');
       const addresses = gatewayAddresses(gateway).join(', ') || 'no address';
       if (c?.status === 'True') return row('gateways', gateway, 'Programmed', `True; ${addresses}`, 'pass');
-      const never = !c || (c.status === 'Unknown' && (isEpoch(c.lastTransitionTime) || /waiting for controller/i.test(c.message)));
-      if (never) neverReconciled++;
-      const why = never ? 'never reconciled by its controller' : `Programmed ${c.status}${c.reason ? ` (${c.reason})` : ''}`;
-      problems.push(`${ref} ${why}`);
-      const status: CheckStatus = never || c?.status === 'False' ? 'fail' : 'warn';
-      return row('gateways', gateway, 'Programmed', `${describeCondition(c)}; ${addresses}`, status);
+      const state = unprogrammed(gateway);
+      if (state.never) neverReconciled++;
+      problems.push(`${ref} ${state.why}`);
+      return row('gateways', gateway, 'Programmed', `${state.evidence}; ${addresses}`, state.status);
     });
     const ok = targets.length - problems.length;
     if (!problems.length) {

@@ -3,6 +3,7 @@
  * IPv6 address following the allocation scheme (seed issue 6), each Service got an EXTERNAL-IP, its
  * status has every family asked for (seed issue 8), and no address is claimed twice.
  */
+import { isIP } from 'node:net';
 import type { KubeObject } from '../cluster.js';
 import type { Config } from '../config/schema.js';
 import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
@@ -41,9 +42,18 @@ export function requestedAddresses(service: unknown, config: Config): ParsedAddr
 
 /** The IPs in `status.loadBalancer.ingress`. */
 export function ingressAddresses(service: unknown): string[] {
+  return ingressField(service, 'ip');
+}
+
+/** The hostnames in `status.loadBalancer.ingress` (a load balancer that gives a name, not an IP). */
+export function ingressHostnames(service: unknown): string[] {
+  return ingressField(service, 'hostname');
+}
+
+function ingressField(service: unknown, field: 'ip' | 'hostname'): string[] {
   return arr(at(service, 'status', 'loadBalancer', 'ingress'))
-    .map((i) => str(at(i, 'ip'))?.trim())
-    .filter((ip): ip is string => Boolean(ip));
+    .map((i) => str(at(i, field))?.trim())
+    .filter((value): value is string => Boolean(value));
 }
 
 type Family = 'IPv4' | 'IPv6';
@@ -89,28 +99,74 @@ export function schemeText(config: Config): string {
   return `${ipv6Prefix}N,${ipv4Prefix}N (same N, ${hostMin}-${hostMax})`;
 }
 
-/** Every scheme host part already claimed by some annotation. */
-export function usedHosts(snapshot: Snapshot, config: Config): Set<string> {
-  const { ipv4Prefix, ipv6Prefix } = config.loadbalancers;
-  const used = new Set<string>();
-  for (const svc of loadBalancerServices(snapshot)) {
-    const { v4, v6 } = requestedAddresses(svc, config);
-    for (const h of [...v4.map((a) => hostPart(a, ipv4Prefix)), ...v6.map((a) => hostPart(a, ipv6Prefix))]) if (h) used.add(h);
-  }
-  return used;
+/** Two addresses of the scheme proposed for one Service's annotation. */
+export interface AddressProposal {
+  v6: string;
+  v4: string;
 }
 
-/** The addresses the scheme proposes for a Service, keeping the one of each family it already has. */
-export function proposeAddresses(parsed: ParsedAddresses, config: Config, used: Set<string>): { v6: string; v4: string } | undefined {
+/** True when a Service's annotation is not one IPv4 and one IPv6 address: it needs a proposal. */
+function needsProposal(parsed: ParsedAddresses & { raw?: string }): boolean {
+  return !parsed.raw?.trim() || parsed.bad.length > 0 || parsed.v4.length !== 1 || parsed.v6.length !== 1 || parsed.v6.some(isIpv4Mapped);
+}
+
+/**
+ * The addresses the scheme proposes for every LoadBalancer Service whose annotation needs them, keyed
+ * `namespace/name` (undefined: the scheme has no free pair left). Decided once per evaluation, in
+ * name order, so that the check's hint and the fix's snippet say the same. Never offered: an address
+ * another Service claims (in its annotation or its status), a host part such an address uses in
+ * either family, or an address already offered to another Service. A Service keeps an address it
+ * has when it fits: its own host part when the other family's address is free, or an address
+ * outside the scheme's prefix.
+ */
+export function addressProposals(snapshot: Snapshot, config: Config): Map<string, AddressProposal | undefined> {
   const { ipv4Prefix, ipv6Prefix, hostMin, hostMax } = config.loadbalancers;
-  const host =
-    [...parsed.v4.map((a) => hostPart(a, ipv4Prefix)), ...parsed.v6.map((a) => hostPart(a, ipv6Prefix))].find((h) => inRange(h, config)) ??
-    Array.from({ length: Math.max(0, hostMax - hostMin + 1) }, (_, i) => String(hostMin + i)).find((h) => !used.has(h));
-  if (!host) return undefined;
-  return {
-    v6: parsed.v6.length === 1 ? parsed.v6[0] : `${ipv6Prefix}${host}`,
-    v4: parsed.v4.length === 1 ? parsed.v4[0] : `${ipv4Prefix}${host}`,
+  const services = loadBalancerServices(snapshot);
+  const owners = new Map<string, Set<string>>();
+  const own = (key: string, ref: string) => {
+    const set = owners.get(key);
+    if (set) set.add(ref);
+    else owners.set(key, new Set([ref]));
   };
+  const hostOf = (ip: string) => hostPart(ip, ipFamily(ip) === 6 ? ipv6Prefix : ipv4Prefix);
+  const claim = (ref: string, ip: string) => {
+    own(`ip:${canonicalIp(ip)}`, ref);
+    const host = hostOf(ip);
+    if (host !== undefined) own(`host:${host}`, ref);
+  };
+  for (const svc of services) {
+    const { v4, v6 } = requestedAddresses(svc, config);
+    for (const ip of [...v4, ...v6, ...ingressAddresses(svc)]) if (ipFamily(ip)) claim(refOf(svc), ip);
+  }
+  const freeFor = (ref: string, key: string) => [...(owners.get(key) ?? [])].every((owner) => owner === ref);
+  const proposals = new Map<string, AddressProposal | undefined>();
+  for (const svc of services) {
+    const parsed = requestedAddresses(svc, config);
+    if (!needsProposal(parsed)) continue;
+    const ref = refOf(svc);
+    const usable = (host: string | undefined): host is string =>
+      inRange(host, config) &&
+      freeFor(ref, `host:${host}`) &&
+      freeFor(ref, `ip:${canonicalIp(`${ipv4Prefix}${host}`)}`) &&
+      freeFor(ref, `ip:${canonicalIp(`${ipv6Prefix}${host}`)}`);
+    const itsHosts = [...parsed.v4, ...parsed.v6].filter((a) => !isIpv4Mapped(a)).map(hostOf);
+    const host = itsHosts.find(usable) ?? Array.from({ length: Math.max(0, hostMax - hostMin + 1) }, (_, i) => String(hostMin + i)).find(usable);
+    if (host === undefined) {
+      proposals.set(ref, undefined);
+      continue;
+    }
+    const keep = (list: readonly string[]) => {
+      if (list.length !== 1 || isIpv4Mapped(list[0]) || !freeFor(ref, `ip:${canonicalIp(list[0])}`)) return undefined;
+      const its = hostOf(list[0]);
+      return its === host || its === undefined ? list[0] : undefined;
+    };
+    const proposal = { v6: keep(parsed.v6) ?? `${ipv6Prefix}${host}`, v4: keep(parsed.v4) ?? `${ipv4Prefix}${host}` };
+    proposals.set(ref, proposal);
+    // Offered: not to be offered to the next Service.
+    claim(ref, proposal.v6);
+    claim(ref, proposal.v4);
+  }
+  return proposals;
 }
 
 /** The three ways an annotation falls short, told apart in the summary and the evidence. */
@@ -130,12 +186,15 @@ interface AnnotationFinding {
  * allocation scheme: it works, but breaks the convention (warn, with the scheme); (c) no annotation:
  * LB-IPAM picks any address of its pools (warn).
  */
-function judgeAnnotation(parsed: ParsedAddresses & { raw?: string }, config: Config, used: Set<string>): AnnotationFinding {
+function judgeAnnotation(parsed: ParsedAddresses & { raw?: string }, config: Config, proposed: AddressProposal | undefined): AnnotationFinding {
   const { ipv4Prefix, ipv6Prefix } = config.loadbalancers;
-  const proposed = proposeAddresses(parsed, config, used);
   const proposal = proposed && `${proposed.v6},${proposed.v4}`;
   if (parsed.raw === undefined || parsed.raw.trim() === '') return { status: 'warn', kind: 'none', problem: 'no LB-IPAM annotation', proposal };
-  if (parsed.bad.length) return { status: 'fail', kind: 'bad', problem: `not an IP: ${parsed.bad.map((t) => `"${t}"`).join(', ')}`, proposal };
+  if (parsed.bad.length) {
+    // A scoped address ("fe80::1%eth0") names one host's interface: no Service can have it.
+    const named = parsed.bad.map((t) => (t.includes('%') && isIP(t) ? `"${t}" (scoped to an interface: drop ${t.slice(t.indexOf('%'))})` : `"${t}"`));
+    return { status: 'fail', kind: 'bad', problem: `not an IP: ${named.join(', ')}`, proposal };
+  }
   const mapped = parsed.v6.filter(isIpv4Mapped);
   if (mapped.length) {
     const plain = mapped.map((a) => canonicalIp(a).replace(/^::ffff:/, '')).join(', ');
@@ -174,13 +233,13 @@ const dualStackAnnotation: Check = {
   inputs: ['services'],
   evaluate(snapshot, config) {
     const services = loadBalancerServices(snapshot);
-    const used = usedHosts(snapshot, config);
+    const proposed = addressProposals(snapshot, config);
     const field = `metadata.annotations[${config.loadbalancers.annotation}]`;
     const found: Record<AnnotationProblem, string[]> = { bad: [], 'outside-scheme': [], none: [] };
     const proposals: Array<[string, string]> = [];
     const evidence = services.map((svc) => {
       const parsed = requestedAddresses(svc, config);
-      const finding = judgeAnnotation(parsed, config, used);
+      const finding = judgeAnnotation(parsed, config, proposed.get(refOf(svc)));
       if (finding.kind) found[finding.kind].push(finding.kind === 'bad' ? `${refOf(svc)} ${finding.problem}` : refOf(svc));
       if (finding.proposal) proposals.push([refOf(svc), finding.proposal]);
       const value = finding.problem ? `${parsed.raw ?? 'unset'} (${finding.problem})` : (parsed.raw ?? '');
@@ -222,7 +281,8 @@ const externalIp: Check = {
     const pending: string[] = [];
     let policyCause = false;
     const evidence: Evidence[] = services.map((svc) => {
-      const ingress = ingressAddresses(svc);
+      // An IP or a hostname: either is the external address kubectl shows as EXTERNAL-IP.
+      const ingress = [...ingressAddresses(svc), ...ingressHostnames(svc)];
       if (ingress.length) return row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass');
       const ipam = conditions(svc).find((c) => IPAM_CONDITIONS.has(c.type));
       const refused = familiesRefused(svc, config);
@@ -257,7 +317,15 @@ const statusFamilies: Check = {
       const ingress = ingressAddresses(svc);
       if (!wanted.size) continue;
       if (!ingress.length) {
-        evidence.push(row('services', svc, 'status.loadBalancer.ingress', 'pending (see loadbalancers.external-ip)', 'pending'));
+        const hostnames = ingressHostnames(svc);
+        if (!hostnames.length) {
+          evidence.push(row('services', svc, 'status.loadBalancer.ingress', 'pending (see loadbalancers.external-ip)', 'pending'));
+          continue;
+        }
+        // A load balancer that answers with a name: not LB-IPAM's addresses, whatever the annotation asks.
+        differ.push(`${refOf(svc)} has hostname ${hostnames.join(', ')}, not ${[...v4, ...v6].join(', ')}`);
+        const value = `hostname ${hostnames.join(', ')} only; the annotation asks ${[...v4, ...v6].join(', ')} (another load balancer answered, not LB-IPAM)`;
+        evidence.push(row('services', svc, 'status.loadBalancer.ingress', value, 'warn'));
         continue;
       }
       const got = familiesIn(ingress);

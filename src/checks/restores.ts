@@ -4,7 +4,7 @@
  * they populate, the apps that mount them running, and how many there are.
  */
 import type { KubeObject } from '../cluster.js';
-import type { Config } from '../config/schema.js';
+import { VOLSYNC_MOVERS, type Config, type VolsyncMover } from '../config/schema.js';
 import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
 import {
   arr,
@@ -33,8 +33,6 @@ import {
   worstOf,
 } from './util.js';
 
-/** Mover sections of an RD spec; the seed uses the Kopia mover. */
-const MOVERS = ['kopia', 'restic', 'rclone', 'rsync', 'rsyncTLS'] as const;
 export const SSA_LABEL = 'kustomize.toolkit.fluxcd.io/ssa';
 
 /** The RDs in the configured namespaces, sorted. */
@@ -43,8 +41,8 @@ export function replicationDestinations(snapshot: Snapshot, config: Config): Kub
 }
 
 /** The RD's mover name and spec section (kopia first). */
-export function moverOf(rd: KubeObject): { mover: string; spec: unknown } | undefined {
-  const mover = MOVERS.find((m) => {
+export function moverOf(rd: KubeObject): { mover: VolsyncMover; spec: unknown } | undefined {
+  const mover = VOLSYNC_MOVERS.find((m) => {
     const section = at(rd, 'spec', m);
     return section !== null && typeof section === 'object';
   });
@@ -63,28 +61,51 @@ export const COPY_METHOD_HINT = [
 const copyMethod: Check = {
   id: 'restores.copy-method',
   panel: 'restores',
-  title: 'Every RD has copyMethod Snapshot',
+  title: 'Every RD has copyMethod Snapshot, with the configured mover',
   inputs: ['replicationdestinations'],
   evaluate(snapshot, config) {
     const rds = replicationDestinations(snapshot, config);
+    const movers = config.restores.movers;
     const bad: string[] = [];
+    const otherMover: string[] = [];
     const evidence = rds.map((rd) => {
       const mover = moverOf(rd);
       const method = str(at(mover?.spec, 'copyMethod'));
       const ok = method === 'Snapshot';
       if (!ok) bad.push(refOf(rd));
-      const field = `spec.${mover?.mover ?? 'kopia'}.copyMethod`;
+      const field = `spec.${mover?.mover ?? movers[0]}.copyMethod`;
       const sync = condition(rd, 'Synchronizing');
       const value = method ?? (sync?.message ? `unset (${sync.message})` : 'unset');
+      // Why: a restic (or rclone, rsync) RD restores from that mover's repository, not from the one the
+      // backups were written to; its copyMethod and Secret look just as fine.
+      if (mover && !movers.includes(mover.mover)) {
+        otherMover.push(`${refOf(rd)} (${mover.mover})`);
+        const also = `${mover.mover} mover, not ${movers.join(' or ')}: it restores from a ${mover.mover} repository`;
+        return row('replicationdestinations', rd, field, `${value}; ${also}`, ok ? 'warn' : 'fail');
+      }
       return row('replicationdestinations', rd, field, value, ok ? 'pass' : 'fail');
     });
-    if (!bad.length) return verdict('pass', `${rds.length}/${rds.length} RDs have copyMethod Snapshot`, evidence);
-    return verdict('fail', `${bad.length}/${rds.length} RDs lack copyMethod: Snapshot (restores cannot populate PVCs): ${nameList(bad)}`, evidence, {
-      fixes: ['restores-set-copy-method', 'restores-recreate'],
-      gitHint: COPY_METHOD_HINT,
+    if (!bad.length && !otherMover.length) return verdict('pass', `${rds.length}/${rds.length} RDs have copyMethod Snapshot`, evidence);
+    const parts = [
+      bad.length && `${bad.length}/${rds.length} RDs lack copyMethod: Snapshot (restores cannot populate PVCs): ${nameList(bad)}`,
+      otherMover.length && `${otherMover.length}/${rds.length} RDs use another mover than ${movers.join(' or ')} (restores.movers): ${nameList(otherMover)}`,
+    ].filter(Boolean);
+    return verdict(bad.length ? 'fail' : 'warn', parts.join('; '), evidence, {
+      fixes: bad.length ? ['restores-set-copy-method', 'restores-recreate'] : [],
+      gitHint: bad.length ? COPY_METHOD_HINT : MOVER_HINT,
     });
   },
 };
+
+export const MOVER_HINT = [
+  'The RD names another VolSync mover than the one the backups use (restores.movers). Its template,',
+  'kubernetes/components/volsync/replicationdestination.yaml, should use that mover, e.g. for Kopia:',
+  '  spec:',
+  '    kopia:',
+  '      repository: "${APP}-volsync-secret"',
+  '      copyMethod: Snapshot',
+  'or, when this app really uses another mover, add it to restores.movers in the drdeck config.',
+].join('\n');
 
 export const SSA_HINT = [
   'Seed issue 9: remove the label from kubernetes/components/volsync/replicationdestination.yaml:',

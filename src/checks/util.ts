@@ -198,9 +198,13 @@ export function verdict(
   return { status, summary, evidence: sorted, fixes, ...(extra.gitHint && status !== 'pass' ? { gitHint: extra.gitHint } : {}) };
 }
 
-/** 4 or 6 for a valid IP address, else 0. */
+/**
+ * 4 or 6 for an IP address a Service, a Gateway or a DNS record can carry, else 0. A scoped IPv6
+ * address (`fe80::1%eth0`) is not one: its zone names an interface of one host, and node's isIP
+ * accepts it.
+ */
 export function ipFamily(text: string): 0 | 4 | 6 {
-  return isIP(text) as 0 | 4 | 6;
+  return text.includes('%') ? 0 : (isIP(text) as 0 | 4 | 6);
 }
 
 /** The eight 16-bit groups of an IPv6 address (no zone), or undefined when it is not one. */
@@ -226,7 +230,7 @@ function ipv6Groups(text: string): number[] | undefined {
 
 /** True for an IPv4-mapped IPv6 address (`::ffff:10.0.0.1`, `::ffff:a00:1`): an IPv4 host written as IPv6. */
 export function isIpv4Mapped(text: string): boolean {
-  const groups = ipFamily(text.trim()) === 6 ? ipv6Groups(text.trim().split('%')[0]) : undefined;
+  const groups = isIP(text.trim()) === 6 ? ipv6Groups(text.trim().split('%')[0]) : undefined;
   return groups !== undefined && groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
 }
 
@@ -238,7 +242,7 @@ export function isIpv4Mapped(text: string): boolean {
  */
 export function canonicalIp(text: string): string {
   const trimmed = text.trim();
-  if (ipFamily(trimmed) !== 6) return trimmed;
+  if (isIP(trimmed) !== 6) return trimmed;
   const zoneAt = trimmed.indexOf('%');
   const zone = zoneAt < 0 ? '' : trimmed.slice(zoneAt);
   const groups = ipv6Groups(zoneAt < 0 ? trimmed : trimmed.slice(0, zoneAt));

@@ -3,11 +3,18 @@
  * (../shared/seed/cluster-rebuild-issues.md). Validated with zod so a bad file gets an error that
  * names the field and the problem.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { INSECURE_HTTP_PROBLEM, refusedHttp, routerosConfigSchema } from '../dns/routeros.js';
 import { timelineConfigSchema } from '../timeline/phases.js';
 
+/** The mover sections a VolSync ReplicationDestination's spec may have; the seed uses the Kopia fork's `kopia`. */
+export const VOLSYNC_MOVERS = ['kopia', 'restic', 'rclone', 'rsync', 'rsyncTLS'] as const;
+export type VolsyncMover = (typeof VOLSYNC_MOVERS)[number];
+
 const name = z.string().min(1);
+/** The scheme's last address part: an IPv4 octet. */
+const hostPart = z.number().int().min(0, 'must be 0-255 (the last part of an IPv4 address)').max(255, 'must be 0-255 (the last part of an IPv4 address)');
 /** `namespace/name`, as kubectl prints it. */
 const namespacedName = z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be "namespace/name"');
 
@@ -56,6 +63,8 @@ export const configSchema = z
         namespaces: z.array(name).default([]),
         /** How many RDs the rebuild should have (the seed restores 22 app config PVCs). */
         expectedCount: z.number().int().nonnegative().default(22),
+        /** The VolSync movers the backups are made with (the seed: the Kopia fork's); an RD with another is flagged. */
+        movers: z.array(z.enum(VOLSYNC_MOVERS)).min(1).default(['kopia']),
       })
       .strict()
       .prefault({}),
@@ -75,10 +84,29 @@ export const configSchema = z
         /** The allocation scheme: fd00:101::1b:XXX and 10.101.27.XXX with the same XXX. */
         ipv4Prefix: z.string().default('10.101.27.'),
         ipv6Prefix: z.string().default('fd00:101::1b:'),
-        hostMin: z.number().int().nonnegative().default(100),
-        hostMax: z.number().int().nonnegative().default(255),
+        /** The range of XXX. Why 0-255: XXX is the last octet of the IPv4 address (and, as written, the last IPv6 group). */
+        hostMin: hostPart.default(100),
+        hostMax: hostPart.default(255),
       })
       .strict()
+      // Why at load time: every evaluation walks hostMin..hostMax, and a scheme that spells no address proposes garbage.
+      .superRefine((lb, ctx) => {
+        // A host part out of range is already named; the rest would only repeat it.
+        if (![lb.hostMin, lb.hostMax].every((n) => hostPart.safeParse(n).success)) return;
+        if (lb.hostMin > lb.hostMax) ctx.addIssue({ code: 'custom', path: ['hostMax'], message: `must not be below hostMin (${lb.hostMin})` });
+        for (const [field, family, example] of [
+          ['ipv4Prefix', 4, '10.101.27.'],
+          ['ipv6Prefix', 6, 'fd00:101::1b:'],
+        ] as const) {
+          const bad = [lb.hostMin, lb.hostMax].map((n) => `${lb[field]}${n}`).find((address) => address.includes('%') || isIP(address) !== family);
+          if (bad)
+            ctx.addIssue({
+              code: 'custom',
+              path: [field],
+              message: `"${bad}" is no IPv${family} address: give the address up to its last part, e.g. "${example}"`,
+            });
+        }
+      })
       .prefault({}),
     dns: z
       .object({

@@ -5,7 +5,14 @@
  * with both addresses in the annotation, a missing one proposed from the allocation scheme.
  */
 import type { KubeObject } from '../cluster.js';
-import { ingressAddresses, loadBalancerServices, proposeAddresses, requestedAddresses, serviceFamilies, usedHosts } from '../checks/loadbalancers.js';
+import {
+  addressProposals,
+  ingressAddresses,
+  loadBalancerServices,
+  requestedAddresses,
+  serviceFamilies,
+  type AddressProposal,
+} from '../checks/loadbalancers.js';
 import type { Snapshot } from '../checks/types.js';
 import { annotationOf, at, getObject, ipFamily, namespaceOf, refOf, str } from '../checks/util.js';
 import type { Config } from '../config/schema.js';
@@ -26,19 +33,19 @@ function families(service: unknown): string[] {
 }
 
 /** The annotation to put in Git: both addresses, the missing one proposed from the scheme (IPv6 first, as the seed writes it). */
-function proposal(service: KubeObject, config: Config, used: Set<string>): { value?: string; added: string[] } {
+function proposal(service: KubeObject, config: Config, proposals: ReadonlyMap<string, AddressProposal | undefined>): { value?: string; added: string[] } {
   const parsed = requestedAddresses(service, config);
   if (parsed.v4.length === 1 && parsed.v6.length === 1 && !parsed.bad.length) return { value: parsed.raw, added: [] };
-  const proposed = proposeAddresses(parsed, config, used);
+  const proposed = proposals.get(refOf(service));
   if (!proposed) return { added: [] };
   const added = [proposed.v6, proposed.v4].filter((ip) => !parsed.v4.includes(ip) && !parsed.v6.includes(ip));
   return { value: `${proposed.v6},${proposed.v4}`, added };
 }
 
-function valuesSnippet(services: readonly KubeObject[], config: Config, used: Set<string>): string {
+function valuesSnippet(services: readonly KubeObject[], config: Config, proposals: ReadonlyMap<string, AddressProposal | undefined>): string {
   const hostnameKey = config.dns.hostnameAnnotation;
   const blocks = services.map((svc) => {
-    const { value, added } = proposal(svc, config, used);
+    const { value, added } = proposal(svc, config, proposals);
     const hostname = annotationOf(svc, hostnameKey);
     const note = added.length ? `  # ${added.join(', ')} proposed from the allocation scheme (same last part)` : '';
     return [
@@ -91,7 +98,7 @@ export const makeDualStack: Fix = {
     const services = select(snapshot, options.target);
     if (typeof services === 'string') return noPlan(services);
     if (!services.length) return noPlan('nothing to do: every LoadBalancer Service is dual-stack');
-    const used = usedHosts(snapshot, config);
+    const proposals = addressProposals(snapshot, config);
     const requests = services.map((svc) =>
       mergePatch(
         'services',
@@ -104,7 +111,7 @@ export const makeDualStack: Fix = {
     const warnings = ['Git must change too: Flux reapplies the Service from Git and undoes the live change until the values below are there'];
     for (const svc of services) {
       const parsed = requestedAddresses(svc, config);
-      const { added } = proposal(svc, config, used);
+      const { added } = proposal(svc, config, proposals);
       if (parsed.v4.length === 0 || parsed.v6.length === 0) {
         const missing = parsed.v4.length === 0 ? 'IPv4' : 'IPv6';
         const hint = added.length ? ` (proposed: ${added.join(', ')})` : '';
@@ -124,7 +131,7 @@ export const makeDualStack: Fix = {
       warnings,
       details,
       confirm: { kind: 'yes' },
-      gitChange: valuesSnippet(services, config, used),
+      gitChange: valuesSnippet(services, config, proposals),
     };
     return plan;
   },

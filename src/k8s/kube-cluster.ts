@@ -89,13 +89,16 @@ export class KubeCluster implements Cluster {
   }
 
   async list(kind: KindKey, namespace?: string): Promise<ListResult> {
-    return listAll(await this.connect(), kind, { namespace, pageSize: this.tuning.pageSize });
+    const api = await this.connect();
+    return listAll(api, kind, { namespace, pageSize: this.tuning.pageSize, version: await this.discovery.version(kind) });
   }
 
   async get(kind: KindKey, namespace: string | undefined, name: string): Promise<KubeObject> {
     const api = await this.connect();
+    const version = await this.discovery.version(kind);
     // The metadata-only Accept for a Secret here too: no read of drdeck's ever asks for Secret data.
-    return received(kind, await api.json<KubeObject>({ method: 'GET', path: resourcePath(kind, namespace, name), accept: acceptFor(kind, false) }));
+    const path = resourcePath(kind, namespace, name, undefined, version);
+    return received(kind, await api.json<KubeObject>({ method: 'GET', path, accept: acceptFor(kind, false) }), version);
   }
 
   async create(kind: KindKey, object: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
@@ -104,11 +107,13 @@ export class KubeCluster implements Cluster {
     const namespace = object.metadata?.namespace;
     if (info.namespaced && !namespace) throw new ClusterError(`a ${info.kind} needs metadata.namespace`, 400, 'BadRequest');
     const api = await this.connect();
+    // Writes go to the version the server serves the kind at, as reads do.
+    const version = await this.discovery.version(kind);
     return api.json<KubeObject>({
       method: 'POST',
-      path: resourcePath(kind, namespace),
+      path: resourcePath(kind, namespace, undefined, undefined, version),
       query: writeQuery(options),
-      body: { ...object, apiVersion: apiVersionOf(info), kind: info.kind },
+      body: { ...object, apiVersion: apiVersionOf(info, version), kind: info.kind },
     });
   }
 
@@ -116,7 +121,7 @@ export class KubeCluster implements Cluster {
     const api = await this.connect();
     return api.json<KubeObject>({
       method: 'PATCH',
-      path: resourcePath(kind, namespace, name, options.subresource),
+      path: resourcePath(kind, namespace, name, options.subresource, await this.discovery.version(kind)),
       query: writeQuery(options),
       body: patch,
       contentType: CONTENT_TYPES[type],
@@ -128,7 +133,7 @@ export class KubeCluster implements Cluster {
     const { preconditions, dryRun } = options;
     await api.json({
       method: 'DELETE',
-      path: resourcePath(kind, namespace, name),
+      path: resourcePath(kind, namespace, name, undefined, await this.discovery.version(kind)),
       query: { dryRun: dryRun ? 'All' : undefined },
       // The server deletes only the object the operator saw; another one by that name gets a 409.
       // Why dryRun in the body too: with a body, the API server reads the DeleteOptions from it

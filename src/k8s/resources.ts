@@ -17,13 +17,14 @@ export function groupVersionPath(group: string, version: string): string {
 
 /**
  * The path of a kind's collection (all namespaces when `namespace` is undefined), or of one object
- * when `name` is given, or of its status subresource.
+ * when `name` is given, or of its status subresource; at `version`, the one the server serves it at
+ * (see Discovery), drdeck's own by default.
  */
-export function resourcePath(kind: KindKey, namespace?: string, name?: string, subresource?: 'status'): string {
+export function resourcePath(kind: KindKey, namespace?: string, name?: string, subresource?: 'status', version = KINDS[kind].version): string {
   const info = KINDS[kind];
   const ns = info.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   const object = name === undefined ? '' : `/${encodeURIComponent(name)}${subresource ? `/${subresource}` : ''}`;
-  return `${groupVersionPath(info.group, info.version)}${ns}/${info.plural}${object}`;
+  return `${groupVersionPath(info.group, version)}${ns}/${info.plural}${object}`;
 }
 
 /**
@@ -36,10 +37,13 @@ export function acceptFor(kind: KindKey, list: boolean): string {
   return `application/json;as=${list ? 'PartialObjectMetadataList' : 'PartialObjectMetadata'};g=meta.k8s.io;v=v1`;
 }
 
-/** The objects as the API spells them: list items carry no apiVersion and kind; metadata-only Secrets say PartialObjectMetadata. */
-export function withKind(kind: KindKey, object: KubeObject): KubeObject {
+/**
+ * The objects as the API spells them: list items carry no apiVersion and kind; metadata-only Secrets
+ * say PartialObjectMetadata. `version`: the one it was served at.
+ */
+export function withKind(kind: KindKey, object: KubeObject, version = KINDS[kind].version): KubeObject {
   const info = KINDS[kind];
-  return { ...object, apiVersion: apiVersionOf(info), kind: info.kind };
+  return { ...object, apiVersion: apiVersionOf(info, version), kind: info.kind };
 }
 
 /**
@@ -49,8 +53,8 @@ export function withKind(kind: KindKey, object: KubeObject): KubeObject {
  * even in a metadata-only answer (the one thing PartialObjectMetadata does not protect), and on
  * any other object it is a second copy of the spec that nothing in drdeck reads.
  */
-export function received(kind: KindKey, object: KubeObject): KubeObject {
-  return withoutLastApplied(withKind(kind, object));
+export function received(kind: KindKey, object: KubeObject, version?: string): KubeObject {
+  return withoutLastApplied(withKind(kind, object, version));
 }
 
 interface ListPage {
@@ -59,13 +63,14 @@ interface ListPage {
 }
 
 /**
- * LISTs a kind (every namespace, or one) page by page. Every page is read at the first page's
- * resourceVersion, so the result is one consistent snapshot to watch from.
+ * LISTs a kind (every namespace, or one) page by page, at the version the server serves it at
+ * (`version`, drdeck's own by default). Every page is read at the first page's resourceVersion, so
+ * the result is one consistent snapshot to watch from.
  */
 export async function listAll(
   api: ApiClient,
   kind: KindKey,
-  options: { namespace?: string; pageSize?: number; signal?: AbortSignal } = {},
+  options: { namespace?: string; pageSize?: number; signal?: AbortSignal; version?: string } = {},
 ): Promise<ListResult> {
   const items: KubeObject[] = [];
   let resourceVersion = '';
@@ -73,12 +78,12 @@ export async function listAll(
   do {
     const page = await api.json<ListPage>({
       method: 'GET',
-      path: resourcePath(kind, options.namespace),
+      path: resourcePath(kind, options.namespace, undefined, undefined, options.version),
       query: { limit: options.pageSize ?? 500, continue: token },
       accept: acceptFor(kind, true),
       signal: options.signal,
     });
-    for (const item of page.items ?? []) items.push(received(kind, item));
+    for (const item of page.items ?? []) items.push(received(kind, item, options.version));
     resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
     token = page.metadata?.continue || undefined;
   } while (token && !options.signal?.aborted);

@@ -78,6 +78,8 @@ export class KindWatcher {
   private progressed = false;
   /** What the current request needs, for the "forbidden" detail. */
   private verb: 'list' | 'watch' = 'list';
+  /** The version the server serves the kind at, as discovery found it before the last list. */
+  private version: string | undefined;
 
   constructor(private readonly options: WatcherOptions) {
     this.kind = options.kind;
@@ -120,6 +122,7 @@ export class KindWatcher {
         this.setState({ phase: 'not-installed', detail: availability.detail });
         return this.options.tuning.notInstalledRetryMs;
       }
+      this.version = availability.version;
       await this.list();
     }
     this.verb = 'watch';
@@ -163,7 +166,11 @@ export class KindWatcher {
 
   private async list(): Promise<void> {
     const api = await this.options.api();
-    const { items, resourceVersion } = await listAll(api, this.kind, { pageSize: this.options.tuning.pageSize, signal: this.stopper.signal });
+    const { items, resourceVersion } = await listAll(api, this.kind, {
+      pageSize: this.options.tuning.pageSize,
+      signal: this.stopper.signal,
+      version: this.version,
+    });
     if (this.stopped) return;
     this.rv = resourceVersion;
     this.progressed = false;
@@ -183,7 +190,7 @@ export class KindWatcher {
     const stream = new AbortController();
     const spec: RequestSpec & { signal: AbortSignal } = {
       method: 'GET',
-      path: resourcePath(this.kind),
+      path: resourcePath(this.kind, undefined, undefined, undefined, this.version),
       query: {
         watch: 'true',
         resourceVersion: this.rv,
@@ -259,7 +266,7 @@ export class KindWatcher {
   private handle(event: RawEvent): void {
     const type = event.type;
     if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-      const object = received(this.kind, event.object as KubeObject);
+      const object = received(this.kind, event.object as KubeObject, this.version);
       this.rv = object.metadata?.resourceVersion ?? this.rv;
       if (!this.stopped) this.options.sink.event(this.kind, { type: type as WatchEventType, object });
     } else if (type === 'BOOKMARK') {

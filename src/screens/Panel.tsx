@@ -62,7 +62,11 @@ function FixLine({ activity }: { activity: FixActivity }) {
   );
 }
 
-/** The failing and warning objects of the given results, worst check first, as short lines. */
+/**
+ * The failing and warning objects of the given results, as short lines: every failing one before any
+ * warning one (a failing check's own warnings come after another check's failures), and within
+ * each, in the order of the results.
+ */
 export function badEvidence(results: readonly CheckResult[]): Array<{ key: string; status: CheckStatus; text: string }> {
   const lines: Array<{ key: string; status: CheckStatus; text: string }> = [];
   for (const r of results) {
@@ -73,7 +77,10 @@ export function badEvidence(results: readonly CheckResult[]): Array<{ key: strin
       lines.push({ key: `${r.id}#${i}`, status: e.status, text: `${where}: ${e.value}` });
     });
   }
-  return lines;
+  return lines
+    .map((line, i) => ({ line, i }))
+    .sort((a, b) => STATUS_SEVERITY[b.line.status] - STATUS_SEVERITY[a.line.status] || a.i - b.i)
+    .map(({ line }) => line);
 }
 
 /** The top border: `╭─ Title ───── ✗2 !1 ✓4 ─╮` (heavy lines when focused), exactly `width` wide. */

@@ -47,6 +47,20 @@ test('expectedRecords: no address yet, and a missing Gateway, give an unknownRea
   assert.equal(records.find((r) => r.name === 'plex.sulibot.com')?.unknownReason, 'Gateway network/gone missing');
 });
 
+test('expectedRecords: a Service whose load balancer gave a hostname is said to have one, not "no address yet"', () => {
+  const snapshot = makeSnapshot({ services: [service('network/elb', { hostname: 'elb.sulibot.com', ingressHostnames: ['lb-1.elb.example.com'] })] });
+  const [record] = expectedRecords(snapshot, makeConfig());
+  assert.equal(record.unknownReason, 'Service network/elb has the hostname lb-1.elb.example.com, not an address');
+});
+
+test('expectedRecords: a scoped address in a status gives no AAAA record to expect', () => {
+  const snapshot = makeSnapshot({ services: [service('network/x', { hostname: 'x.sulibot.com', ingress: ['10.101.27.9', 'fe80::1%eth0'] })] });
+  assert.deepEqual(
+    expectedRecords(snapshot, makeConfig()).map((r) => [r.a, r.aaaa]),
+    [[['10.101.27.9'], []]],
+  );
+});
+
 runTable('dns.records', [
   {
     name: 'every name answers as expected',

@@ -112,6 +112,8 @@ export function pv(name: string, handle: string | undefined, policy = 'Retain'):
 }
 
 export interface RdOptions extends MetaOptions {
+  /** The mover section of the spec (default `kopia`, as the seed's template). */
+  mover?: string;
   copyMethod?: string | null;
   repository?: string | null;
   trigger?: string;
@@ -130,7 +132,7 @@ export function rd(ref: string, options: RdOptions = {}): KubeObject {
   if (options.lastManualSync) status.lastManualSync = options.lastManualSync;
   if (options.result) status.latestMoverStatus = { result: options.result, logs: 'mover log line' };
   if (options.image) status.latestImage = { apiGroup: 'snapshot.storage.k8s.io', kind: 'VolumeSnapshot', name: `${app}-snap` };
-  const spec: Record<string, unknown> = { kopia };
+  const spec: Record<string, unknown> = { [options.mover ?? 'kopia']: kopia };
   if (options.trigger) spec.trigger = { manual: options.trigger };
   return obj(ref, { spec, status }, options);
 }
@@ -148,10 +150,11 @@ export function pod(ref: string, phase: string): KubeObject {
   return obj(ref, { status: { phase } });
 }
 
-export function gateway(ref: string, programmed: Condition | null, addresses: string[] = []): KubeObject {
+/** A Gateway with its Programmed condition (null: none), its addresses, and any other conditions. */
+export function gateway(ref: string, programmed: Condition | null, addresses: string[] = [], others: Condition[] = []): KubeObject {
   return obj(ref, {
     spec: { gatewayClassName: 'cilium' },
-    status: { conditions: programmed ? [programmed] : [], addresses: addresses.map((value) => ({ type: 'IPAddress', value })) },
+    status: { conditions: [...others, ...(programmed ? [programmed] : [])], addresses: addresses.map((value) => ({ type: 'IPAddress', value })) },
   });
 }
 
@@ -159,6 +162,8 @@ export interface ServiceOptions {
   ips?: string;
   hostname?: string;
   ingress?: string[];
+  /** Hostnames in status.loadBalancer.ingress (a load balancer that answers with a name). */
+  ingressHostnames?: string[];
   policy?: string;
   families?: string[];
   type?: string;
@@ -173,7 +178,8 @@ export function service(ref: string, options: ServiceOptions = {}): KubeObject {
   const spec: Record<string, unknown> = { type: options.type ?? 'LoadBalancer' };
   if (options.policy) spec.ipFamilyPolicy = options.policy;
   if (options.families) spec.ipFamilies = options.families;
-  const status = { loadBalancer: { ingress: (options.ingress ?? []).map((ip) => ({ ip, ipMode: 'VIP' })) }, conditions: options.conditions ?? [] };
+  const ingress = [...(options.ingress ?? []).map((ip) => ({ ip, ipMode: 'VIP' })), ...(options.ingressHostnames ?? []).map((hostname) => ({ hostname }))];
+  const status = { loadBalancer: { ingress }, conditions: options.conditions ?? [] };
   return obj(ref, { spec, status }, { annotations });
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { EPOCH, ago, cond, deployment, flux, notReady, obj, pod, runTable } from './fixtures.js';
+import { test } from 'node:test';
+import { EPOCH, ago, assertWellFormed, cond, deployment, evaluate, flux, makeSnapshot, notReady, obj, pod, runTable } from './fixtures.js';
 
 const FS = 'flux-system';
 const essentials = ['flux-system', 'cert-manager', 'external-secrets', 'ceph-csi', 'volsync'].map((n) => flux(`${FS}/${n}`));
@@ -204,15 +205,62 @@ runTable('flux.stuck', [
     summary: /depends on missing Kustomization flux-system\/nope/,
   },
   {
-    name: 'a dependency cycle does not hang',
+    name: 'a dependsOn cycle is a failure that names the cycle, not "nothing stuck"',
     objects: {
       kustomizations: [
         flux(`${FS}/a`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'b' }] }),
         flux(`${FS}/b`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'a' }] }),
       ],
     },
-    status: 'pass',
-    summary: /waiting behind/,
+    status: 'fail',
+    summary: /^dependsOn cycle: Kustomization flux-system\/a → flux-system\/b → flux-system\/a$/,
+    // No reconcile ends a cycle: the cure is in Git.
+    fixes: [],
+    gitHint: /remove one\ndependsOn entry/,
+    then: (r) => {
+      assert.deepEqual(
+        r.evidence.map((e) => `${e.name} ${e.status}`),
+        ['a fail', 'b fail'],
+      );
+      assert.ok(
+        r.evidence.every((e) => !/waiting on/.test(e.field)),
+        'nobody is shown waiting on itself',
+      );
+    },
+  },
+  {
+    name: 'a cycle entered from its other end reads the same; what waits behind it is counted',
+    objects: {
+      kustomizations: [
+        flux(`${FS}/apps`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'z' }] }),
+        flux(`${FS}/z`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'm' }] }),
+        flux(`${FS}/m`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'c' }] }),
+        flux(`${FS}/c`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'm' }] }),
+      ],
+    },
+    status: 'fail',
+    summary: /^dependsOn cycle: Kustomization flux-system\/c → flux-system\/m → flux-system\/c; 2 waiting behind the cycle through flux-system\/c$/,
+    then: (r) => assert.equal(r.evidence.find((e) => e.name === 'apps')?.value, 'Kustomization flux-system/c (in a dependsOn cycle)'),
+  },
+  {
+    name: 'an object that depends on itself is a cycle of one',
+    objects: { helmreleases: [flux('media/plex', { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'plex' }] })] },
+    status: 'fail',
+    summary: /^dependsOn cycle: HelmRelease media\/plex → media\/plex$/,
+  },
+  {
+    name: 'a cycle and an unrelated stuck object: both named, the stuck one reconcilable',
+    objects: {
+      kustomizations: [
+        flux(`${FS}/a`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'b' }] }),
+        flux(`${FS}/b`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'a' }] }),
+        flux(`${FS}/ceph-csi`, { ready: notReady('HealthCheckFailed'), conditions: [cond('Stalled', 'True', 'HealthCheckFailed')] }),
+      ],
+    },
+    status: 'fail',
+    summary:
+      /^dependsOn cycle: Kustomization flux-system\/a → flux-system\/b → flux-system\/a; 1 Kustomization stuck: flux-system\/ceph-csi \(stalled: HealthCheckFailed\)$/,
+    fixes: ['flux-reconcile-stuck', 'flux-reconcile'],
   },
   {
     name: 'HelmRelease chains are followed too',
@@ -231,6 +279,52 @@ runTable('flux.stuck', [
     status: 'pass',
   },
 ]);
+
+/** A chain k<depth> → … → k1 → k0 of waiting Kustomizations; k0 as given. */
+function chain(depth: number, root: ReturnType<typeof flux>): ReturnType<typeof flux>[] {
+  const links = Array.from({ length: depth }, (_, i) =>
+    flux(`${FS}/k${i + 1}`, { ready: notReady('DependencyNotReady', '', ago(30)), dependsOn: [{ name: `k${i}` }] }),
+  );
+  return [root, ...links];
+}
+
+/** The fastest of a few evaluations: what the check costs, without the machine's other load. */
+function fastestMs(run: () => void, times = 5): number {
+  let best = Infinity;
+  for (let i = 0; i < times; i++) {
+    const started = performance.now();
+    run();
+    best = Math.min(best, performance.now() - started);
+  }
+  return best;
+}
+
+test('flux.stuck: a 500-deep dependsOn chain is one walk, evaluated in a few ms', () => {
+  const snapshot = makeSnapshot({ kustomizations: chain(500, flux(`${FS}/k0`, { ready: cond('Ready', 'Unknown', 'Progressing', '', ago(2)) })) });
+  const result = evaluate('flux.stuck', snapshot);
+  assertWellFormed(result);
+  assert.equal(result.summary, 'nothing stuck; 500 waiting behind flux-system/k0');
+  assert.equal(result.evidence.find((e) => e.name === 'k500')?.value, 'Kustomization flux-system/k0');
+  // Every second (it is a clock check): it was a whole second per evaluation when each object walked its own chain.
+  const ms = fastestMs(() => evaluate('flux.stuck', snapshot));
+  assert.ok(ms < 200, `500-deep chain took ${ms.toFixed(1)} ms`);
+});
+
+test('flux.stuck: a 500-deep chain into a cycle names the cycle; 20,000 deep does not overflow the stack', () => {
+  const cycle = [
+    flux(`${FS}/k0`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'x' }] }),
+    flux(`${FS}/x`, { ready: notReady('DependencyNotReady'), dependsOn: [{ name: 'k0' }] }),
+  ];
+  const result = evaluate('flux.stuck', makeSnapshot({ kustomizations: [...chain(500, cycle[0]), cycle[1]] }));
+  assert.equal(result.status, 'fail');
+  assert.equal(
+    result.summary,
+    'dependsOn cycle: Kustomization flux-system/k0 → flux-system/x → flux-system/k0; 500 waiting behind the cycle through flux-system/k0',
+  );
+  const deep = evaluate('flux.stuck', makeSnapshot({ kustomizations: chain(20_000, flux(`${FS}/k0`, { ready: notReady('HealthCheckFailed', '', ago(30)) })) }));
+  assert.equal(deep.status, 'fail');
+  assert.match(deep.summary, /^1 Kustomization stuck: flux-system\/k0 \(not Ready for 30m\); 20000 waiting behind flux-system\/k0$/);
+});
 
 runTable('flux.immutable-conflict', [
   {

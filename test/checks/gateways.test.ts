@@ -46,6 +46,55 @@ runTable('gateways.programmed', [
     status: 'warn',
   },
   {
+    name: 'Accepted=True and no Programmed condition: accepted, not programmed yet (a warning, not "never reconciled")',
+    objects: {
+      gateways: [
+        gateway('network/gateway-external', null, [], [cond('Accepted', 'True', 'Accepted', 'Gateway accepted')]),
+        gateway('network/gateway-internal', programmed),
+      ],
+    },
+    status: 'warn',
+    summary: /^1\/2 Programmed: network\/gateway-external accepted, not programmed yet$/,
+    then: (r) => assert.equal(r.evidence[0].value, 'no Programmed condition; Accepted True Accepted: Gateway accepted; no address'),
+  },
+  {
+    name: 'Accepted=True while Programmed is still the CRD default: accepted, not programmed yet',
+    objects: {
+      gateways: [gateway('network/gateway-external', waiting, [], [cond('Accepted', 'True', 'Accepted')]), gateway('network/gateway-internal', programmed)],
+    },
+    status: 'warn',
+    summary: /^1\/2 Programmed: network\/gateway-external accepted, not programmed yet$/,
+  },
+  {
+    name: 'no conditions at all is never reconciled',
+    objects: { gateways: [gateway('network/gateway-external', null), gateway('network/gateway-internal', programmed)] },
+    status: 'fail',
+    summary: /^1\/2 Programmed: network\/gateway-external never reconciled by its controller \(restart cilium-operator\)$/,
+    then: (r) => assert.equal(r.evidence[0].value, 'no conditions; no address'),
+  },
+  {
+    name: 'only the CRD defaults (Accepted and Programmed waiting for the controller) is never reconciled',
+    objects: {
+      gateways: [
+        gateway('network/gateway-external', waiting, [], [cond('Accepted', 'Unknown', 'Pending', 'Waiting for controller', EPOCH)]),
+        gateway('network/gateway-internal', programmed),
+      ],
+    },
+    status: 'fail',
+    summary: /never reconciled by its controller/,
+  },
+  {
+    name: 'Accepted=False: not accepted, with the reason',
+    objects: {
+      gateways: [
+        gateway('network/gateway-external', null, [], [cond('Accepted', 'False', 'InvalidParameters')]),
+        gateway('network/gateway-internal', programmed),
+      ],
+    },
+    status: 'fail',
+    summary: /^1\/2 Programmed: network\/gateway-external not accepted \(InvalidParameters\)$/,
+  },
+  {
     name: 'a configured Gateway missing',
     objects: { gateways: [gateway('network/gateway-internal', programmed)] },
     status: 'fail',

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { cond, runTable, service } from './fixtures.js';
+import { test } from 'node:test';
+import { addressProposals } from '../../src/checks/loadbalancers.js';
+import { makeDualStack } from '../../src/fixes/make-dual-stack.js';
+import { cond, evaluate, makeConfig, makeSnapshot, runTable, service } from './fixtures.js';
 
 const DUAL = ['IPv4', 'IPv6'];
 const good = (name: string, n: number) =>
@@ -109,6 +112,47 @@ runTable('loadbalancers.dual-stack-annotation', [
     summary: /network\/x ::ffff:10\.101\.27\.122 is IPv4 written as IPv6 \(write 10\.101\.27\.122\)/,
   },
   {
+    name: 'a scoped IPv6 address (fe80::1%eth0) is not an address a Service can have',
+    objects: { services: [service('network/x', { ips: 'fe80::1%eth0,10.101.27.122' })] },
+    status: 'fail',
+    summary: /network\/x not an IP: "fe80::1%eth0" \(scoped to an interface: drop %eth0\)/,
+  },
+  {
+    name: 'more non-canonical spellings that follow the scheme pass: zeros written out, :: elsewhere, upper case',
+    objects: {
+      services: [
+        service('network/a', { ips: 'fd00:0101:0000:0000:0000:0000:001b:0122,10.101.27.122' }),
+        service('network/b', { ips: 'FD00:101:0:0::1B:123,10.101.27.123' }),
+        service('network/c', { ips: 'fd00:101::0:1b:124, 10.101.27.124' }),
+      ],
+    },
+    status: 'pass',
+    summary: /^3\/3 annotations IPv4\+IPv6 in the scheme$/,
+  },
+  {
+    name: 'proposals never collide: two Services without annotation get two different free pairs',
+    objects: { services: [good('a', 100), service('network/new1'), service('network/new2')] },
+    status: 'warn',
+    gitHint:
+      /network\/new1: lbipam\.cilium\.io\/ips: fd00:101::1b:101,10\.101\.27\.101\n {2}network\/new2: lbipam\.cilium\.io\/ips: fd00:101::1b:102,10\.101\.27\.102$/,
+  },
+  {
+    name: 'an address LB-IPAM gave a Service without annotation is not proposed to another',
+    objects: { services: [service('network/old', { ingress: ['10.101.27.100'] }), service('network/new')] },
+    status: 'warn',
+    gitHint:
+      /network\/new: lbipam\.cilium\.io\/ips: fd00:101::1b:101,10\.101\.27\.101\n {2}network\/old: lbipam\.cilium\.io\/ips: fd00:101::1b:100,10\.101\.27\.100$/,
+  },
+  {
+    name: "an IPv6-only annotation whose IPv4 twin is another Service's: a whole free pair, not the taken address",
+    objects: { services: [service('network/a', { ips: 'fd00:101::1b:122' }), service('network/b', { ips: 'fd00:101::1b:200,10.101.27.122' })] },
+    status: 'fail',
+    then: (r) => {
+      assert.match(r.summary, /network\/a 0 IPv4, 1 IPv6 \(needs exactly one of each, add 10\.101\.27\.100\)/);
+      assert.match(r.gitHint ?? '', /network\/a: lbipam\.cilium\.io\/ips: fd00:101::1b:100,10\.101\.27\.100/);
+    },
+  },
+  {
     name: 'the annotation name comes from the config',
     objects: { services: [service('network/x', { ips: 'banana' })] },
     config: { loadbalancers: { annotation: 'example.com/ips' } },
@@ -140,6 +184,13 @@ runTable('loadbalancers.external-ip', [
     objects: { services: [service('network/x', { conditions: [cond('io.cilium/lb-ipam-request-satisfied', 'False', 'out_of_ips')] })] },
     status: 'fail',
     summary: /IPAM out_of_ips/,
+  },
+  {
+    name: 'a status with only a hostname has an external address: not "EXTERNAL-IP pending"',
+    objects: { services: [service('network/x', { ingressHostnames: ['lb-1234.elb.example.com'] })] },
+    status: 'pass',
+    summary: /^1\/1 have an EXTERNAL-IP$/,
+    then: (r) => assert.equal(r.evidence[0].value, 'lb-1234.elb.example.com'),
   },
   {
     name: 'seed issue 6: IPv6 requested on a SingleStack IPv4 Service',
@@ -199,6 +250,27 @@ runTable('loadbalancers.status-families', [
     summary: /^1 with other addresses than the annotation asks: network\/x has 10\.101\.27\.50, fd00:101::1b:122, not 10\.101\.27\.122$/,
   },
   {
+    name: 'a hostname in the status instead of the addresses asked for: a warning that says so, not "pending"',
+    objects: { services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122', ingressHostnames: ['lb.example.com'] })] },
+    status: 'warn',
+    summary: /^1 with other addresses than the annotation asks: network\/x has hostname lb\.example\.com, not 10\.101\.27\.122, fd00:101::1b:122$/,
+  },
+  {
+    name: 'a scoped address in the status is no IPv6 address',
+    objects: {
+      services: [
+        service('network/x', {
+          ips: 'fd00:101::1b:122,10.101.27.122',
+          ingress: ['10.101.27.122', 'fd00:101::1b:122%eth0'],
+          families: DUAL,
+          policy: 'RequireDualStack',
+        }),
+      ],
+    },
+    status: 'fail',
+    summary: /network\/x has no IPv6/,
+  },
+  {
     name: 'no status yet is left to external-ip',
     objects: { services: [service('network/x', { ips: 'fd00:101::1b:122,10.101.27.122' })] },
     status: 'pass',
@@ -221,3 +293,53 @@ runTable('loadbalancers.address-conflict', [
     summary: /^1 address claimed twice: fd00::1 by network\/a and network\/b$/,
   },
 ]);
+
+test('proposals are free of every claimed and offered address, and stable across evaluations', () => {
+  const services = [
+    service('network/a'),
+    service('network/b', { ips: 'fd00:101::1b:101,10.101.27.101' }),
+    service('network/c', { ips: '10.101.27.103' }),
+    service('network/d', { ingress: ['10.101.27.100', 'fd00:101::1b:104'] }),
+    service('network/e', { ips: 'banana' }),
+    service('network/f'),
+  ];
+  const snapshot = makeSnapshot({ services });
+  const proposals = addressProposals(snapshot, makeConfig());
+  // d has no annotation: its status holds 100 and 104, so it is offered 100 and nobody else 104; c keeps its own 103.
+  assert.deepEqual(Object.fromEntries(proposals), {
+    'network/a': { v6: 'fd00:101::1b:102', v4: '10.101.27.102' },
+    'network/c': { v6: 'fd00:101::1b:103', v4: '10.101.27.103' },
+    'network/d': { v6: 'fd00:101::1b:100', v4: '10.101.27.100' },
+    'network/e': { v6: 'fd00:101::1b:105', v4: '10.101.27.105' },
+    'network/f': { v6: 'fd00:101::1b:106', v4: '10.101.27.106' },
+  });
+  assert.deepEqual(Object.fromEntries(addressProposals(snapshot, makeConfig())), Object.fromEntries(proposals));
+  // Written into the annotations, the proposals raise no address conflict.
+  const applied = services.map((svc) => {
+    const p = proposals.get(`${svc.metadata.namespace}/${svc.metadata.name}`);
+    if (!p) return svc;
+    return { ...svc, metadata: { ...svc.metadata, annotations: { ...svc.metadata.annotations, 'lbipam.cilium.io/ips': `${p.v6},${p.v4}` } } };
+  });
+  assert.equal(evaluate('loadbalancers.address-conflict', makeSnapshot({ services: applied })).status, 'pass');
+});
+
+test('no free pair left: no proposal rather than a taken one', () => {
+  const snapshot = makeSnapshot({ services: [good('a', 100), good('b', 101), service('network/new')] });
+  const proposals = addressProposals(snapshot, makeConfig({ loadbalancers: { hostMin: 100, hostMax: 101 } }));
+  assert.deepEqual([...proposals], [['network/new', undefined]]);
+});
+
+test("the fix's Git snippet offers the same free pairs as the check's hint, never one address twice", () => {
+  const snapshot = makeSnapshot({ services: [good('a', 100), service('network/new1'), service('network/new2', { ips: '10.101.27.100' })] });
+  const config = makeConfig();
+  const plan = makeDualStack.plan(snapshot, config, { token: 'test' });
+  assert.ok('requests' in plan, 'a plan');
+  const offered = [...(plan.gitChange ?? '').matchAll(/lbipam\.cilium\.io\/ips: (\S+),(\S+)/g)].map((m) => [m[1], m[2]]);
+  // new2's 10.101.27.100 is network/a's: it is offered a whole free pair instead.
+  assert.deepEqual(offered, [
+    ['fd00:101::1b:101', '10.101.27.101'],
+    ['fd00:101::1b:102', '10.101.27.102'],
+  ]);
+  const hint = evaluate('loadbalancers.dual-stack-annotation', snapshot, config).gitHint ?? '';
+  for (const [v6, v4] of offered) assert.ok(hint.includes(`${v6},${v4}`), `${v6},${v4} in the check's hint too`);
+});

@@ -23,6 +23,31 @@ runTable('restores.copy-method', [
     gitHint: /copyMethod: Snapshot/,
     then: (r) => assert.match(r.evidence[0].value, /^unset \(unsupported copyMethod/),
   },
+  {
+    name: 'a restic-mover RD does not pass as if it were Kopia: warned, named with its mover',
+    objects: { replicationdestinations: [rd('default/sonarr-dst'), rd('default/radarr-dst', { mover: 'restic' })] },
+    status: 'warn',
+    summary: /^1\/2 RDs use another mover than kopia \(restores\.movers\): default\/radarr-dst \(restic\)$/,
+    fixes: [],
+    gitHint: /restores\.movers/,
+    then: (r) => {
+      assert.equal(r.evidence[0].field, 'spec.restic.copyMethod');
+      assert.equal(r.evidence[0].value, 'Snapshot; restic mover, not kopia: it restores from a restic repository');
+    },
+  },
+  {
+    name: 'another mover and no copyMethod: the copyMethod failure first, the mover named too',
+    objects: { replicationdestinations: [rd('default/radarr-dst', { mover: 'restic', copyMethod: null })] },
+    status: 'fail',
+    summary: /^1\/1 RDs lack copyMethod: Snapshot \(restores cannot populate PVCs\): default\/radarr-dst; 1\/1 RDs use another mover than kopia/,
+    fixes: ['restores-set-copy-method', 'restores-recreate'],
+  },
+  {
+    name: 'a mover the config names is fine',
+    objects: { replicationdestinations: [rd('default/sonarr-dst'), rd('default/radarr-dst', { mover: 'restic' })] },
+    config: { restores: { movers: ['kopia', 'restic'] } },
+    status: 'pass',
+  },
   { name: 'copyMethod Direct', objects: { replicationdestinations: [rd('default/sonarr-dst', { copyMethod: 'Direct' })] }, status: 'fail' },
   { name: 'no RDs', status: 'pass', summary: /0\/0/ },
   {
