@@ -67,7 +67,7 @@ function FixLine({ activity }: { activity: FixActivity }) {
  * A refusal on as many rows as the panel can spare (`room`), wrapped rather than cut: "not allowed:
  * ne…" said nothing. Where it does not fit, the last row points to the detail, which shows it whole.
  */
-export function refusalPanelRows(activity: FixActivity, width: number, room: number): string[] {
+function refusalPanelRows(activity: FixActivity, width: number, room: number): string[] {
   const fix = fixById(activity.fixId);
   const rows = wrapRows(`${ACTIVITY.refused.symbol} ${withLabel(fix?.label ?? activity.fixId, activity.message)}`, width);
   if (rows.length <= room) return rows;
