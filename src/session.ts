@@ -4,6 +4,7 @@
  * TUI and the headless commands both start one of these.
  */
 import type { Cluster, Resolver } from './cluster.js';
+import { apiUnreachable } from './checks/unreachable.js';
 import type { Config } from './config/schema.js';
 import { DnsPoller } from './dns/poller.js';
 import type { Router } from './dns/router.js';
@@ -74,19 +75,66 @@ function followTimeline(store: DeckStore, cluster: Cluster, options: { dir: stri
   });
 }
 
+/**
+ * What a real cluster (KubeCluster) adds for recovery; the demo has none of it. Read off the object
+ * like `server`, so the Cluster interface stays what every source can give.
+ */
+interface Recoverable {
+  /** Every watch waiting to retry tries now. */
+  retryNow?(): void;
+  /** Hears the API server stop answering (since when) and answer again (undefined). */
+  onSilence?(listener: (since: number | undefined) => void): () => void;
+}
+
+/**
+ * Keeps the fixes' access review current: a second after the watched objects (what the fixes would
+ * act on) or the sync states change, and every minute for RBAC changed meanwhile. Why a second:
+ * a burst of watch events is one review, not hundreds. Not while the server cannot be asked.
+ */
+function followAccess(store: DeckStore): () => void {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const review = () => {
+    timer = undefined;
+    const state = store.getState();
+    if (state.serverSilentSince !== undefined || apiUnreachable(state.sync)) return;
+    void state.reviewAccess();
+  };
+  const soon = () => (timer ??= setTimeout(review, ACCESS_REVIEW_DEBOUNCE_MS));
+  const unsubscribe = store.subscribe((state, previous) => {
+    if (state.objects !== previous.objects || state.sync !== previous.sync) soon();
+  });
+  const interval = setInterval(review, ACCESS_REVIEW_INTERVAL_MS);
+  soon();
+  return () => {
+    unsubscribe();
+    clearTimeout(timer);
+    clearInterval(interval);
+  };
+}
+
+const ACCESS_REVIEW_DEBOUNCE_MS = 1_000;
+/** Why a minute: the access answers are cached that long (src/k8s/access.ts); asking sooner asks nothing new. */
+const ACCESS_REVIEW_INTERVAL_MS = 60_000;
+
 export function startSession({ cluster, resolver, router, config, flushMs, tickMs = 1000, fixes, timeline }: SessionOptions): Session {
   // Why late-bound: the store (with the fixes' environment) is made before the pollers that feed it.
   let refreshDns = () => {};
   // Why read off the object: only a real cluster (KubeCluster) has a server URL; the demo has none.
   const server = (cluster as { server?: unknown }).server;
+  const recoverable = cluster as Recoverable;
   const store = createDeckStore({
     config,
     clusterName: cluster.name,
     ...(typeof server === 'string' && server ? { server } : {}),
     now: cluster.now(),
     fixes: fixes && { cluster, router, readOnly: fixes.readOnly, audit: fixes.audit, refreshDns: () => refreshDns() },
+    retryNow: () => {
+      recoverable.retryNow?.();
+      refreshDns();
+    },
   });
   const buffer = new FeedBuffer(store, flushMs);
+  const stopSilence = recoverable.onSilence?.((since) => store.setState({ serverSilentSince: since })) ?? (() => {});
   const stopFeed = cluster.feed(KIND_KEYS, buffer);
   const poller = new DnsPoller({
     store,
@@ -102,6 +150,7 @@ export function startSession({ cluster, resolver, router, config, flushMs, tickM
   };
   const clock = setInterval(() => store.getState().tick(cluster.now()), tickMs);
   const stopTimeline = timeline ? followTimeline(store, cluster, timeline) : () => {};
+  const stopAccess = fixes && !fixes.readOnly ? followAccess(store) : () => {};
   return {
     store,
     buffer,
@@ -110,6 +159,8 @@ export function startSession({ cluster, resolver, router, config, flushMs, tickM
     refreshDns,
     close() {
       clearInterval(clock);
+      stopSilence();
+      stopAccess();
       stopTimeline();
       poller.close();
       routerPoller?.close();

@@ -8,8 +8,9 @@ import { apiVersionOf, KINDS, type KindKey } from '../kinds.js';
 import { AccessReview, type AccessAnswer } from './access.js';
 import { Discovery } from './discovery.js';
 import { createAuthenticator, type Authenticator } from './credentials.js';
-import { ApiClient } from './http.js';
+import { ApiClient, seconds } from './http.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
+import { DEFAULT_LIVENESS, ServerLiveness, type LivenessTuning } from './liveness.js';
 import { acceptFor, listAll, received, resourcePath } from './resources.js';
 import { DEFAULT_WATCH_TUNING, KindWatcher, type WatchTuning } from './watcher.js';
 
@@ -21,6 +22,8 @@ export interface KubeClusterOptions {
   execTimeoutMs?: number;
   /** Watch timings (tests shorten them). */
   watch?: Partial<WatchTuning>;
+  /** The liveness probe beside the watches (tests shorten it); `false` turns it off. */
+  liveness?: Partial<LivenessTuning> | false;
   /** Diagnostics from the watchers: relists, retries, stale watches. */
   log?: (line: string) => void;
 }
@@ -50,6 +53,8 @@ export class KubeCluster implements Cluster {
   private readonly reviews: AccessReview;
   private readonly watchers = new Set<KindWatcher>();
   private readonly tuning: WatchTuning;
+  private readonly liveness: ServerLiveness;
+  private readonly probing: boolean;
 
   constructor(private readonly options: KubeClusterOptions) {
     this.name = options.kubeconfig.contextName;
@@ -60,6 +65,25 @@ export class KubeCluster implements Cluster {
     const api = () => this.connect();
     this.discovery = new Discovery(api);
     this.reviews = new AccessReview(api);
+    const log = options.log ?? (() => {});
+    this.probing = options.liveness !== false;
+    const liveness: LivenessTuning = { ...DEFAULT_LIVENESS, ...(options.liveness || {}) };
+    this.liveness = new ServerLiveness({
+      probe: (timeoutMs, signal) => this.probe(timeoutMs, signal),
+      tuning: liveness,
+      minBackIntervalMs: this.tuning.backoffInitialMs,
+      log,
+    });
+    this.liveness.onBack(() => {
+      for (const watcher of this.watchers) watcher.retryNow();
+    });
+    this.liveness.onSilence((since) => {
+      if (since === undefined) return;
+      // Why interrupt: an open watch on a frozen server hears nothing and waits for its staleness
+      // timer; failed now, every kind says it is stale, and retries once the server answers.
+      const error = new ClusterError(`stopped answering: no answer to GET /readyz within ${seconds(liveness.timeoutMs)}`, 0, 'Timeout');
+      for (const watcher of this.watchers) watcher.interrupt(error, since);
+    });
   }
 
   now(): number {
@@ -145,17 +169,54 @@ export class KubeCluster implements Cluster {
   feed(kinds: readonly KindKey[], sink: FeedSink): () => void {
     const log = this.options.log ?? (() => {});
     const started = kinds.map((kind) => {
-      const watcher = new KindWatcher({ kind, api: () => this.connect(), discovery: this.discovery, sink, tuning: this.tuning, log });
+      const watcher = new KindWatcher({
+        kind,
+        api: () => this.connect(),
+        discovery: this.discovery,
+        sink,
+        tuning: this.tuning,
+        log,
+        health: this.liveness,
+      });
       this.watchers.add(watcher);
       return watcher;
     });
-    if (!this.closing.signal.aborted) for (const watcher of started) watcher.start();
+    if (!this.closing.signal.aborted) {
+      for (const watcher of started) watcher.start();
+      if (this.probing && started.length) this.liveness.start();
+    }
     return () => {
       for (const watcher of started) {
         watcher.stop();
         this.watchers.delete(watcher);
       }
+      if (this.watchers.size === 0) this.liveness.stop();
     };
+  }
+
+  /**
+   * Every watch waiting to retry (a back-off, a forbidden or not-installed kind) tries now, and the
+   * liveness probe looks now: the operator's "retry now" key.
+   */
+  retryNow(): void {
+    for (const watcher of this.watchers) watcher.retryNow();
+    this.liveness.probeNow();
+  }
+
+  /**
+   * Hears the API server stop answering (with the time of its last answer) and answer again
+   * (undefined). Returns the unsubscribe.
+   */
+  onSilence(listener: (since: number | undefined) => void): () => void {
+    return this.liveness.onSilence(listener);
+  }
+
+  /** One liveness probe: `GET /readyz`, answered 200 within `timeoutMs`. */
+  private async probe(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    const api = await this.connect();
+    const res = await api.stream({ method: 'GET', path: '/readyz', accept: 'text/plain', timeoutMs, signal });
+    // The body is "ok"; read it so the connection is reused.
+    res.resume();
   }
 
   /**
@@ -179,6 +240,7 @@ export class KubeCluster implements Cluster {
   /** Aborts every request, watch, timer and exec plugin; nothing is left to keep the process alive. */
   close(): void {
     this.closing.abort();
+    this.liveness.stop();
     for (const watcher of this.watchers) watcher.stop();
     this.watchers.clear();
     this.authenticator?.close();

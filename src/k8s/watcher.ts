@@ -4,6 +4,10 @@
  * ends a watch; relist on 410 Gone; back off and retry on every other error, saying so through
  * the sink's sync state. It keeps no objects, only the last resourceVersion (opaque: compared for
  * equality only, never as a number).
+ *
+ * Recovery: a server that is starting ("storage is (re)initializing") is asked again after a
+ * second without growing the back-off; a watch that held resets it; and the cluster ends every
+ * back-off at once (`retryNow`) when the server answers again, or when the operator asks.
  */
 import { ClusterError, type FeedSink, type KubeObject, type SyncState, type WatchEventType } from '../cluster.js';
 import type { KindKey } from '../kinds.js';
@@ -27,6 +31,12 @@ export interface WatchTuning {
   /** Retry delays after an error: doubling from the first to the cap, each ±20% so watchers spread out. */
   backoffInitialMs: number;
   backoffMaxMs: number;
+  /**
+   * The wait after "the server is starting" answers (see `isWarmup`), ±20%, without growing the
+   * back-off. Why a second: the API server sends `Retry-After: 1` with them, and a CRD's storage is
+   * ready a moment after its first request; a grown back-off would leave a panel stale for 30 s.
+   */
+  warmupRetryMs: number;
   /** After a 403: RBAC may be fixed meanwhile, but asking often only fills the audit log. */
   forbiddenRetryMs: number;
   /** How often to look again for a kind that is not installed: Flux installs CRDs during a rebuild. */
@@ -40,6 +50,7 @@ export const DEFAULT_WATCH_TUNING: WatchTuning = {
   staleMs: 90_000,
   backoffInitialMs: 1_000,
   backoffMaxMs: 30_000,
+  warmupRetryMs: 1_000,
   forbiddenRetryMs: 60_000,
   notInstalledRetryMs: 30_000,
   pageSize: 500,
@@ -47,6 +58,34 @@ export const DEFAULT_WATCH_TUNING: WatchTuning = {
 
 /** Below this, a watch that the server closed without sending anything counts as a failure, not a renewal. */
 const MIN_WATCH_MS = 1_000;
+
+/**
+ * Short retries in a row before "the server is starting" counts as a failure like any other. Why a
+ * cap: a server that says so for minutes is not starting, it is broken, and asking every second
+ * for ever is what the back-off is there to prevent.
+ */
+const MAX_WARMUPS = 30;
+
+/** What kube-apiserver answers while it, or a CRD's storage, is starting: asked again in a second. */
+const WARMING = /storage is \(re\)initializing|before all known HTTP paths have been installed|too large resource version/i;
+
+/**
+ * Whether an error means "the server is starting, ask again in a moment": a CRD's "storage is
+ * (re)initializing" (429) until its watch cache has synced, "the request has been made before all
+ * known HTTP paths have been installed" (503) while kube-apiserver starts, "Too large resource
+ * version" (504) while its watch cache catches up.
+ */
+export function isWarmup(error: ClusterError): boolean {
+  return [429, 500, 503, 504].includes(error.code) && WARMING.test(error.message);
+}
+
+/** What the watchers tell their cluster about the API server: every answer and every failure. */
+export interface ServerHealth {
+  /** A request was answered (a list, a watch opening, watch data). */
+  answered(): void;
+  /** A request failed. */
+  failed(error: ClusterError): void;
+}
 
 export interface WatcherOptions {
   kind: KindKey;
@@ -56,6 +95,8 @@ export interface WatcherOptions {
   tuning: WatchTuning;
   /** Diagnostics: relists, retries, stale watches. */
   log: (line: string) => void;
+  /** Hears every answer and failure (the cluster's "the server is back" signal). */
+  health?: ServerHealth;
   random?: () => number;
 }
 
@@ -74,12 +115,22 @@ export class KindWatcher {
   /** When the data was last known fresh: the last list, event, bookmark or healthy watch. */
   private freshAt: number | undefined;
   private failures = 0;
+  /** "The server is starting" answers in a row (short retries, see MAX_WARMUPS). */
+  private warmups = 0;
   /** Whether a watch since the last list went anywhere (an event, a bookmark, or it stayed open a while). */
   private progressed = false;
   /** What the current request needs, for the "forbidden" detail. */
   private verb: 'list' | 'watch' = 'list';
   /** The version the server serves the kind at, as discovery found it before the last list. */
   private version: string | undefined;
+  /** Aborts the current step's request (see `interrupt`); a new one per step. */
+  private attempt = new AbortController();
+  /** Why the current step was interrupted: the error it fails with. */
+  private interruption: ClusterError | undefined;
+  /** Whether a watch stream is open now. */
+  private streaming = false;
+  /** Ends the wait before the next step, while there is one. */
+  private wake: (() => void) | undefined;
 
   constructor(private readonly options: WatcherOptions) {
     this.kind = options.kind;
@@ -94,18 +145,51 @@ export class KindWatcher {
     this.stopper.abort();
   }
 
+  /**
+   * Ends the wait before the next attempt now (a back-off, or the wait of a kind forbidden or not
+   * installed) and forgets the failures that grew it. Why: the server answers again, or the
+   * operator asked. A request in flight is left to finish: it has its own deadline.
+   */
+  retryNow(): void {
+    this.failures = 0;
+    this.warmups = 0;
+    // What discovery said during an outage may be wrong: a restarting server serves CRDs late.
+    if (this.state.phase === 'not-installed') this.options.discovery.forget(this.kind);
+    this.wake?.();
+  }
+
+  /**
+   * Fails the request in flight with `error`: the server stopped answering, and an open watch on a
+   * frozen server would only notice at its staleness timer. `answeredAt`, when the server last
+   * answered, is when an open watch's data was last known fresh. Nothing to do while waiting.
+   */
+  interrupt(error: ClusterError, answeredAt?: number): void {
+    if (this.stopped || this.wake) return;
+    if (this.streaming && answeredAt !== undefined) this.freshAt = Math.max(this.freshAt ?? 0, answeredAt);
+    this.interruption = error;
+    this.attempt.abort();
+  }
+
   private get stopped(): boolean {
     return this.stopper.signal.aborted;
   }
 
+  /** Aborted when the watcher stops or the current step is interrupted. */
+  private get signal(): AbortSignal {
+    return AbortSignal.any([this.stopper.signal, this.attempt.signal]);
+  }
+
   private async run(): Promise<void> {
     while (!this.stopped) {
+      this.attempt = new AbortController();
+      this.interruption = undefined;
       let delay: number;
       try {
         delay = await this.step();
       } catch (error) {
         if (this.stopped) return;
-        delay = this.recover(error instanceof ClusterError ? error : new ClusterError((error as Error)?.message ?? String(error), 0, 'Error'));
+        const failure = this.interruption ?? (error instanceof ClusterError ? error : new ClusterError((error as Error)?.message ?? String(error), 0, 'Error'));
+        delay = this.recover(failure);
       }
       if (delay > 0) await this.sleep(delay);
     }
@@ -132,7 +216,17 @@ export class KindWatcher {
 
   /** Decides what an error means and how long to wait. */
   private recover(error: ClusterError): number {
-    const { tuning, log } = this.options;
+    const { tuning, log, random = Math.random } = this.options;
+    this.options.health?.failed(error);
+    if (isWarmup(error) && this.warmups < MAX_WARMUPS) {
+      // The server is there and says "in a moment": not an outage, so the back-off does not grow.
+      this.warmups++;
+      const delay = Math.round(tuning.warmupRetryMs * (0.8 + 0.4 * random()));
+      const detail = `${error.message}; retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
+      this.setState({ phase: 'retrying', detail, since: this.freshAt, ...(error.reason ? { reason: error.reason } : {}) });
+      log(`${this.kind}: ${detail}`);
+      return delay;
+    }
     if (error.code === 410) {
       // The history the watch needs is gone: only a new list can catch up, and its reset replaces
       // everything, so nothing is duplicated and no deletion is missed.
@@ -156,7 +250,7 @@ export class KindWatcher {
       return tuning.forbiddenRetryMs;
     }
     const base = Math.min(tuning.backoffMaxMs, tuning.backoffInitialMs * 2 ** this.failures);
-    const delay = Math.round(base * (0.8 + 0.4 * (this.options.random ?? Math.random)()));
+    const delay = Math.round(base * (0.8 + 0.4 * random()));
     this.failures++;
     const detail = `${error.message}; retrying in ${Math.max(1, Math.round(delay / 1000))} s`;
     this.setState({ phase: 'retrying', detail, since: this.freshAt, ...(error.reason ? { reason: error.reason } : {}) });
@@ -168,10 +262,11 @@ export class KindWatcher {
     const api = await this.options.api();
     const { items, resourceVersion } = await listAll(api, this.kind, {
       pageSize: this.options.tuning.pageSize,
-      signal: this.stopper.signal,
+      signal: this.signal,
       version: this.version,
     });
     if (this.stopped) return;
+    this.options.health?.answered();
     this.rv = resourceVersion;
     this.progressed = false;
     this.freshAt = Date.now();
@@ -198,10 +293,12 @@ export class KindWatcher {
         timeoutSeconds: Math.round(min + random() * (max - min)),
       },
       accept: acceptFor(this.kind, false),
-      signal: AbortSignal.any([stream.signal, this.stopper.signal]),
+      signal: AbortSignal.any([stream.signal, this.signal]),
     };
     const res = await api.stream(spec);
     const openedAt = (this.freshAt = Date.now());
+    this.streaming = true;
+    this.options.health?.answered();
     if (this.state.phase !== 'synced') this.setState({ phase: 'synced', since: openedAt });
 
     await new Promise<void>((resolve, reject) => {
@@ -212,9 +309,16 @@ export class KindWatcher {
       const finish = (error?: unknown) => {
         if (settled) return;
         settled = true;
+        this.streaming = false;
         clearTimeout(staleTimer);
         stream.abort();
-        if (received > 0 || Date.now() - openedAt >= MIN_WATCH_MS) this.progressed = true;
+        if (received > 0 || Date.now() - openedAt >= MIN_WATCH_MS) {
+          // A watch that held is health, even a quiet one: the failure after it starts from the
+          // first delay, not from where an earlier outage left the back-off.
+          this.progressed = true;
+          this.failures = 0;
+          this.warmups = 0;
+        }
         if (error === undefined) resolve();
         else reject(api.streamError(error, spec));
       };
@@ -247,6 +351,7 @@ export class KindWatcher {
         }
         this.freshAt = Date.now();
         this.failures = 0;
+        this.options.health?.answered();
         arm();
       });
       res.on('end', () => {
@@ -290,15 +395,18 @@ export class KindWatcher {
     if (!this.stopped) this.options.sink.sync(this.kind, state);
   }
 
+  /** Waits `ms`, or until stopped, or until `retryNow`. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const signal = this.stopper.signal;
       const done = () => {
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
+        this.wake = undefined;
         resolve();
       };
       const timer = setTimeout(done, ms);
+      this.wake = done;
       signal.addEventListener('abort', done, { once: true });
     });
   }

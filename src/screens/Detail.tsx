@@ -2,8 +2,11 @@
 import { Box, Text } from 'ink';
 import { useEffect } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { PANEL_TITLES } from '../checks/types.js';
+import { PANEL_TITLES, type PanelId } from '../checks/types.js';
+import { ALL_FIXES } from '../fixes/index.js';
 import { useDeck } from '../hooks/use-deck.js';
+import type { DeckState } from '../store/deck-store.js';
+import { refusalText } from '../store/fixes-slice.js';
 import { panelCheckIds, panelSyncNote } from '../store/selectors.js';
 import { cut, wrapRows } from './text.js';
 import { buildDetailLines, type DetailLine } from './detail-lines.js';
@@ -76,6 +79,38 @@ function bottomRows(selected: DetailLine | undefined, width: number): string[] {
   return [...rows.slice(0, BOTTOM_ROWS - 1), cut(`${rows[BOTTOM_ROWS - 1]}${rows[BOTTOM_ROWS]}`, width)];
 }
 
+/**
+ * "! T trigger restores: not allowed: needs patch on …" for each fix of the panel that will not run,
+ * one per line (joined by a newline, so the selector returns a string and stays quiet).
+ */
+function refusals(state: Pick<DeckState, 'fixes' | 'fixAccess'>, panel: PanelId): string {
+  return ALL_FIXES.filter((f) => f.panel === panel)
+    .map((f) => {
+      const why = refusalText(state, f.id);
+      return why ? `! ${f.key} ${f.label}: ${why}` : '';
+    })
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Rows the list keeps however long the refusals are. */
+const MIN_LIST_ROWS = 3;
+
+/**
+ * The refusals wrapped to the width, whole: each missing permission on rows of its own, so
+ * "needs patch on replicationdestinations.volsync.backube in default" is never cut. Only a
+ * terminal too small for all of them ends with how to see the rest.
+ */
+function refusalRows(text: string, width: number, room: number): string[] {
+  if (!text) return [];
+  const rows = text.split('\n').flatMap((line) => {
+    const [head, ...needs] = line.split(/(?<=not allowed:) |; (?=needs )/);
+    return [...wrapRows(head, width), ...needs.flatMap((need) => wrapRows(`    ${need}`, width))];
+  });
+  if (rows.length <= room) return rows;
+  return [...rows.slice(0, Math.max(0, room - 1)), cut(`… ${rows.length - room + 1} more rows: a taller terminal shows them`, width)];
+}
+
 export function Detail({ width, height }: DetailProps) {
   const panel = useDeck((s) => s.focus);
   const ids = panelCheckIds(panel);
@@ -86,8 +121,10 @@ export function Detail({ width, height }: DetailProps) {
   // The list, then two lines with the selected line in full (evidence is cut to the width above).
   const note = useDeck((s) => panelSyncNote(s, panel));
   const setLayout = useDeck((s) => s.setLayout);
+  const refused = useDeck((s) => refusals(s, panel));
   const lines = buildDetailLines(results, filter);
-  const listHeight = Math.max(1, height - 2 - BOTTOM_ROWS);
+  const why = refusalRows(refused, width, Math.max(0, height - 2 - BOTTOM_ROWS - MIN_LIST_ROWS));
+  const listHeight = Math.max(1, height - 2 - BOTTOM_ROWS - why.length);
   const lastLine = Math.max(0, lines.length - 1);
   const cursor = Math.min(requested, lastLine);
   useEffect(() => setLayout({ scrollLimit: lastLine, pageLines: listHeight }), [lastLine, listHeight, setLayout]);
@@ -109,6 +146,11 @@ export function Detail({ width, height }: DetailProps) {
         </Text>
         <Text dimColor>{position}</Text>
       </Box>
+      {why.map((row, i) => (
+        <Text key={`refused${i}`} color={color('yellow')} wrap="truncate-end">
+          {row}
+        </Text>
+      ))}
       <Box flexDirection="column" height={listHeight}>
         {visible.length ? (
           visible.map((line) => <Line key={line.key} line={line} selected={line === selected} />)

@@ -2,7 +2,7 @@
 import { Text } from 'ink';
 import { useDeck } from '../hooks/use-deck.js';
 import { fixById } from '../fixes/index.js';
-import { offeredFixes } from '../store/fixes-slice.js';
+import { barFixes } from '../store/fixes-slice.js';
 import { KEY_BINDINGS } from '../store/keys.js';
 
 export function HelpBar({ width }: { width: number }) {
@@ -11,19 +11,24 @@ export function HelpBar({ width }: { width: number }) {
   const filtering = useDeck((s) => s.filtering);
   const confirming = useDeck((s) => s.confirming !== null);
   const typing = useDeck((s) => !!s.confirming && s.fixes[s.confirming.fixId]?.prepared?.plan.confirm.kind === 'type');
-  // A string, so the bar re-renders only when the offered fixes change.
+  // A string, so the bar re-renders only when the offered fixes change. Refused ones are left out.
   const fixes = useDeck((s) =>
-    (s.screen === 'timeline' ? [] : offeredFixes(s, s.focus))
+    (s.screen === 'timeline' ? [] : barFixes(s, s.focus))
       .map((id) => fixById(id))
       .map((f) => (f ? `${f.key} ${f.label}` : ''))
       .join(' · '),
   );
+  // Ctrl-R is in the bar only while it has something to do: a watch waits to retry.
+  const retry = useDeck((s) => s.serverSilentSince !== undefined || Object.values(s.sync).some((state) => state.phase === 'retrying'));
   let text: string;
   if (typing) text = 'type the name shown, then enter · esc cancel · ↑↓ scroll the plan';
   else if (confirming) text = 'y apply · esc cancel · j/k scroll the plan';
   else if (filtering) text = 'type to filter · enter keep · esc done · backspace erase';
   else if (helpOpen) text = '? or esc close help · q quit';
-  else text = [fixes, ...KEY_BINDINGS.filter((b) => b.bar && b.screens.includes(screen)).map((b) => b.bar)].filter(Boolean).join(' · ');
+  else
+    text = [fixes, retry ? 'ctrl-r retry' : '', ...KEY_BINDINGS.filter((b) => b.bar && b.screens.includes(screen)).map((b) => b.bar)]
+      .filter(Boolean)
+      .join(' · ');
   return (
     <Text dimColor={!fixes || confirming || filtering || helpOpen} wrap="truncate-end">
       {text.slice(0, width)}

@@ -9,6 +9,7 @@ import { PANEL_TITLES, STATUS_SEVERITY, type CheckResult, type CheckStatus, type
 import { routerRecordsText } from '../checks/dns.js';
 import { useDeck } from '../hooks/use-deck.js';
 import { countStatuses, panelCheckIds, panelSyncNote, unreachableNote } from '../store/selectors.js';
+import { cut, wrapRows } from './text.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
 export interface PanelProps {
@@ -63,6 +64,17 @@ function FixLine({ activity }: { activity: FixActivity }) {
 }
 
 /**
+ * A refusal on as many rows as the panel can spare (`room`), wrapped rather than cut: "not allowed:
+ * ne…" said nothing. Where it does not fit, the last row points to the detail, which shows it whole.
+ */
+function refusalPanelRows(activity: FixActivity, width: number, room: number): string[] {
+  const fix = fixById(activity.fixId);
+  const rows = wrapRows(`${ACTIVITY.refused.symbol} ${withLabel(fix?.label ?? activity.fixId, activity.message)}`, width);
+  if (rows.length <= room) return rows;
+  return [...rows.slice(0, Math.max(0, room - 1)), cut('… enter: the whole reason', width)];
+}
+
+/**
  * The failing and warning objects of the given results, as short lines: every failing one before any
  * warning one (a failing check's own warnings come after another check's failures), and within
  * each, in the order of the results.
@@ -110,7 +122,9 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
     .join(' ');
   const worst = worstFirst(results);
   const inner = Math.max(1, height - 2);
-  const rowsForChecks = inner - (note ? 1 : 0) - (activity ? 1 : 0) - (router ? 1 : 0);
+  // A refusal keeps one row for the worst check when it can.
+  const refusal = activity?.phase === 'refused' ? refusalPanelRows(activity, width - 4, Math.max(1, inner - (note ? 1 : 0) - (router ? 1 : 0) - 1)) : undefined;
+  const rowsForChecks = inner - (note ? 1 : 0) - (refusal?.length ?? (activity ? 1 : 0)) - (router ? 1 : 0);
   let shown = worst.slice(0, rowsForChecks);
   let rest = worst.length - shown.length;
   if (rest > 0) {
@@ -156,7 +170,15 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
             {note}
           </Text>
         ) : null}
-        {activity ? <FixLine activity={activity} /> : null}
+        {refusal ? (
+          refusal.map((row, i) => (
+            <Text key={`refusal${i}`} wrap="truncate-end" color={color(ACTIVITY.refused.tone!)}>
+              {row}
+            </Text>
+          ))
+        ) : activity ? (
+          <FixLine activity={activity} />
+        ) : null}
         {(down ? [] : shown).map((r) => (
           <Text key={r.id} wrap="truncate-end">
             <Text color={statusColor(r.status)}>{SYMBOL[r.status]} </Text>

@@ -22,6 +22,10 @@ export interface MetaSlice {
   server?: string;
   /** When this store began watching (the cluster's clock): "unreachable since" when no data ever came. */
   startedAt: number;
+  /** While the API server does not answer the liveness probe: when it last answered. */
+  serverSilentSince?: number;
+  /** Every watch waiting to retry tries now, and DNS is asked again (the retry key). */
+  retryNow(): void;
 }
 
 export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & TimelineSlice & MetaSlice;
@@ -35,9 +39,11 @@ export interface DeckStoreOptions {
   now: number;
   /** The cluster to fix and where to audit; without it the store only looks (fixes are off). */
   fixes?: FixEnvironment;
+  /** What the retry key does (the session's watches and DNS poller); nothing without it. */
+  retryNow?: () => void;
 }
 
-export function createDeckStore({ config, clusterName, server, now, fixes }: DeckStoreOptions): DeckStore {
+export function createDeckStore({ config, clusterName, server, now, fixes, retryNow = () => {} }: DeckStoreOptions): DeckStore {
   const store = createStore<DeckState>()((...a) => ({
     ...createResourcesSlice(...a),
     ...createChecksSlice(config, now)(...a),
@@ -48,6 +54,7 @@ export function createDeckStore({ config, clusterName, server, now, fixes }: Dec
     notices: [],
     ...(server ? { server } : {}),
     startedAt: now,
+    retryNow,
   }));
   // Every check starts out evaluated (as pending), so screens and JSON always list all of them.
   const state = store.getState();

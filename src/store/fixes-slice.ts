@@ -5,12 +5,12 @@
  * stopped (a signal, the operator quitting) `interruptFixes` records what was in progress.
  */
 import type { StateCreator } from 'zustand/vanilla';
-import type { Cluster } from '../cluster.js';
+import type { AccessAnswer, Cluster } from '../cluster.js';
 import type { Router } from '../dns/router.js';
 import type { FixId, Snapshot } from '../checks/types.js';
 import { ALL_FIXES, fixById } from '../fixes/index.js';
 import { applyFix, prepareFix, recordNotApplied, type FixHost, type Prepared, type RunningAttempt } from '../fixes/runner.js';
-import type { FixTarget, PlanOptions } from '../fixes/types.js';
+import { isPlan, type FixTarget, type Plan, type PlanOptions } from '../fixes/types.js';
 import type { AuditRecord } from '../state/audit-log.js';
 import { snapshotOf } from './checks-slice.js';
 import type { DeckState } from './deck-store.js';
@@ -39,9 +39,26 @@ export interface FixEnvironment {
   refreshDns?(): void;
 }
 
+/** What the access review said about a fix's requests as planned now. */
+export interface FixAccess {
+  allowed: boolean;
+  /** Each missing permission, whole: "needs patch on replicationdestinations.volsync.backube in default". */
+  missing: readonly string[];
+}
+
 export interface FixesSlice {
   readOnly: boolean;
   fixes: Readonly<Partial<Record<FixId, FixActivity>>>;
+  /**
+   * The access review of every fix that has something to act on: a refused fix is left out of the
+   * help bar and the next step. Unknown (not asked yet, or the server could not be asked) is offered.
+   */
+  fixAccess: Readonly<Partial<Record<FixId, FixAccess>>>;
+  /**
+   * Asks the API server whether the user may send what each applicable fix would send now (the
+   * answers are cached for a minute in src/k8s). One review at a time; a failed one keeps what was known.
+   */
+  reviewAccess(): Promise<void>;
   /** The fix whose confirm screen is open, and what the operator typed so far. */
   confirming: { fixId: FixId; typed: string } | null;
   requestFix(fixId: FixId, target?: string, options?: Pick<PlanOptions, 'force' | 'withSource'>): Promise<void>;
@@ -72,6 +89,26 @@ const MIN_REAL_WAIT_MS = 2_000;
 function tokenAt(now: number): string {
   return new Date(now).toISOString();
 }
+
+/** The permissions a plan's requests need that the user does not have, as the runner words them. */
+async function missingAccess(cluster: Cluster, plan: Plan): Promise<string[]> {
+  const asked = new Map<string, Promise<AccessAnswer>>();
+  for (const r of plan.requests) {
+    const key = `${r.verb} ${r.kind} ${r.namespace ?? ''} ${r.subresource ?? ''}`;
+    if (!asked.has(key)) asked.set(key, cluster.access(r.verb, r.kind, r.namespace, r.subresource));
+  }
+  const answers = await Promise.all(asked.values());
+  return answers.filter((a) => !a.allowed).map((a) => `needs ${a.need}`);
+}
+
+/** The missing permissions of a runner's refusal ("not allowed: needs …; needs …"), or undefined for another refusal. */
+function refusedAccess(message: string): FixAccess | undefined {
+  const found = /^not allowed: (.+)$/.exec(message);
+  return found ? { allowed: false, missing: found[1].split('; ') } : undefined;
+}
+
+const sameAccess = (a: FixAccess | undefined, b: FixAccess | undefined) =>
+  a?.allowed === b?.allowed && (a?.missing ?? []).join('\n') === (b?.missing ?? []).join('\n');
 
 /** `Kind/namespace/name` for a target, as `drdeck fix --target` and parseTarget take it. */
 export function targetString(t: FixTarget): string {
@@ -134,10 +171,38 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
           }),
       };
 
+    let reviewing = false;
+    const setAccess = (fixId: FixId, access: FixAccess) => {
+      if (!sameAccess(get().fixAccess[fixId], access)) set({ fixAccess: { ...get().fixAccess, [fixId]: access } });
+    };
+
     return {
       readOnly: env?.readOnly ?? true,
       fixes: {},
+      fixAccess: {},
       confirming: null,
+
+      async reviewAccess() {
+        if (!env || env.readOnly || reviewing) return;
+        reviewing = true;
+        try {
+          const state = get();
+          const snapshot = snapshotOf(state);
+          const now = env.cluster.now();
+          const reviews = ALL_FIXES.filter((fix) => fix.targets(snapshot, state.config).length > 0).map(async (fix) => {
+            const plan = fix.plan(snapshot, state.config, { token: tokenAt(now), now });
+            // A router-only plan (dns-add-records) has nothing to review: the router has no RBAC.
+            if (!isPlan(plan) || plan.requests.length === 0) return;
+            const missing = await missingAccess(env.cluster, plan);
+            setAccess(fix.id, { allowed: missing.length === 0, missing });
+          });
+          await Promise.all(reviews);
+        } catch {
+          // The server could not be asked: what was known stays, and a key still asks on its own.
+        } finally {
+          reviewing = false;
+        }
+      },
 
       async requestFix(fixId, target, options = {}) {
         const fix = fixById(fixId);
@@ -148,8 +213,11 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
         const prepared = await prepareFix(fixHost, fix, { ...options, target, token: tokenAt(startedAt), now: startedAt });
         if (prepared.refused) {
           update(fixId, { phase: 'refused', message: prepared.message, endedAt: fixHost.cluster.now() });
+          const access = refusedAccess(prepared.message);
+          if (access) setAccess(fixId, access);
           return;
         }
+        setAccess(fixId, { allowed: true, missing: [] });
         update(fixId, { phase: 'confirm', message: 'waiting for confirmation', prepared });
         set({ confirming: { fixId, typed: '' } });
       },
@@ -249,3 +317,20 @@ export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config'> & Par
 }
 
 const offeredCache = new WeakMap<object, { inputs: readonly unknown[]; byPanel: Map<string, FixId[]> }>();
+
+/**
+ * The fixes the help bar lists for a panel: those offered, less those the access review refused.
+ * Their keys still answer (with the missing permission, whole), but nothing invites pressing them.
+ */
+export function barFixes(state: Parameters<typeof offeredFixes>[0] & Pick<DeckState, 'fixAccess'>, panel: string): FixId[] {
+  return offeredFixes(state, panel).filter((id) => state.fixAccess[id]?.allowed !== false);
+}
+
+/** Why a fix will not run, whole: what the access review said is missing, else the refusal of its last attempt. */
+export function refusalText(state: Pick<DeckState, 'fixes' | 'fixAccess'>, fixId: FixId): string | undefined {
+  // The review is the newer word on access: RBAC fixed meanwhile clears an old "not allowed".
+  const access = state.fixAccess[fixId];
+  if (access && !access.allowed) return `not allowed: ${access.missing.join('; ')}`;
+  const activity = state.fixes[fixId];
+  return activity?.phase === 'refused' && !refusedAccess(activity.message) ? activity.message : undefined;
+}

@@ -36,6 +36,7 @@ export type Command =
   | { type: 'confirm-cancel' }
   | { type: 'confirm-type'; text: string }
   | { type: 'confirm-erase' }
+  | { type: 'retry' }
   | { type: 'none' };
 
 /** The subset of Ink's Key that drdeck reads (kept structural so this file needs no Ink import). */
@@ -70,11 +71,15 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: '↑↓ / j k', action: 'select the line above / below (shown in full at the bottom)', screens: ['detail'], bar: 'jk select' },
   { keys: 'PgUp PgDn space g G', action: 'a page up / down, the top / the bottom', screens: ['detail'] },
   { keys: '/', action: 'filter the list (Enter keeps it, Esc clears it)', screens: ['detail'], bar: '/ filter' },
-  { keys: 'Esc', action: 'back to the dashboard', screens: ['detail'], bar: 'esc back' },
+  { keys: 'Esc', action: 'back to the dashboard (t too, from the timeline)', screens: ['detail', 'timeline'], bar: 'esc back' },
   { keys: 't', action: 'the timeline: phases against the expected durations, ETA, next step', screens: ['dashboard', 'detail'], bar: 't timeline' },
-  { keys: 'Esc / t', action: 'back to the dashboard', screens: ['timeline'], bar: 'esc back' },
   { keys: '0', action: 'Flux was deployed now: set t0 by hand (when no Flux object tells)', screens: ['timeline'] },
   { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
+  {
+    keys: 'Ctrl-R',
+    action: 'retry now: every watch waiting to retry (back-off, forbidden, not installed) and DNS',
+    screens: ['dashboard', 'detail', 'timeline'],
+  },
   { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail', 'timeline'], bar: '? help' },
   { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail', 'timeline'], bar: 'q quit' },
 ];
@@ -84,6 +89,8 @@ const NONE: Command = { type: 'none' };
 /** Maps one key press to a command for the current mode. Pure: tested as a table. */
 export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command {
   if (key.ctrl && input === 'c') return { type: 'quit' };
+  // Ctrl-R reloads in k9s; R alone is a fix key (reconcile stuck). It only retries, so it works everywhere.
+  if (key.ctrl && input === 'r') return { type: 'retry' };
   if (mode.confirm === 'type') {
     if (key.escape) return { type: 'confirm-cancel' };
     if (key.return) return { type: 'confirm-accept' };

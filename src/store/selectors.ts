@@ -69,14 +69,28 @@ export function timelineStrip(state: Pick<DeckState, 'timeline' | 'timelineSpec'
   return variants.find((v) => [...v].length <= width) ?? variants[variants.length - 1];
 }
 
-type ServerState = Pick<DeckState, 'sync' | 'server' | 'startedAt'>;
+type ServerState = Pick<DeckState, 'sync' | 'server' | 'startedAt' | 'serverSilentSince'>;
+
+/** How the silent-server line begins: what tells it apart in tests and on screen. */
+export const SILENT_PREFIX = 'the API server';
+
+/**
+ * "the API server https://127.0.0.1:6443 stopped answering since 18:02:11" while the liveness probe
+ * gets no answer (a frozen or hung server: its connections open, nothing comes back), else ''.
+ */
+export function silentNote(state: Pick<DeckState, 'server' | 'serverSilentSince'>, withServer = true): string {
+  if (state.serverSilentSince === undefined) return '';
+  return `${SILENT_PREFIX}${withServer && state.server ? ` ${state.server}` : ''} stopped answering since ${clockTime(state.serverSilentSince)}`;
+}
 
 /**
  * "cannot reach the API server https://127.0.0.1:6443: connection refused (since 18:02:11)" while
  * every watch fails because the server does not answer, else ''. Since: the last fresh data, or
- * drdeck's start when none ever came.
+ * drdeck's start when none ever came. A server that stopped answering says that instead.
  */
 export function unreachableNote(state: ServerState, withServer = true): string {
+  const silent = silentNote(state, withServer);
+  if (silent) return silent;
   const unreachable = apiUnreachable(state.sync);
   if (!unreachable) return '';
   return unreachableLine(unreachable, withServer ? state.server : undefined, unreachable.lastFresh ?? state.startedAt);
@@ -84,6 +98,11 @@ export function unreachableNote(state: ServerState, withServer = true): string {
 
 /** The header's middle: the unreachable server when it is, else the timeline strip; the richest wording that fits `width`. */
 export function headerStatus(state: ServerState & Parameters<typeof timelineStrip>[0], width = 200): string {
+  const fits = (variants: string[]) => variants.find((v) => [...v].length <= width) ?? variants[variants.length - 1];
+  if (state.serverSilentSince !== undefined) {
+    const since = clockTime(state.serverSilentSince);
+    return fits([silentNote(state), silentNote(state, false), `API server silent since ${since}`, 'API server silent']);
+  }
   const unreachable = apiUnreachable(state.sync);
   if (!unreachable) return timelineStrip(state, width);
   const since = unreachable.lastFresh ?? state.startedAt;
@@ -95,7 +114,7 @@ export function headerStatus(state: ServerState & Parameters<typeof timelineStri
     `${UNREACHABLE_PREFIX} (since ${clockTime(since)})`,
     UNREACHABLE_PREFIX,
   ];
-  return variants.find((v) => [...v].length <= width) ?? variants[variants.length - 1];
+  return fits(variants);
 }
 
 /** What to do about an API server that does not answer, by why it does not. */
@@ -108,13 +127,18 @@ const REACH_ADVICE: Readonly<Record<string, string>> = {
 };
 
 /** The runbook step that applies now, with its fix key: "Next: Reclaim the Kopia repository … — c on Kopia". */
-export function nextStepLine(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'> & ServerState): string {
+export function nextStepLine(
+  state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'> & Partial<Pick<DeckState, 'fixAccess'>> & ServerState,
+): string {
   // Why first: no runbook step can be judged (nor any Flux bootstrapped) without the server.
+  if (state.serverSilentSince !== undefined) return `Next: ${silentNote(state)}: is kube-apiserver paused, overloaded or cut off? (Ctrl-R retries now)`;
   const unreachable = apiUnreachable(state.sync);
   if (unreachable) return `Next: reach the API server${state.server ? ` ${state.server}` : ''}: ${REACH_ADVICE[unreachable.reason] ?? unreachable.error}`;
   if (!state.timeline) return '';
   const next = nextStep(state.timeline, state.results, state.timelineSpec);
-  const fix = next.fixId && !state.readOnly ? fixById(next.fixId) : undefined;
+  // A fix the access review refused is not offered: its key would only say "not allowed".
+  const offered = next.fixId && !state.readOnly && state.fixAccess?.[next.fixId]?.allowed !== false;
+  const fix = offered ? fixById(next.fixId!) : undefined;
   // The key first: on an 80-column screen the step's text is what gets cut.
   return `Next: ${fix ? `[${fix.key}] ${fix.label} on ${PANEL_TITLES[fix.panel]} · ` : ''}${next.text}`;
 }

@@ -85,6 +85,7 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
       else if (command.type === 'confirm-erase') state.eraseConfirm();
       else if (command.type === 'scroll') set({ confirmScroll: Math.max(0, Math.min(state.confirmScrollLimit, state.confirmScroll + command.by)) });
       else if (command.type === 'quit') set({ quitRequested: true });
+      else if (command.type === 'retry') state.retryNow();
       return;
     }
     switch (command.type) {
@@ -119,6 +120,8 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
         return;
       case 'timeline':
         return set({ screen: 'timeline', selection: undefined });
+      case 'retry':
+        return state.retryNow();
       case 'set-t0':
         if (state.timeline?.t0 === undefined) state.setT0(state.now);
         return;

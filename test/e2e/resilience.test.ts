@@ -1,7 +1,7 @@
 /**
  * When the API server misbehaves: one that stops answering (a TCP proxy that black-holes the
- * connection) must not hang anything, and a kind whose CRD is removed says "not installed" while
- * the rest keeps working, until the CRD is back.
+ * connection) must not hang anything and is said to have stopped answering, and a kind whose CRD is
+ * removed says "not installed" while the rest keeps working, until the CRD is back.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -88,11 +88,14 @@ test('an API server that stops answering: every request ends within its timeout,
       session.logs.some((line) => /^services: watch silent for 3 s, restarting it$/.test(line)),
       session.logs.join('\n'),
     );
+    // The liveness probe hears nothing either: the whole server is said to have stopped answering.
+    await waitFor('the server said silent', () => session.store.getState().serverSilentSince !== undefined, 15_000);
+    t.diagnostic(`the server said silent ${Math.round(performance.now() - started)} ms after the black hole opened`);
 
     proxy.setMode('pass');
     await waitFor(
-      'every kind synced again',
-      () => KIND_KEYS.every((k) => sync()[k].phase === 'synced'),
+      'every kind synced again, the server answering',
+      () => KIND_KEYS.every((k) => sync()[k].phase === 'synced') && session.store.getState().serverSilentSince === undefined,
       15_000,
       () => syncExcept(session, 'synced'),
     );

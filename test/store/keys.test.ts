@@ -32,6 +32,13 @@ const cases: Array<[string, string, KeyInfo, KeyMode, Command]> = [
   ['enter ends filtering', '', { return: true }, filtering, { type: 'filter-done' }],
   ['esc closes help', '', { escape: true }, help, { type: 'help' }],
   ['panel keys do nothing under help', 'j', {}, help, { type: 'none' }],
+  ['ctrl-r retries now', 'r', { ctrl: true }, dashboard, { type: 'retry' }],
+  ['ctrl-r retries now in the detail', 'r', { ctrl: true }, detail, { type: 'retry' }],
+  ['ctrl-r retries now while filtering, not filter text', 'r', { ctrl: true }, filtering, { type: 'retry' }],
+  ['ctrl-r retries now under help', 'r', { ctrl: true }, help, { type: 'retry' }],
+  ['ctrl-r is not the r fix key', 'r', { ctrl: true }, { ...dashboard, fixKeys: { r: 'flux-reconcile' } }, { type: 'retry' }],
+  ['r alone is still the fix key', 'r', {}, { ...dashboard, fixKeys: { r: 'flux-reconcile' } }, { type: 'fix', fixId: 'flux-reconcile' }],
+  ['ctrl-r is not a typed letter on the confirm screen', 'r', { ctrl: true }, { ...dashboard, confirm: 'type' }, { type: 'retry' }],
 ];
 
 for (const [name, input, key, mode, expected] of cases) {
