@@ -101,8 +101,8 @@ function toolEnv(options: ToolOptions): NodeJS.ProcessEnv {
 const KLOG_HEADER = /^[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ [^\]]+\] /;
 
 /**
- * The first non-empty line of TEXT as a message: without flux's "✗ " mark, and for kubectl's
- * structured `"command failed" err="..."` only the error; shortened to {@link MAX_MESSAGE}.
+ * The first non-empty line of TEXT as a message: without flux's "✗ " mark or kubectl's "error: ",
+ * for a klog line (`"command failed" err="..."`) only the error; shortened to {@link MAX_MESSAGE}.
  */
 export function firstLine(text: string): string {
   let line = (text.split('\n').find((l) => l.trim() !== '') ?? '').trim().replace(/^✗\s*/, '');
@@ -117,7 +117,7 @@ export function firstLine(text: string): string {
       }
     }
   }
-  line = line.replace(/\s+/g, ' ');
+  line = line.replace(/^error:\s*/i, '').replace(/\s+/g, ' ');
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 

@@ -3,8 +3,8 @@
  * tree (`${XDG_CACHE_HOME:-~/.cache}/drdeck/tools/`):
  *
  * - the flux CLI from the Go module github.com/fluxcd/flux2/v2, pinned below;
- * - kubectl from k8s.io/kubernetes, at the version test/cluster/go/go.mod pins for the test API server
- *   (that module already resolves kubectl's packages, so the two builds share most of Go's build cache).
+ * - kubectl from k8s.io/kubernetes, pinned by the helper module kubectl/go.mod at the release the test
+ *   API server runs (test/cluster/go/go.mod), so the two builds share much of Go's build cache.
  *
  *   node --import tsx test/tools/build.ts [--force]     build what is missing, print the paths
  *
@@ -32,7 +32,7 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { GO_MODULE_DIR, findGo, goBuild, goEnv, requiredVersion } from '../cluster/build.js';
+import { findGo, goBuild, goEnv, requiredVersion } from '../cluster/build.js';
 
 const execFileP = promisify(execFile);
 
@@ -70,9 +70,12 @@ export function fluxPath(): string {
   return join(toolsCacheRoot(), `flux-${FLUX_VERSION}`, 'flux');
 }
 
-/** The Kubernetes version of the test API server, which is also kubectl's. */
+/** The helper module that pins kubectl (test/cluster/go/go.mod lacks the go.sum lines of kubectl's own dependencies). */
+export const KUBECTL_MODULE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'kubectl');
+
+/** The Kubernetes release kubectl is built from, e.g. `v1.35.4`. */
 export function kubectlVersion(): string {
-  return requiredVersion(readFileSync(join(GO_MODULE_DIR, 'go.mod'), 'utf8'), 'k8s.io/kubernetes');
+  return requiredVersion(readFileSync(join(KUBECTL_MODULE_DIR, 'go.mod'), 'utf8'), 'k8s.io/kubernetes');
 }
 
 /** Where the kubectl binary of {@link kubectlVersion} is cached. */
@@ -97,7 +100,7 @@ export function fluxReady(binary = fluxPath()): Promise<boolean> {
   return reports(binary, ['--version'], `flux version ${FLUX_VERSION.replace(/^v/, '')}\n`);
 }
 
-/** True when the cached kubectl binary exists and reports the test API server's version. */
+/** True when the cached kubectl binary exists and reports {@link kubectlVersion}. */
 export function kubectlReady(binary = kubectlPath()): Promise<boolean> {
   return reports(binary, ['version', '--client'], `Client Version: ${kubectlVersion()}\n`);
 }
@@ -246,8 +249,8 @@ export async function ensureFlux(options: ToolBuildOptions = {}): Promise<string
 }
 
 /**
- * Makes sure the cached kubectl exists and reports the test API server's Kubernetes version,
- * building it from test/cluster/go/go.mod when it does not (stamped like upstream's release, as
+ * Makes sure the cached kubectl exists and reports {@link kubectlVersion}, building it from the
+ * helper module kubectl/go.mod when it does not (stamped like upstream's release, as
  * test/cluster/build.ts stamps kube-apiserver). Throws when `go` is missing or the build fails.
  */
 export async function ensureKubectl(options: ToolBuildOptions = {}): Promise<string> {
@@ -272,7 +275,7 @@ export async function ensureKubectl(options: ToolBuildOptions = {}): Promise<str
         `-X ${pkg}.gitTreeState=clean`,
       ];
       const ldflags = ['-s', '-w', ...stamp('k8s.io/component-base/version'), ...stamp('k8s.io/client-go/pkg/version')].join(' ');
-      await goBuild(go, { cwd: GO_MODULE_DIR, pkg: 'k8s.io/kubernetes/cmd/kubectl', ldflags, out }, log);
+      await goBuild(go, { cwd: KUBECTL_MODULE_DIR, pkg: 'k8s.io/kubernetes/cmd/kubectl', ldflags, out }, log);
       if (!(await kubectlReady(out))) throw new Error(`the built ${out} does not report ${version}`);
       log(`kubectl ${version} ready in ${((Date.now() - started) / 1000).toFixed(0)} s: ${out}`);
       return out;

@@ -119,6 +119,9 @@ describe('the real flux CLI and kubectl through src/preflight/tools.ts', { skip:
     assert.deepEqual(settings.data, { TZ: 'Etc/UTC', LOG_LEVEL: 'info' }); // both default forms: := and :-
 
     const rd = find(objects, 'ReplicationDestination', 'jellyfin-dst');
+    // Flux appends spec.components after the kustomization.yaml's own: the common component's
+    // label was applied before volsync's objects existed.
+    assert.deepEqual(rd.metadata.labels, { 'kustomize.toolkit.fluxcd.io/name': 'jellyfin', 'kustomize.toolkit.fluxcd.io/namespace': 'flux-system' });
     assert.deepEqual(rd.spec.kopia, {
       repository: 'jellyfin-volsync-secret',
       copyMethod: 'Snapshot', // the default
@@ -216,7 +219,10 @@ describe('the real flux CLI and kubectl through src/preflight/tools.ts', { skip:
       () => renderWithFlux({ ...base, path: './infrastructure/missing' }, tools),
       /^flux build kustomization network: invalid resource path ".*infrastructure\/missing"$/,
     );
-    await oneLineError(() => renderWithFlux({ ...base, name: 'nope' }, tools), /^flux build kustomization nope: failed find kustomization with name 'nope'/);
+    await oneLineError(
+      () => renderWithFlux({ ...base, name: 'nope' }, tools),
+      /^flux build kustomization nope: failed to get kustomization object: failed find kustomization with name 'nope'/,
+    );
     await oneLineError(() => renderWithFlux({ ...base, namespace: 'other' }, tools), /failed find kustomization with name 'network' and namespace 'other'/);
     await oneLineError(() => renderWithFlux({ ...base, kustomizationFile: 'clusters/home/missing.yaml' }, tools), /invalid kustomization file/);
     await oneLineError(() => renderWithFlux({ ...base, path: '../tools-components' }, tools), /is outside the repository/);
@@ -265,6 +271,7 @@ describe('the real flux CLI and kubectl through src/preflight/tools.ts', { skip:
   it('firstLine keeps one line of what a tool said', () => {
     assert.equal(firstLine('\n✗ invalid resource path "/x"\nmore\n'), 'invalid resource path "/x"');
     assert.equal(firstLine('E1201 19:55:00.261178   22899 run.go:72] "command failed" err="unable to find \\"x\\""\n'), 'unable to find "x"');
+    assert.equal(firstLine('error: unable to find one of\n'), 'unable to find one of');
     assert.equal(firstLine('x'.repeat(1000)).length, 400);
   });
 });
