@@ -117,7 +117,11 @@ export function firstLine(text: string): string {
       }
     }
   }
-  line = line.replace(/^error:\s*/i, '').replace(/\s+/g, ' ');
+  // flux joins a generate error with its clean-up's error, printing " <nil>" when there was none.
+  line = line
+    .replace(/^error:\s*/i, '')
+    .replace(/\s+<nil>$/, '')
+    .replace(/\s+/g, ' ');
   return line.length > MAX_MESSAGE ? `${line.slice(0, MAX_MESSAGE - 1)}…` : line;
 }
 

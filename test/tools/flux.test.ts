@@ -272,6 +272,10 @@ describe('the real flux CLI and kubectl through src/preflight/tools.ts', { skip:
     assert.equal(firstLine('\n✗ invalid resource path "/x"\nmore\n'), 'invalid resource path "/x"');
     assert.equal(firstLine('E1201 19:55:00.261178   22899 run.go:72] "command failed" err="unable to find \\"x\\""\n'), 'unable to find "x"');
     assert.equal(firstLine('error: unable to find one of\n'), 'unable to find one of');
+    assert.equal(
+      firstLine('✗ failed to generate kustomization.yaml: lstat /r/missing.yaml: no such file or directory <nil>'),
+      'failed to generate kustomization.yaml: lstat /r/missing.yaml: no such file or directory',
+    );
     assert.equal(firstLine('x'.repeat(1000)).length, 400);
   });
 });
