@@ -65,6 +65,8 @@ export class ToolError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
+/** metadata.name / metadata.namespace of a Kustomization: a DNS-1123 subdomain (namespaces are stricter; flux checks that). */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 /** Longest message kept from a tool's stderr: kustomize can print a whole object in one line. */
 const MAX_MESSAGE = 400;
 
@@ -72,7 +74,8 @@ const MAX_MESSAGE = 400;
 export function findTool(name: ToolName, options: ToolOptions = {}): string | undefined {
   const env = options.env ?? process.env;
   const given = options[name] ?? env[`DRDECK_${name.toUpperCase()}`];
-  if (given) return given;
+  // A relative path is the caller's, not the tool's working folder's (flux runs in the repository).
+  if (given) return given.includes(sep) ? resolve(given) : given;
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const candidate = join(dir, name);
     try {
@@ -130,22 +133,17 @@ function run(binary: string, args: readonly string[], what: string, options: Too
   const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBuffer = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   return new Promise((resolvePromise, reject) => {
-    execFile(
-      binary,
-      args,
-      { cwd, env: toolEnv(options), timeout, killSignal: 'SIGKILL', maxBuffer, encoding: 'utf8', windowsHide: true },
-      (error, stdout, stderr) => {
-        if (!error) {
-          resolvePromise(stdout);
-          return;
-        }
-        const err = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: string | number | null };
-        if (err.code === 'ENOENT' || err.code === 'EACCES') reject(new ToolError(`${what}: cannot run ${binary} (${err.code})`));
-        else if (err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') reject(new ToolError(`${what}: printed more than ${maxBuffer} bytes; stopped`));
-        else if (err.killed && err.signal) reject(new ToolError(`${what}: no answer within ${Math.round(timeout / 1000)} s; stopped`));
-        else reject(new ToolError(`${what}: ${firstLine(stderr) || firstLine(stdout) || `exit ${String(err.code ?? err.signal)}`}`));
-      },
-    );
+    execFile(binary, args, { cwd, env: toolEnv(options), timeout, killSignal: 'SIGKILL', maxBuffer, encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (!error) {
+        resolvePromise(stdout);
+        return;
+      }
+      const err = error as NodeJS.ErrnoException & { killed?: boolean; signal?: string | null; code?: string | number | null };
+      if (err.code === 'ENOENT' || err.code === 'EACCES') reject(new ToolError(`${what}: cannot run ${binary} (${err.code})`));
+      else if (err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') reject(new ToolError(`${what}: printed more than ${maxBuffer} bytes; stopped`));
+      else if (err.killed && err.signal) reject(new ToolError(`${what}: no answer within ${Number((timeout / 1000).toFixed(1))} s; stopped`));
+      else reject(new ToolError(`${what}: ${firstLine(stderr) || firstLine(stdout) || `exit ${String(err.code ?? err.signal)}`}`));
+    });
   });
 }
 
@@ -227,6 +225,13 @@ function inside(repo: string, p: string, what: string): string {
  */
 export async function renderWithFlux(render: FluxRender, options: ToolOptions = {}): Promise<KubeObject[]> {
   const what = `flux build kustomization ${render.name}`;
+  // Names come from the repository's files: one that is not a Kubernetes name could read as a flag.
+  for (const [field, value] of [
+    ['name', render.name],
+    ['namespace', render.namespace],
+  ]) {
+    if (!K8S_NAME.test(value)) throw new ToolError(`${what}: ${JSON.stringify(value)} is not a valid Kubernetes ${field}`);
+  }
   const binary = requireTool('flux', options);
   let repo: string;
   try {

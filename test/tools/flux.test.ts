@@ -84,6 +84,7 @@ describe('the real flux CLI and kubectl through src/preflight/tools.ts', { skip:
     const flux = tools.flux ?? '';
     assert.equal(findTool('flux', { flux: '/opt/flux', env: { DRDECK_FLUX: flux, PATH: dirname(flux) } }), '/opt/flux');
     assert.equal(findTool('flux', { env: { DRDECK_FLUX: flux, PATH: '' } }), flux);
+    assert.equal(findTool('flux', { flux: 'bin/flux' }), join(process.cwd(), 'bin', 'flux'));
     assert.equal(findTool('flux', { env: { PATH: `/nonexistent:${dirname(flux)}` } }), flux);
     assert.equal(findTool('kubectl', { env: { PATH: dirname(flux) } }), undefined);
 
@@ -227,6 +228,7 @@ describe('the real flux CLI and kubectl through src/preflight/tools.ts', { skip:
     await oneLineError(() => renderWithFlux({ ...base, kustomizationFile: 'clusters/home/missing.yaml' }, tools), /invalid kustomization file/);
     await oneLineError(() => renderWithFlux({ ...base, path: '../tools-components' }, tools), /is outside the repository/);
     await oneLineError(() => renderWithFlux({ ...base, repo: join(REPOS, 'missing') }, tools), /cannot read the repository .*missing \(ENOENT\)$/);
+    await oneLineError(() => renderWithFlux({ ...base, name: '--help' }, tools), /^flux build kustomization --help: "--help" is not a valid Kubernetes name$/);
   });
 
   describe('limits', () => {
