@@ -262,6 +262,19 @@ describe('the real flux CLI and kubectl through src/preflight/tools.ts', { skip:
       assert.ok(Date.now() - started < 30_000, 'the wait ended with the timeout');
     });
 
+    it('a tool sees KUBECONFIG=/dev/null and nothing else of drdeck’s environment', { timeout: RENDER_TIMEOUT_MS }, async () => {
+      // A stand-in that reports its environment as a ConfigMap.
+      const reporter = join(dir, 'kubectl-env');
+      writeFileSync(
+        reporter,
+        '#!/bin/sh\nprintf \'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: env\\ndata:\\n  kubeconfig: "%s"\\n  token: "%s"\\n\' "$KUBECONFIG" "$DRDECK_TEST_TOKEN"\n',
+      );
+      chmodSync(reporter, 0o755);
+      const env = { ...process.env, KUBECONFIG: join(dir, 'kubeconfig'), DRDECK_TEST_TOKEN: 'not-for-tools' };
+      const [reported] = await renderWithKubectl(PLAIN, { kubectl: reporter, env });
+      assert.deepEqual(reported.data, { kubeconfig: '/dev/null', token: '' });
+    });
+
     it('output that is not a Kubernetes object is an error, not a guess', { timeout: RENDER_TIMEOUT_MS }, async () => {
       const chatty = join(dir, 'kubectl');
       writeFileSync(chatty, '#!/bin/sh\necho "- just"\necho "- a list"\n');
