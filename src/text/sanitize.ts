@@ -63,8 +63,7 @@ const LINE_BREAKS = /^[\t\n\v\f\r\u2028\u2029]$/;
 function escapeChar(ch: string, multiline: boolean): string {
   if (LINE_BREAKS.test(ch)) {
     if (!multiline) return ' ';
-    if (ch === '\n' || ch === '\t') return ch;
-    return ch === '\r' ? '' : '\n';
+    return ch === '\t' ? ch : '\n';
   }
   const cp = ch.codePointAt(0)!;
   const hex = cp.toString(16);
