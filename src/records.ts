@@ -2,9 +2,15 @@
  * Small records of what the checks read: the objects as the API sends them, less what drdeck never
  * reads. Secrets keep their metadata only, and no object keeps `kubectl apply`'s copy of its
  * manifest, so a secret value can never reach the screen, a log, the JSON output or the audit log.
+ * Every string is capped and its control characters escaped (src/text/sanitize.ts), so no text
+ * the cluster holds can freeze or forge the screen.
+ *
+ * The full text of an object is not kept: a view of one whole object (a YAML view) reads it afresh
+ * with `cluster.get` and shows it through `sanitizeValue(object, VIEW_LIMITS)`, bounded too.
  */
-import type { KubeObject } from './cluster.js';
+import type { KubeObject, ObjectMeta } from './cluster.js';
 import type { KindKey } from './kinds.js';
+import { sanitizeValue } from './text/sanitize.js';
 
 /**
  * Where `kubectl apply` keeps the whole manifest it applied. On a Secret applied with kubectl that
@@ -21,23 +27,27 @@ export function objectKey(object: { metadata?: { name?: string; namespace?: stri
 /** The object without the last-applied annotation (the same object when it has none). */
 export function withoutLastApplied<T extends { metadata?: { annotations?: Record<string, string> } }>(object: T): T {
   const annotations = object.metadata?.annotations;
-  if (!annotations || !(LAST_APPLIED in annotations)) return object;
+  // Why the type test: `in` throws on a string, and a broken object must not stop the feed.
+  if (!annotations || typeof annotations !== 'object' || !(LAST_APPLIED in annotations)) return object;
   const { [LAST_APPLIED]: _dropped, ...kept } = annotations;
   const { annotations: _all, ...metadata } = object.metadata!;
   return { ...object, metadata: Object.keys(kept).length ? { ...metadata, annotations: kept } : metadata };
 }
 
+const isMap = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 /**
  * Drops managedFields' bodies (keeping who manages the object), the last-applied annotation, and
- * every Secret value. Why the annotation again here: src/k8s drops it where the JSON is parsed;
- * this is the second line, for every other source (the demo, a test, a future one).
+ * every Secret value; caps and escapes every string that is left. Why the annotation again here:
+ * src/k8s drops it where the JSON is parsed; this is the second line, for every other source (the
+ * demo, a test, a future one). Metadata that is not a map is kept as an empty one (name '').
  */
 export function slim(kind: KindKey, object: KubeObject): KubeObject {
-  const { managedFields, ...metadata } = withoutLastApplied(object).metadata ?? ({ name: '' } as KubeObject['metadata']);
+  const { managedFields, ...metadata } = isMap(object.metadata) ? withoutLastApplied(object).metadata : ({ name: '' } as ObjectMeta);
   const managers = Array.isArray(managedFields) ? managedFields.map((m) => ({ manager: m?.manager, operation: m?.operation })) : undefined;
   const meta = managers ? { ...metadata, managedFields: managers } : metadata;
   if (kind === 'secrets') {
-    return { apiVersion: object.apiVersion, kind: object.kind, metadata: meta, type: object.type };
+    return sanitizeValue({ apiVersion: object.apiVersion, kind: object.kind, metadata: meta, type: object.type });
   }
-  return { ...object, metadata: meta };
+  return sanitizeValue({ ...object, metadata: meta });
 }

@@ -1,6 +1,8 @@
 /** The output of `drdeck check`: JSON for scripts, a plain table for people. */
 import type { CheckResult, CheckStatus } from '../checks/types.js';
 import { EXIT, verdictExitCode, type ExitCode } from '../commands/exit-codes.js';
+import { bound, fitWidth, UNITS_PER_CELL } from '../text/cells.js';
+import { escapeControls } from '../text/sanitize.js';
 
 export interface CheckReport {
   checks: Array<Pick<CheckResult, 'id' | 'panel' | 'status' | 'summary' | 'evidence' | 'fixes'> & { gitHint?: string }>;
@@ -41,14 +43,15 @@ function verdict(report: CheckReport): string {
 }
 
 /**
- * A plain table: status, id, summary. With a `width` (a terminal's), each line is cut to it; without
- * (a pipe, a file, CI's log), summaries are printed in full.
+ * A plain table: status, id, summary. With a `width` (a terminal's), each line is cut to it, in
+ * columns; without (a pipe, a file, CI's log), summaries are printed in full. Either way no control
+ * character of the cluster's reaches the terminal: it is shown escaped (src/text/sanitize.ts).
  */
 export function formatTable(report: CheckReport, width?: number): string {
   const idWidth = Math.max(...report.checks.map((c) => c.id.length));
   const lines = report.checks.map((c) => {
-    const line = `${LABEL[c.status]}  ${c.id.padEnd(idWidth)}  ${c.summary}`;
-    return width !== undefined && line.length > width ? `${line.slice(0, width - 1)}…` : line;
+    const line = escapeControls(`${LABEL[c.status]}  ${c.id.padEnd(idWidth)}  ${c.summary}`);
+    return width === undefined ? line : fitWidth(bound(line, width * UNITS_PER_CELL + 1), width);
   });
   const s = report.summary;
   lines.push('', `${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.pending} pending, ${s.unknown} unknown`, verdict(report));

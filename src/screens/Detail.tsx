@@ -8,7 +8,7 @@ import { useDeck } from '../hooks/use-deck.js';
 import type { DeckState } from '../store/deck-store.js';
 import { refusalText } from '../store/fixes-slice.js';
 import { panelCheckIds, panelSyncNote } from '../store/selectors.js';
-import { cut, wrapRows } from './text.js';
+import { clip, cut, wrapRows } from './text.js';
 import { buildDetailLines, type DetailLine } from './detail-lines.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
@@ -74,7 +74,7 @@ const BOTTOM_ROWS = 3;
 /** The selected line in full, on the rows under the list (cut with … beyond them). */
 function bottomRows(selected: DetailLine | undefined, width: number): string[] {
   if (!selected || selected.kind === 'spacer') return [' '];
-  const rows = wrapRows(fullText(selected), width);
+  const rows = wrapRows(fullText(selected), width, BOTTOM_ROWS + 1);
   if (rows.length <= BOTTOM_ROWS) return rows;
   return [...rows.slice(0, BOTTOM_ROWS - 1), cut(`${rows[BOTTOM_ROWS - 1]}${rows[BOTTOM_ROWS]}`, width)];
 }
@@ -142,7 +142,7 @@ export function Detail({ width, height }: DetailProps) {
       <Box width={width} justifyContent="space-between">
         <Text bold wrap="truncate-end">
           {PANEL_TITLES[panel]} — {ids.length} check{ids.length === 1 ? '' : 's'}
-          {note ? ` · ${note}` : ''}
+          {note ? ` · ${clip(note, width)}` : ''}
         </Text>
         <Text dimColor>{position}</Text>
       </Box>
@@ -153,7 +153,7 @@ export function Detail({ width, height }: DetailProps) {
       ))}
       <Box flexDirection="column" height={listHeight}>
         {visible.length ? (
-          visible.map((line) => <Line key={line.key} line={line} selected={line === selected} />)
+          visible.map((line) => <Line key={line.key} line={{ ...line, text: clip(line.text, width) }} selected={line === selected} />)
         ) : (
           <Text dimColor>{filter ? `nothing matches "${filter}"` : 'no checks'}</Text>
         )}

@@ -9,7 +9,7 @@ import { PANEL_TITLES, STATUS_SEVERITY, type CheckResult, type CheckStatus, type
 import { routerRecordsText } from '../checks/dns.js';
 import { useDeck } from '../hooks/use-deck.js';
 import { countStatuses, panelCheckIds, panelSyncNote, unreachableNote } from '../store/selectors.js';
-import { cut, wrapRows } from './text.js';
+import { clip, cut, wrapRows } from './text.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
 export interface PanelProps {
@@ -52,13 +52,13 @@ function withLabel(label: string, message: string): string {
   return message.toLowerCase().startsWith(label.toLowerCase()) ? message : `${label}: ${message}`;
 }
 
-function FixLine({ activity }: { activity: FixActivity }) {
+function FixLine({ activity, width }: { activity: FixActivity; width: number }) {
   const fix = fixById(activity.fixId);
   const { symbol, tone } = ACTIVITY[activity.phase];
   const busy = activity.phase === 'preparing' || activity.phase === 'running';
   return (
     <Text wrap="truncate-end" color={tone ? color(tone) : undefined}>
-      {busy ? <Spinner type="dots" /> : symbol} {withLabel(fix?.label ?? activity.fixId, activity.message)}
+      {busy ? <Spinner type="dots" /> : symbol} {clip(withLabel(fix?.label ?? activity.fixId, activity.message), width)}
     </Text>
   );
 }
@@ -158,7 +158,7 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
         {down ? (
           <>
             <Text color={statusColor('fail')} wrap="wrap">
-              {down}
+              {clip(down, width * 3)}
             </Text>
             <Text dimColor wrap="truncate-end">
               {SYMBOL.unknown} {results.length} {results.length === 1 ? 'check' : 'checks'} unknown until it answers
@@ -167,7 +167,7 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
         ) : null}
         {note && !down ? (
           <Text dimColor wrap="truncate-end">
-            {note}
+            {clip(note, width)}
           </Text>
         ) : null}
         {refusal ? (
@@ -177,29 +177,29 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
             </Text>
           ))
         ) : activity ? (
-          <FixLine activity={activity} />
+          <FixLine activity={activity} width={width} />
         ) : null}
         {(down ? [] : shown).map((r) => (
           <Text key={r.id} wrap="truncate-end">
             <Text color={statusColor(r.status)}>{SYMBOL[r.status]} </Text>
-            {r.summary}
+            {clip(r.summary, width)}
           </Text>
         ))}
         {(down ? [] : details).map((d) => (
           <Text key={d.key} wrap="truncate-end">
             {'  '}
             <Text color={statusColor(d.status)}>{SYMBOL[d.status]} </Text>
-            <Text dimColor>{d.text}</Text>
+            <Text dimColor>{clip(d.text, width)}</Text>
           </Text>
         ))}
         {rest > 0 && !down ? (
           <Text dimColor wrap="truncate-end">
-            {restText}
+            {clip(restText, width)}
           </Text>
         ) : null}
         {router ? (
           <Text dimColor wrap="truncate-end">
-            {router}
+            {clip(router, width)}
           </Text>
         ) : null}
       </Box>

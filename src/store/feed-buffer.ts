@@ -3,15 +3,34 @@
  * in one store update per flush. Why: a relist or a burst of 5,000 events would otherwise be 5,000
  * store updates and as many renders; one flush every 100 ms keeps the screen under 10 frames a
  * second while staying well inside the "within one second" freshness an operator expects.
+ *
+ * It is also where text from the cluster, the resolver and the router enters drdeck: every string
+ * is capped and its control characters escaped here (src/text/sanitize.ts), once, so the checks and
+ * the screens never see a 100 KB line or a terminal escape sequence.
  */
 import type { DnsAnswer, FeedSink, KubeObject, RouterRecords, SyncState, WatchEvent } from '../cluster.js';
 import type { InputKey } from '../checks/types.js';
 import type { KindKey } from '../kinds.js';
 import { slim } from '../records.js';
+import { cleanText, sanitizeValue } from '../text/sanitize.js';
 import type { DeckStore } from './deck-store.js';
 import { emptyBatch, type Batch } from './resources-slice.js';
 
 export const DEFAULT_FLUSH_MS = 100;
+
+/** Anything but an object has no name to be kept under: it is not an object the API could send. */
+const isObject = (item: unknown): item is KubeObject => typeof item === 'object' && item !== null && !Array.isArray(item);
+
+/** A sync state's words (the API server's error, its reason) are text of cluster origin too. */
+function cleanSync(state: SyncState): SyncState {
+  const { detail, reason } = state;
+  if (detail === undefined && reason === undefined) return state;
+  return {
+    ...state,
+    ...(detail !== undefined ? { detail: cleanText(String(detail)) } : {}),
+    ...(reason !== undefined ? { reason: cleanText(String(reason)) } : {}),
+  };
+}
 
 export class FeedBuffer implements FeedSink {
   private batch: Batch = emptyBatch();
@@ -28,31 +47,33 @@ export class FeedBuffer implements FeedSink {
     this.batch.events = this.batch.events.filter((e) => e.kind !== kind);
     this.batch.resets.set(
       kind,
-      items.map((item) => slim(kind, item)),
+      items.filter(isObject).map((item) => slim(kind, item)),
     );
     this.schedule();
   }
 
   event(kind: KindKey, event: WatchEvent): void {
+    if (!isObject(event.object)) return;
     this.batch.events.push({ kind, event: { type: event.type, object: slim(kind, event.object) } });
     this.schedule();
   }
 
   sync(kind: InputKey, state: SyncState): void {
-    this.batch.sync.set(kind, state);
+    this.batch.sync.set(kind, cleanSync(state));
     this.schedule();
   }
 
   /** DNS answers go through the same batches as watch events. */
   dns(answers: DnsAnswer[], forget: string[] = []): void {
-    this.batch.dns.push(...answers);
+    // Why a loop and not push(...answers): spreading a huge array overflows the call stack.
+    for (const answer of answers) this.batch.dns.push(sanitizeValue(answer));
     if (forget.length) this.batch.dnsForget = [...(this.batch.dnsForget ?? []), ...forget];
     this.schedule();
   }
 
   /** The router's record count, through the same batches (the latest one wins). */
   routerRecords(status: RouterRecords): void {
-    this.batch.routerRecords = status;
+    this.batch.routerRecords = sanitizeValue(status);
     this.schedule();
   }
 
