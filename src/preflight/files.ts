@@ -80,7 +80,7 @@ export class RepoFiles {
     else if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) result = false;
     else {
       // Only a symlink can lead out: resolve those, trust plain entries of a folder that is inside.
-      let link = false;
+      let link: boolean;
       try {
         link = lstatSync(abs).isSymbolicLink();
       } catch {
