@@ -119,6 +119,21 @@ export class RepoFiles {
     this.notes.push({ level, message, ...(file !== undefined ? { file } : {}), ...(line !== undefined ? { line } : {}) });
   }
 
+  private readonly texts = new Map<string, string | undefined>();
+
+  /** The text of the file at ABS (cached), or undefined when it cannot be read or is over {@link MAX_FILE_BYTES}. */
+  text(abs: string): string | undefined {
+    if (this.texts.has(abs)) return this.texts.get(abs);
+    let text: string | undefined;
+    try {
+      if ((this.stat(abs)?.size ?? 0) <= MAX_FILE_BYTES) text = readFileSync(abs, 'utf8');
+    } catch {
+      text = undefined;
+    }
+    this.texts.set(abs, text);
+    return text;
+  }
+
   /** The file at ABS, parsed (cached). */
   parse(abs: string): ParsedFile {
     const cached = this.cache.get(abs);
@@ -126,16 +141,13 @@ export class RepoFiles {
     const rel = this.rel(abs);
     const result: ParsedFile = { rel, docs: [], sops: false, template: false };
     this.cache.set(abs, result);
-    let text: string;
-    try {
-      const size = this.stat(abs)?.size ?? 0;
-      if (size > MAX_FILE_BYTES) {
-        result.error = `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB: not read`;
-        return result;
-      }
-      text = readFileSync(abs, 'utf8');
-    } catch (error) {
-      result.error = `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+    if ((this.stat(abs)?.size ?? 0) > MAX_FILE_BYTES) {
+      result.error = `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB: not read`;
+      return result;
+    }
+    const text = this.text(abs);
+    if (text === undefined) {
+      result.error = 'cannot be read';
       return result;
     }
     result.template = /\{\{[^}]*\}\}/.test(text);

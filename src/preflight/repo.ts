@@ -4,7 +4,7 @@
  * patches and post-build substitutions), each path built as kustomize builds it. A file reader: it
  * reads the checkout and, with `renderer: 'flux' | 'kubectl'`, runs those tools offline; no network.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import type { KubeObject } from '../cluster.js';
 import { appTemplateServices } from './app-template.js';
@@ -57,16 +57,11 @@ interface Candidate {
 }
 
 /** Every `flux-system` Kustomization in the repository (the cluster entries). */
-function entryCandidates(files: RepoFiles): Candidate[] {
+function entryCandidates(files: RepoFiles, under = files.root): Candidate[] {
   const out: Candidate[] = [];
-  for (const abs of files.walk(files.root, isManifestName)) {
-    let text: string;
-    try {
-      if (statSync(abs).size > 1024 * 1024) continue;
-      text = readFileSync(abs, 'utf8');
-    } catch {
-      continue;
-    }
+  for (const abs of files.walk(under, isManifestName)) {
+    const text = files.text(abs);
+    if (text === undefined) continue;
     // Cheap test before parsing: most files are not an entry.
     if (!text.includes('flux-system') || !text.includes(FLUX_KS)) continue;
     const parsed = files.parse(abs);
@@ -83,6 +78,15 @@ function entryCandidates(files: RepoFiles): Candidate[] {
 
 /** The entry the options name, or the only one; a RepoError otherwise. */
 function pickEntry(files: RepoFiles, repo: string, cluster: string | undefined): { candidate?: Candidate; cluster: string; path: string } {
+  if (cluster !== undefined) {
+    const wanted = normalisePath(isAbsolute(cluster) ? relative(files.root, cluster).split(sep).join('/') : cluster);
+    // The usual case: the cluster's folder holds its flux-system Kustomization; no need to read the whole repository.
+    const folder = resolve(files.root, wanted);
+    if (wanted && files.inside(folder) && files.isDir(folder)) {
+      const own = entryCandidates(files, folder).find((c) => c.path === wanted);
+      if (own) return { candidate: own, cluster: wanted, path: own.path };
+    }
+  }
   const candidates = entryCandidates(files);
   const list = () => candidates.map((c) => c.path || '.').join(', ');
   if (cluster !== undefined) {
