@@ -16,6 +16,8 @@ export interface Res {
   source: SourceRef;
   via: string[];
   encrypted: boolean;
+  /** Names it had before a namePrefix/nameSuffix: kustomize's patch targets still match them. */
+  previousNames?: string[];
 }
 
 /** What Flux adds to the root kustomization of a Kustomization's path. */
@@ -215,8 +217,11 @@ function applyKustomization(
   const prefix = overlay?.namePrefix ?? (typeof k.namePrefix === 'string' ? k.namePrefix : '');
   const suffix = overlay?.nameSuffix ?? (typeof k.nameSuffix === 'string' ? k.nameSuffix : '');
   if (prefix || suffix) {
-    for (const r of list)
-      if (r.object.kind !== 'Namespace' && r.object.kind !== 'CustomResourceDefinition') r.object.metadata.name = `${prefix}${r.object.metadata.name}${suffix}`;
+    for (const r of list) {
+      if (r.object.kind === 'Namespace' || r.object.kind === 'CustomResourceDefinition') continue;
+      r.previousNames = [...(r.previousNames ?? []), r.object.metadata.name];
+      r.object.metadata.name = `${prefix}${r.object.metadata.name}${suffix}`;
+    }
   }
   if (isMap(k.commonLabels)) for (const r of list) addLabels(r.object, strings(k.commonLabels), true, true);
   for (const entry of asArray(k.labels)) {
@@ -323,7 +328,8 @@ function addAnnotations(object: KubeObject, annotations: Record<string, string>,
 }
 
 /** kustomize's selector: every field a regular expression matched whole; label/annotation selectors `k=v,k2`. */
-function matches(object: KubeObject, target: Record<string, unknown>): boolean {
+function matches(r: Res, target: Record<string, unknown>): boolean {
+  const object = r.object;
   const { group, version } = groupVersion(object.apiVersion);
   const re = (pattern: unknown, value: string | undefined) => {
     if (typeof pattern !== 'string' || pattern === '') return true;
@@ -346,7 +352,7 @@ function matches(object: KubeObject, target: Record<string, unknown>): boolean {
     re(target.group, group) &&
     re(target.version, version) &&
     re(target.kind, String(object.kind)) &&
-    re(target.name, object.metadata.name) &&
+    [object.metadata.name, ...(r.previousNames ?? [])].some((name) => re(target.name, name)) &&
     re(target.namespace, object.metadata.namespace) &&
     selector(target.labelSelector, object.metadata.labels) &&
     selector(target.annotationSelector, object.metadata.annotations)
@@ -390,7 +396,7 @@ function applyPatchEntry(ctx: BuildContext, dir: string, rel: string, list: Res[
         continue;
       }
       out = out.map((r) => {
-        if (!matches(r.object, target)) return r;
+        if (!matches(r, target)) return r;
         try {
           return { ...r, object: jsonPatch(r.object, doc) as KubeObject };
         } catch (error) {
@@ -403,11 +409,11 @@ function applyPatchEntry(ctx: BuildContext, dir: string, rel: string, list: Res[
     if (!isMap(doc)) continue;
     const meta = isMap(doc.metadata) ? doc.metadata : {};
     const hits = target
-      ? out.filter((r) => matches(r.object, target))
+      ? out.filter((r) => matches(r, target))
       : out.filter(
           (r) =>
             r.object.kind === doc.kind &&
-            r.object.metadata.name === meta.name &&
+            (r.object.metadata.name === meta.name || (r.previousNames ?? []).includes(String(meta.name))) &&
             (meta.namespace === undefined || (r.object.metadata.namespace ?? 'default') === meta.namespace) &&
             (doc.apiVersion === undefined || groupVersion(r.object.apiVersion).group === groupVersion(doc.apiVersion).group),
         );

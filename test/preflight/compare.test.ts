@@ -22,6 +22,7 @@ const REPOS: Array<[string, string | undefined]> = [
   ['seed-after', undefined],
   ['two-clusters', 'clusters/a'],
   ['two-clusters', 'clusters/b'],
+  ['kustomize-features', undefined],
   // The tools engineer's fixtures: no flux-system entry, so a folder is read as the entry.
   ['tools-plain', 'clusters/home'],
   ['tools-components', 'kubernetes/apps/media/jellyfin'],

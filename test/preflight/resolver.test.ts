@@ -28,7 +28,7 @@ const line = (o: DesiredObject) =>
 const find = (state: DesiredState, kind: string, name: string, ks?: string) =>
   state.objects.filter((o) => o.object.kind === kind && o.object.metadata.name === name && (ks === undefined || o.kustomization === ks));
 
-for (const name of ['seed-before', 'seed-after']) {
+for (const name of ['seed-before', 'seed-after', 'kustomize-features']) {
   describe(`fixture ${name}`, () => {
     test('every object, per Kustomization, with file:line, and the unreferenced files, as expected.json says', async () => {
       const expected = JSON.parse(readFileSync(join(fixture(name), 'expected.json'), 'utf8')) as Expected;
