@@ -4,9 +4,11 @@
  * the file and line its document starts at. Never throws on a repository's content: what kustomize
  * would refuse is noted and skipped.
  */
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { basename, resolve } from 'node:path';
 import type { KubeObject } from '../cluster.js';
 import { isManifestName, kustomizationFileOf, type RepoFiles } from './files.js';
+import type { Document } from 'yaml';
 import { jsonPatch, strategicMerge } from './patch.js';
 import type { SourceRef } from './types.js';
 
@@ -197,9 +199,8 @@ function applyKustomization(
       list.push(...buildDir(ctx, abs, via));
     } else list.push(...readManifest(ctx, abs, via));
   }
-  for (const key of ['configMapGenerator', 'secretGenerator'] as const) {
-    if (asArray(k[key]).length > 0) ctx.files.note('info', `${key} not rendered (objects with hashed names)`, rel);
-  }
+  const renamed = new Map<string, string>();
+  if (kfile) list.push(...generate(ctx, dir, kfile, k, via, renamed));
   if (asArray(k.helmCharts).length > 0) ctx.files.note('info', 'helmCharts not rendered', rel);
   const components = [
     ...asArray(k.components)
@@ -221,6 +222,7 @@ function applyKustomization(
       if (r.object.kind === 'Namespace' || r.object.kind === 'CustomResourceDefinition') continue;
       r.previousNames = [...(r.previousNames ?? []), r.object.metadata.name];
       r.object.metadata.name = `${prefix}${r.object.metadata.name}${suffix}`;
+      if (REFERENCED.has(String(r.object.kind))) renamed.set(`${String(r.object.kind)}/${r.previousNames[r.previousNames.length - 1]}`, r.object.metadata.name);
     }
   }
   if (isMap(k.commonLabels)) for (const r of list) addLabels(r.object, strings(k.commonLabels), true, true);
@@ -238,6 +240,7 @@ function applyKustomization(
       if (overlay.commonMetadata.annotations) addAnnotations(r.object, overlay.commonMetadata.annotations, false);
     }
   }
+  if (renamed.size > 0) for (const r of list) fixReferences(r.object, renamed);
   return dedupe(ctx, list, rel);
 }
 
@@ -437,4 +440,141 @@ function applyPatchEntry(ctx: BuildContext, dir: string, rel: string, list: Res[
     });
   }
   return out;
+}
+
+/**
+ * kustomize's name hash of a generated ConfigMap or Secret: sha256 of the JSON of its kind and
+ * data (Go's encoding: keys sorted, <, > and & escaped), the first ten hex digits with 0, 1, 3, a and
+ * e swapped for letters so that the suffix is never all digits nor a word.
+ */
+export function generatorHash(kind: 'ConfigMap' | 'Secret', data: Record<string, string>, type?: string): string {
+  const sorted = (map: Record<string, string>) =>
+    Object.fromEntries(
+      Object.keys(map)
+        .sort()
+        .map((key) => [key, map[key]]),
+    );
+  // kustomize 5 hashes an empty name (measured with kubectl 1.35's kustomize: `{"data":...,"kind":"ConfigMap","name":""}`).
+  const value: Record<string, unknown> = { data: sorted(data), kind, name: '' };
+  if (kind === 'Secret') value.type = type ?? 'Opaque';
+  const json = JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+  const hex = createHash('sha256').update(json).digest('hex').slice(0, 10);
+  return hex.replace(/[013ae]/g, (c) => ({ '0': 'g', '1': 'h', '3': 'k', a: 'm', e: 't' })[c]!);
+}
+
+/** 1-based line of item INDEX of the list under KEY in a kustomization document. */
+function itemLine(doc: Document | undefined, lines: { linePos(offset: number): { line: number } } | undefined, key: string, index: number): number | undefined {
+  const node = doc?.getIn([key, index], true) as { range?: [number, number, number] } | undefined;
+  return node?.range && lines ? lines.linePos(node.range[0]).line : undefined;
+}
+
+/** `configMapGenerator` and `secretGenerator`: literals, files and env files, with kustomize's name hash unless disabled. */
+function generate(ctx: BuildContext, dir: string, kfile: string, k: Record<string, unknown>, via: string[], renamed: Map<string, string>): Res[] {
+  const out: Res[] = [];
+  const parsed = ctx.files.parse(kfile);
+  const doc = parsed.docs[0];
+  const global = isMap(k.generatorOptions) ? k.generatorOptions : {};
+  for (const key of ['configMapGenerator', 'secretGenerator'] as const) {
+    asArray(k[key]).forEach((entry, index) => {
+      if (!isMap(entry) || typeof entry.name !== 'string') return;
+      const source = { file: parsed.rel, line: itemLine(doc?.node, doc?.lines, key, index) ?? doc?.line ?? 1 };
+      if (entry.behavior === 'merge' || entry.behavior === 'replace') {
+        ctx.files.note('info', `${key} ${entry.name}: behavior ${entry.behavior} not applied by the built-in resolver`, source.file, source.line);
+        return;
+      }
+      const data: Record<string, string> = {};
+      for (const literal of asArray(entry.literals)) {
+        const text = String(literal);
+        const eq = text.indexOf('=');
+        if (eq > 0)
+          data[text.slice(0, eq)] = text
+            .slice(eq + 1)
+            .replace(/^"(.*)"$/s, '$1')
+            .replace(/^'(.*)'$/s, '$1');
+      }
+      const read = (path: string): string | undefined => {
+        const abs = resolve(dir, path);
+        const text = ctx.files.inside(abs) && ctx.files.isFile(abs) ? ctx.files.text(abs) : undefined;
+        if (text === undefined) ctx.files.note('warn', `${key} ${entry.name}: ${path} is missing; kustomize would fail`, source.file, source.line);
+        else ctx.used.add(abs);
+        return text;
+      };
+      for (const file of asArray(entry.files)) {
+        const text = String(file);
+        const eq = text.indexOf('=');
+        const [name, path] = eq > 0 ? [text.slice(0, eq), text.slice(eq + 1)] : [basename(text), text];
+        const content = read(path);
+        if (content !== undefined) data[name] = content;
+      }
+      for (const env of [...asArray(entry.envs), ...(typeof entry.env === 'string' ? [entry.env] : [])]) {
+        const content = read(String(env));
+        for (const lineText of (content ?? '').split('\n')) {
+          const trimmed = lineText.trim();
+          if (!trimmed || trimmed.startsWith('#')) continue;
+          const eq = trimmed.indexOf('=');
+          if (eq > 0) data[trimmed.slice(0, eq)] = trimmed.slice(eq + 1);
+        }
+      }
+      const kind = key === 'configMapGenerator' ? 'ConfigMap' : 'Secret';
+      const options = { ...global, ...(isMap(entry.options) ? entry.options : {}) } as Record<string, unknown>;
+      const type = typeof entry.type === 'string' ? entry.type : undefined;
+      const stored = kind === 'Secret' ? Object.fromEntries(Object.entries(data).map(([k2, v]) => [k2, Buffer.from(v, 'utf8').toString('base64')])) : data;
+      const name = options.disableNameSuffixHash === true ? entry.name : `${entry.name}-${generatorHash(kind, stored, type)}`;
+      if (name !== entry.name) renamed.set(`${kind}/${entry.name}`, name);
+      const object: KubeObject = {
+        apiVersion: 'v1',
+        kind,
+        metadata: {
+          name,
+          ...(typeof entry.namespace === 'string' ? { namespace: entry.namespace } : {}),
+          ...(isMap(options.labels) ? { labels: options.labels as Record<string, string> } : {}),
+          ...(isMap(options.annotations) ? { annotations: options.annotations as Record<string, string> } : {}),
+        },
+        ...(kind === 'Secret' ? { type: type ?? 'Opaque' } : {}),
+        data: stored,
+      };
+      out.push({ object, source, via, encrypted: false });
+    });
+  }
+  return out;
+}
+
+/** Kinds whose renames (hash suffix, namePrefix/nameSuffix) pod specs follow. */
+const REFERENCED = new Set(['ConfigMap', 'Secret', 'PersistentVolumeClaim', 'ServiceAccount']);
+
+/** References in pod specs follow the renamed ConfigMaps, Secrets, claims and service accounts, as kustomize's name reference does. */
+function fixReferences(object: KubeObject, renamed: Map<string, string>): void {
+  const spec = object.spec as Record<string, unknown> | undefined;
+  const template = isMap(spec?.template)
+    ? spec.template
+    : isMap(spec?.jobTemplate) && isMap(spec.jobTemplate.spec) && isMap(spec.jobTemplate.spec.template)
+      ? spec.jobTemplate.spec.template
+      : undefined;
+  const pod = object.kind === 'Pod' ? spec : isMap(template) && isMap(template.spec) ? template.spec : undefined;
+  if (!pod) return;
+  const swap = (kind: string, holder: unknown, field: string) => {
+    if (!isMap(holder) || typeof holder[field] !== 'string') return;
+    const to = renamed.get(`${kind}/${holder[field]}`);
+    if (to) holder[field] = to;
+  };
+  swap('ServiceAccount', pod, 'serviceAccountName');
+  for (const volume of asArray(pod.volumes)) {
+    if (!isMap(volume)) continue;
+    swap('ConfigMap', volume.configMap, 'name');
+    swap('Secret', volume.secret, 'secretName');
+    swap('PersistentVolumeClaim', volume.persistentVolumeClaim, 'claimName');
+  }
+  for (const container of [...asArray(pod.containers), ...asArray(pod.initContainers)]) {
+    if (!isMap(container)) continue;
+    for (const from of asArray(container.envFrom)) {
+      if (!isMap(from)) continue;
+      swap('ConfigMap', from.configMapRef, 'name');
+      swap('Secret', from.secretRef, 'name');
+    }
+    for (const env of asArray(container.env)) {
+      if (!isMap(env) || !isMap(env.valueFrom)) continue;
+      swap('ConfigMap', env.valueFrom.configMapKeyRef, 'name');
+      swap('Secret', env.valueFrom.secretKeyRef, 'name');
+    }
+  }
 }

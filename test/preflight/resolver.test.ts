@@ -185,6 +185,31 @@ describe('seed-after: the repository after the fixes', () => {
   });
 });
 
+describe('kustomize-features: generators, prefixes and references', () => {
+  test("generated ConfigMaps and Secrets carry kustomize's name hash, their generator entry as source, and pod specs follow every rename", async () => {
+    const state = await readDesiredState(fixture('kustomize-features'));
+    const config = find(state, 'ConfigMap', 'team-web-config-f8d7hkth6b')[0];
+    assert.deepEqual(config.source, { file: 'apps/lab/base/kustomization.yaml', line: 15 });
+    assert.equal((config.object.data as Record<string, string>).GREETING, 'hello <world> & co');
+    assert.equal((config.object.data as Record<string, string>).custom, 'server {\n  listen 80;\n}\n');
+    const values = find(state, 'ConfigMap', 'team-web-values')[0];
+    assert.deepEqual(values.object.data, { A: '1', B: 'two words' });
+    assert.equal(values.object.metadata.labels?.['drdeck.test/generated'], 'yes');
+    const secret = find(state, 'Secret', 'team-web-token-m9hkb9d85g')[0];
+    assert.equal(Buffer.from(String((secret.object.data as Record<string, string>).TOKEN), 'base64').toString(), 'not-a-real-token');
+    const web = find(state, 'Deployment', 'team-web')[0];
+    const pod = web.object.spec.template.spec;
+    assert.deepEqual(
+      pod.volumes.map(
+        (v: { configMap?: { name: string }; persistentVolumeClaim?: { claimName: string } }) => v.configMap?.name ?? v.persistentVolumeClaim?.claimName,
+      ),
+      ['team-web-config-f8d7hkth6b', 'team-data'],
+    );
+    assert.equal(web.object.spec.replicas, 3);
+    assert.equal(find(state, 'ConfigMap', 'team-debug').length, 0, '$patch: delete removed it');
+  });
+});
+
 describe('the entry', () => {
   test('several clusters: a RepoError naming each; --cluster by folder or by name picks one', async () => {
     await assert.rejects(
