@@ -87,6 +87,12 @@ function layers(files: RepoFiles, hr: DesiredObject, objects: readonly DesiredOb
       files.note('warn', `ConfigMap ${String(from.name)}: ${key} is not YAML values`, found.source.file, found.source.line);
       continue;
     }
+    const generatedFrom = found.dataFiles?.[key];
+    if (generatedFrom) {
+      // A generated ConfigMap: the values are the file's own text, line for line.
+      out.push({ values: parsed.value, doc: parsed.node, lines: parsed.lines, at: [], file: generatedFrom, offset: 0 });
+      continue;
+    }
     // The values sit in a block scalar under data.<key>: their first line follows the key's line.
     const file = files.parse(`${files.root}/${found.source.file}`);
     const doc = file.docs.find((d) => d.line === found.source.line);

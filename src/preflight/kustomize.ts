@@ -20,6 +20,8 @@ export interface Res {
   encrypted: boolean;
   /** Names it had before a namePrefix/nameSuffix: kustomize's patch targets still match them. */
   previousNames?: string[];
+  /** For a generated ConfigMap or Secret: the file each data key was read from (relative to the repository). */
+  dataFiles?: Record<string, string>;
 }
 
 /** What Flux adds to the root kustomization of a Kustomization's path. */
@@ -483,6 +485,7 @@ function generate(ctx: BuildContext, dir: string, kfile: string, k: Record<strin
         return;
       }
       const data: Record<string, string> = {};
+      const dataFiles: Record<string, string> = {};
       for (const literal of asArray(entry.literals)) {
         const text = String(literal);
         const eq = text.indexOf('=');
@@ -504,7 +507,10 @@ function generate(ctx: BuildContext, dir: string, kfile: string, k: Record<strin
         const eq = text.indexOf('=');
         const [name, path] = eq > 0 ? [text.slice(0, eq), text.slice(eq + 1)] : [basename(text), text];
         const content = read(path);
-        if (content !== undefined) data[name] = content;
+        if (content !== undefined) {
+          data[name] = content;
+          dataFiles[name] = ctx.files.rel(resolve(dir, path));
+        }
       }
       for (const env of [...asArray(entry.envs), ...(typeof entry.env === 'string' ? [entry.env] : [])]) {
         const content = read(String(env));
@@ -533,7 +539,7 @@ function generate(ctx: BuildContext, dir: string, kfile: string, k: Record<strin
         ...(kind === 'Secret' ? { type: type ?? 'Opaque' } : {}),
         data: stored,
       };
-      out.push({ object, source, via, encrypted: false });
+      out.push({ object, source, via, encrypted: false, ...(Object.keys(dataFiles).length ? { dataFiles } : {}) });
     });
   }
   return out;

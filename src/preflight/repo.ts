@@ -392,6 +392,7 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
         via: r.via,
         ...(r.encrypted ? { encrypted: true } : {}),
         ...(suspended ? { suspended: true } : {}),
+        ...(r.dataFiles ? { dataFiles: r.dataFiles } : {}),
       });
       if (isFluxKustomization(r.object)) queue.push({ object: r.object, source: r.source, appliedBy: ref, suspended, fromFile: true });
     }

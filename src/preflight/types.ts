@@ -29,6 +29,8 @@ export interface DesiredObject {
   encrypted?: boolean;
   /** Applied by a suspended Kustomization (or one under a suspended one): Flux will not apply it now. */
   suspended?: boolean;
+  /** A ConfigMap or Secret made by a kustomize generator: the file each data key was read from. */
+  dataFiles?: Record<string, string>;
 }
 
 /** A Flux Kustomization found in the repository, and what it says about how it applies its path. */

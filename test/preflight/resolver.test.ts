@@ -208,6 +208,15 @@ describe('kustomize-features: generators, prefixes and references', () => {
     assert.equal(web.object.spec.replicas, 3);
     assert.equal(find(state, 'ConfigMap', 'team-debug').length, 0, '$patch: delete removed it');
   });
+
+  test("app-template values from a generated ConfigMap: the Service's source is the values file's own line", async () => {
+    const state = await readDesiredState(fixture('kustomize-features'));
+    const echo = find(state, 'Service', 'echo')[0];
+    assert.equal(echo.object.metadata.namespace, 'echo');
+    assert.equal(echo.object.spec.ipFamilyPolicy, 'RequireDualStack');
+    assert.deepEqual(echo.source, { file: 'apps/helm/values/echo.yaml', line: 3 });
+    assert.equal(find(state, 'ConfigMap', 'echo-values')[0].dataFiles?.['values.yaml'], 'apps/helm/values/echo.yaml');
+  });
 });
 
 describe('the entry', () => {
