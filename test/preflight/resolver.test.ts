@@ -277,6 +277,15 @@ describe('robustness: a broken repository never throws', () => {
     assert.ok(state.notes.some((n) => n.file === 'clusters/x/huge.yaml'));
     assert.ok(state.notes.some((n) => /does\/not\/exist does not exist/.test(n.message)));
     assert.ok(state.notes.some((n) => /more than once|cycle/.test(n.message)));
+    // Fields of the wrong type are ignored, never a crash.
+    write('clusters/x/odd.yaml', ks('odd', './odd'));
+    write(
+      'odd/kustomization.yaml',
+      'resources: just-a-string\npatches: 5\ncomponents: [1, null]\nnamespace: [a]\ncommonLabels: yes\nconfigMapGenerator: [{name: 7}]\n',
+    );
+    write('clusters/x/odd-spec.yaml', 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: odd-spec\nspec: just-a-string\n');
+    const again = await readDesiredState(root);
+    assert.ok(again.kustomizations.some((k) => k.ref === 'flux-system/odd-spec'));
     // Nothing from outside the repository.
     assert.ok(state.files.applied.every((f) => !f.startsWith('..') && !f.startsWith('/')));
   });
