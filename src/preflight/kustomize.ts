@@ -40,6 +40,8 @@ export interface BuildContext {
   /** Absolute paths of every file the build read: manifests, kustomization files, patches. */
   used: Set<string>;
   stack: string[];
+  /** Files a `.sourceignore` in the Kustomization's path hides from the build. */
+  ignored?: (abs: string) => boolean;
 }
 
 const isMap = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -92,6 +94,10 @@ function objectsOfDoc(value: unknown): KubeObject[] | string {
 
 /** The objects of a manifest file (SOPS metadata dropped: the controller decrypts it live, drdeck never). */
 function readManifest(ctx: BuildContext, abs: string, via: string[]): Res[] {
+  if (ctx.ignored?.(abs)) {
+    ctx.files.note('info', 'not applied: .sourceignore hides it from Flux', ctx.files.rel(abs));
+    return [];
+  }
   const file = ctx.files.parse(abs);
   ctx.used.add(abs);
   if (file.error) {

@@ -10,6 +10,7 @@ import type { KubeObject } from '../cluster.js';
 import { appTemplateServices } from './app-template.js';
 import { isManifestName, kustomizationFileOf, RepoFiles } from './files.js';
 import { buildDir, type BuildContext, type FluxOverlay, type Res } from './kustomize.js';
+import { isIgnored, parseSourceIgnore } from './sourceignore.js';
 import { substitute } from './substitute.js';
 import { findTool, renderWithFlux, renderWithKubectl, ToolError } from './tools.js';
 import type { DesiredObject, DesiredState, FluxKustomization, SourceRef } from './types.js';
@@ -335,7 +336,17 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
       ...(isMap(spec.commonMetadata) ? { commonMetadata: spec.commonMetadata as FluxOverlay['commonMetadata'] } : {}),
     };
     for (const c of overlay.components) if (files.isDir(c)) followed.add(c);
+    const ignoreFile = resolve(dir, '.sourceignore');
+    const ignoreText = files.isFile(ignoreFile) ? files.text(ignoreFile) : undefined;
+    if (ignoreText !== undefined) {
+      const rules = parseSourceIgnore(ignoreText);
+      ctx.ignored = (abs) => {
+        const rel = relative(dir, abs).split(sep).join('/');
+        return !rel.startsWith('..') && isIgnored(rules, rel);
+      };
+    } else delete ctx.ignored;
     let list = buildDir(ctx, dir, [], overlay);
+    delete ctx.ignored;
     const postBuild = isMap(spec.postBuild) ? spec.postBuild : {};
     const hasFrom = Array.isArray(postBuild.substituteFrom) && postBuild.substituteFrom.length > 0;
     if (Object.keys(ks.substitute).length > 0 || hasFrom || postBuild.substituteStrategy === 'Always') {

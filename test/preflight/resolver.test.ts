@@ -219,6 +219,16 @@ describe('kustomize-features: generators, prefixes and references', () => {
   });
 });
 
+describe('.sourceignore', () => {
+  test('what a .sourceignore in the path names is not applied, a re-included file is, and both are said', async () => {
+    const state = await readDesiredState(fixture('kustomize-features'));
+    const names = state.objects.filter((o) => o.kustomization === 'flux-system/ignored').map((o) => o.object.metadata.name);
+    assert.deepEqual(names.sort(), ['applied', 'nested', 'old-but-kept']);
+    assert.ok(state.files.unreferenced.includes('apps/ignored/drafts/draft.yaml'));
+    assert.ok(state.notes.some((n) => n.file === 'apps/ignored/old-one.yaml' && /sourceignore/.test(n.message)));
+  });
+});
+
 describe('the entry', () => {
   test('several clusters: a RepoError naming each; --cluster by folder or by name picks one', async () => {
     await assert.rejects(
