@@ -32,6 +32,8 @@ export interface FluxOverlay {
   namePrefix?: string;
   nameSuffix?: string;
   commonMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
+  /** `spec.images`: appended to the kustomization's `images`. */
+  images?: unknown[];
 }
 
 /** Shared by one build: the repository, the files the build used, the folders being built (cycles). */
@@ -241,7 +243,8 @@ function applyKustomization(
   }
   if (isMap(k.commonAnnotations)) for (const r of list) addAnnotations(r.object, strings(k.commonAnnotations), true);
   for (const entry of asArray(k.patchesJson6902)) if (isMap(entry)) list = applyPatchEntry(ctx, dir, rel, list, entry);
-  if (asArray(k.images).length > 0) ctx.files.note('info', 'images: not applied by the built-in resolver', rel);
+  const images = [...asArray(k.images), ...(overlay?.images ?? [])].filter(isMap);
+  if (images.length > 0) for (const r of list) setImages(r.object, images);
   if (overlay?.commonMetadata) {
     for (const r of list) {
       if (overlay.commonMetadata.labels) addLabels(r.object, overlay.commonMetadata.labels, false, false);
@@ -588,5 +591,39 @@ function fixReferences(object: KubeObject, renamed: Map<string, string>): void {
       swap('ConfigMap', env.valueFrom.configMapKeyRef, 'name');
       swap('Secret', env.valueFrom.secretKeyRef, 'name');
     }
+  }
+}
+
+/** `name[:tag][@digest]` split; a registry port (`host:5000/x`) is part of the name. */
+function splitImage(image: string): { name: string; tag?: string; digest?: string } {
+  const at = image.indexOf('@');
+  const digest = at >= 0 ? image.slice(at + 1) : undefined;
+  const rest = at >= 0 ? image.slice(0, at) : image;
+  const colon = rest.lastIndexOf(':');
+  if (colon > rest.lastIndexOf('/')) return { name: rest.slice(0, colon), tag: rest.slice(colon + 1), ...(digest ? { digest } : {}) };
+  return { name: rest, ...(digest ? { digest } : {}) };
+}
+
+/** kustomize's images transformer: every `image` of a container list anywhere in the object. */
+function setImages(object: unknown, images: Array<Record<string, unknown>>): void {
+  if (Array.isArray(object)) {
+    for (const item of object) setImages(item, images);
+    return;
+  }
+  if (!isMap(object)) return;
+  for (const [key, value] of Object.entries(object)) {
+    if ((key === 'containers' || key === 'initContainers' || key === 'ephemeralContainers') && Array.isArray(value)) {
+      for (const container of value) {
+        if (!isMap(container) || typeof container.image !== 'string') continue;
+        const current = splitImage(container.image);
+        const rule = images.find((i) => i.name === current.name);
+        if (!rule) continue;
+        const name = typeof rule.newName === 'string' ? rule.newName : current.name;
+        if (typeof rule.digest === 'string') container.image = `${name}@${rule.digest}`;
+        else if (rule.newTag !== undefined) container.image = `${name}:${String(rule.newTag)}`;
+        else container.image = `${name}${current.tag !== undefined ? `:${current.tag}` : ''}${current.digest ? `@${current.digest}` : ''}`;
+      }
+    }
+    setImages(value, images);
   }
 }

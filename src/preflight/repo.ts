@@ -331,6 +331,7 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
       components: ks.components.map((c) => resolve(root, c)),
       ...(ks.targetNamespace ? { targetNamespace: ks.targetNamespace } : {}),
       patches: Array.isArray(spec.patches) ? spec.patches : [],
+      ...(Array.isArray(spec.images) ? { images: spec.images } : {}),
       ...(typeof spec.namePrefix === 'string' ? { namePrefix: spec.namePrefix } : {}),
       ...(typeof spec.nameSuffix === 'string' ? { nameSuffix: spec.nameSuffix } : {}),
       ...(isMap(spec.commonMetadata) ? { commonMetadata: spec.commonMetadata as FluxOverlay['commonMetadata'] } : {}),

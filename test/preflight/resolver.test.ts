@@ -206,6 +206,11 @@ describe('kustomize-features: generators, prefixes and references', () => {
       ['team-web-config-f8d7hkth6b', 'team-data'],
     );
     assert.equal(web.object.spec.replicas, 3);
+    // images: the kustomization's (new name with a registry port, new tag), then Flux's spec.images (a digest).
+    assert.deepEqual(
+      [...pod.initContainers, ...pod.containers].map((c: { image: string }) => c.image),
+      [`busybox@sha256:${'b'.repeat(64)}`, 'registry.example.com:5000/mirror/nginx:1.28'],
+    );
     assert.equal(find(state, 'ConfigMap', 'team-debug').length, 0, '$patch: delete removed it');
   });
 
