@@ -34,6 +34,8 @@ export interface FluxOverlay {
   commonMetadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   /** `spec.images`: appended to the kustomization's `images`. */
   images?: unknown[];
+  /** `spec.ignoreMissingComponents`: a missing Flux component is dropped silently. */
+  ignoreMissingComponents?: boolean;
 }
 
 /** Shared by one build: the repository, the files the build used, the folders being built (cycles). */
@@ -218,7 +220,12 @@ function applyKustomization(
       .map((c) => resolve(dir, c)),
     ...(overlay?.components ?? []),
   ];
-  for (const component of components) list = applyComponent(ctx, component, list, via, rel);
+  const fluxComponents = new Set(overlay?.components ?? []);
+  for (const component of components) {
+    // Flux drops a missing component of its own when told to (kustomization.yaml's own still fail).
+    if (overlay?.ignoreMissingComponents && fluxComponents.has(component) && !ctx.files.isDir(component)) continue;
+    list = applyComponent(ctx, component, list, via, rel);
+  }
   // Transformers, in kustomize's order.
   for (const entry of asArray(k.patchesStrategicMerge))
     list = applyPatchEntry(ctx, dir, rel, list, typeof entry === 'string' && !entry.includes('\n') ? { path: entry } : { patch: entry });

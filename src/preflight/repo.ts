@@ -332,11 +332,16 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
       ...(ks.targetNamespace ? { targetNamespace: ks.targetNamespace } : {}),
       patches: Array.isArray(spec.patches) ? spec.patches : [],
       ...(Array.isArray(spec.images) ? { images: spec.images } : {}),
+      ...(spec.ignoreMissingComponents === true ? { ignoreMissingComponents: true } : {}),
       ...(typeof spec.namePrefix === 'string' ? { namePrefix: spec.namePrefix } : {}),
       ...(typeof spec.nameSuffix === 'string' ? { nameSuffix: spec.nameSuffix } : {}),
       ...(isMap(spec.commonMetadata) ? { commonMetadata: spec.commonMetadata as FluxOverlay['commonMetadata'] } : {}),
     };
-    for (const c of overlay.components) if (files.isDir(c)) followed.add(c);
+    for (const c of overlay.components) {
+      if (files.isDir(c)) followed.add(c);
+      else if (overlay.ignoreMissingComponents)
+        files.note('info', `${ref}: component ./${files.rel(c)} is missing and ignored (ignoreMissingComponents)`, ks.source.file, ks.source.line);
+    }
     const ignoreFile = resolve(dir, '.sourceignore');
     const ignoreText = files.isFile(ignoreFile) ? files.text(ignoreFile) : undefined;
     if (ignoreText !== undefined) {
@@ -420,7 +425,8 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
   const outermost = [...followed].sort().filter((dir, i, all) => !all.slice(0, i).some((top) => dir.startsWith(`${top}${sep}`)));
   for (const dir of outermost) for (const abs of files.walk(dir, isManifestName)) present.add(files.rel(abs));
   const unreferenced = [...present].filter((f) => !usedRel.has(f) && !appliedFiles.has(f)).sort();
-  for (const f of unreferenced) files.note('info', 'not applied: no kustomization lists it', f);
+  const hidden = new Set(files.notes.filter((n) => n.message.includes('.sourceignore')).map((n) => n.file));
+  for (const f of unreferenced) if (!hidden.has(f)) files.note('info', 'not applied: no kustomization lists it', f);
 
   return {
     repo: root,
