@@ -25,6 +25,10 @@ export interface DesiredObject {
   via: string[];
   /** Set for objects drdeck rendered itself from a chart's values (the bjw-s app-template). */
   generatedFrom?: { helmRelease: string; chart: string };
+  /** Its document holds SOPS-encrypted values (`ENC[...]`): kept as written, never decrypted. */
+  encrypted?: boolean;
+  /** Applied by a suspended Kustomization (or one under a suspended one): Flux will not apply it now. */
+  suspended?: boolean;
 }
 
 /** A Flux Kustomization found in the repository, and what it says about how it applies its path. */
@@ -45,6 +49,10 @@ export interface FluxKustomization {
   healthChecks: Array<{ apiVersion?: string; kind?: string; name?: string; namespace?: string }>;
   /** Who applies this Kustomization object itself (`flux-system/flux-system` for the entry's). */
   appliedBy?: string;
+  /** `spec.postBuild.substituteFrom`, as written (`ConfigMap/name`, `Secret/name`). */
+  substituteFrom?: string[];
+  /** What rendered this Kustomization's path (differs from DesiredState.renderer when a tool failed on it). */
+  renderer?: 'built-in' | 'flux' | 'kubectl';
 }
 
 /** Something the reader skipped or could not do, said once, never a crash. */

@@ -1,0 +1,222 @@
+/**
+ * Reading the repository's files: YAML documents with the line each starts at, SOPS detection, and
+ * a bounded, symlink-safe walk. A file reader (I/O allowed); never throws on a file's content.
+ */
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
+import type { RepoNote } from './types.js';
+
+/** Files larger than this are not read (a manifest is kilobytes; a huge file is a mistake or data). */
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** Folders never walked: VCS metadata and dependency trees. */
+const SKIP_DIRS = new Set(['.git', 'node_modules']);
+
+/** One YAML document of a file: its value and where it starts. */
+export interface YamlDoc {
+  value: unknown;
+  /** 1-based line of the document's first content (after `---` and leading comments). */
+  line: number;
+  /** The document as parsed, for lines of nested keys (app-template values). */
+  lines: LineCounter;
+  node: Document.Parsed;
+}
+
+/** A file parsed once: its documents, or why it could not be. */
+export interface ParsedFile {
+  /** Path relative to the repository root, `/`-separated. */
+  rel: string;
+  docs: YamlDoc[];
+  /** Set when the file could not be read or parsed as YAML (one line). */
+  error?: string;
+  /** True when the file holds SOPS-encrypted values (`sops:` with `mac`, or `ENC[...]`). */
+  sops: boolean;
+  /** True when the text looks like a template (`{{ }}`): Helm chart templates and the like. */
+  template: boolean;
+}
+
+const ENC = /ENC\[[A-Z0-9_]+,data:/;
+
+/** The repository and the files read so far (each file parsed once per readDesiredState). */
+export class RepoFiles {
+  readonly root: string;
+  readonly notes: RepoNote[] = [];
+  private readonly cache = new Map<string, ParsedFile>();
+  private readonly noted = new Set<string>();
+
+  constructor(root: string) {
+    this.root = root;
+  }
+
+  /** ABS relative to the root, `/`-separated. */
+  rel(abs: string): string {
+    return relative(this.root, abs).split(sep).join('/');
+  }
+
+  /** True when ABS exists, and its real path stays inside the repository. */
+  inside(abs: string): boolean {
+    try {
+      const real = realpathSync(abs);
+      const rel = relative(this.root, real);
+      return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+    } catch {
+      return false;
+    }
+  }
+
+  isDir(abs: string): boolean {
+    try {
+      return statSync(abs).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  isFile(abs: string): boolean {
+    try {
+      return statSync(abs).isFile();
+    } catch {
+      return false;
+    }
+  }
+
+  /** A note, said once per message and place. */
+  note(level: RepoNote['level'], message: string, file?: string, line?: number): void {
+    const key = `${level}|${message}|${file ?? ''}|${line ?? ''}`;
+    if (this.noted.has(key)) return;
+    this.noted.add(key);
+    this.notes.push({ level, message, ...(file !== undefined ? { file } : {}), ...(line !== undefined ? { line } : {}) });
+  }
+
+  /** The file at ABS, parsed (cached). */
+  parse(abs: string): ParsedFile {
+    const cached = this.cache.get(abs);
+    if (cached) return cached;
+    const rel = this.rel(abs);
+    const result: ParsedFile = { rel, docs: [], sops: false, template: false };
+    this.cache.set(abs, result);
+    let text: string;
+    try {
+      const size = statSync(abs).size;
+      if (size > MAX_FILE_BYTES) {
+        result.error = `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB: not read`;
+        return result;
+      }
+      text = readFileSync(abs, 'utf8');
+    } catch (error) {
+      result.error = `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+      return result;
+    }
+    result.template = /\{\{[^}]*\}\}/.test(text);
+    result.sops = ENC.test(text) || /^sops:\s*$/m.test(text);
+    const lines = new LineCounter();
+    let docs;
+    try {
+      docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false });
+    } catch (error) {
+      result.error = `not YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+      return result;
+    }
+    if (!Array.isArray(docs)) {
+      // parseAllDocuments returns an EmptyStream for an empty text.
+      return result;
+    }
+    for (const doc of docs) {
+      if (doc.errors.length > 0) {
+        result.error = `not YAML (${doc.errors[0].message.split('\n')[0]})`;
+        result.docs = [];
+        return result;
+      }
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: 1000 });
+      } catch (error) {
+        result.error = `not YAML (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`;
+        result.docs = [];
+        return result;
+      }
+      if (value === null || value === undefined) continue;
+      const start = doc.contents?.range?.[0] ?? doc.range[0];
+      result.docs.push({ value, line: lines.linePos(start).line, lines, node: doc });
+    }
+    return result;
+  }
+
+  /** The documents of a YAML text (an inline patch), or undefined when it is not YAML. */
+  parseText(text: string): unknown[] | undefined {
+    try {
+      const docs = parseAllDocuments(text, { uniqueKeys: false });
+      if (!Array.isArray(docs)) return [];
+      if (docs.some((d) => d.errors.length > 0)) return undefined;
+      return docs.map((d) => d.toJS({ maxAliasCount: 1000 }) as unknown).filter((v) => v !== null && v !== undefined);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Every file under DIR (absolute), recursively, hidden ones included, in sorted order; symlinked
+   * folders followed once (a loop is cut), nothing outside the repository.
+   */
+  walk(dir: string, filter: (name: string) => boolean, stopAt?: (dir: string) => boolean): string[] {
+    const out: string[] = [];
+    const seen = new Set<string>();
+    const visit = (d: string, top: boolean) => {
+      let real: string;
+      try {
+        real = realpathSync(d);
+      } catch {
+        return;
+      }
+      if (seen.has(real) || !this.inside(d)) return;
+      seen.add(real);
+      if (!top && stopAt?.(d)) {
+        out.push(d);
+        return;
+      }
+      let entries: string[];
+      try {
+        entries = readdirSync(d).sort();
+      } catch {
+        return;
+      }
+      for (const name of entries) {
+        const full = join(d, name);
+        if (this.isDir(full)) {
+          if (!SKIP_DIRS.has(name)) visit(full, false);
+        } else if (filter(name) && this.isFile(full) && this.inside(full)) out.push(full);
+      }
+    };
+    visit(dir, true);
+    return out;
+  }
+}
+
+/** True for names Flux's generated kustomization takes (`*.yaml`, `*.yml`). */
+export function isManifestName(name: string): boolean {
+  return name.endsWith('.yaml') || name.endsWith('.yml');
+}
+
+/** The kustomization file names kustomize looks for, in its order. */
+export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
+
+/** The kustomization file of DIR, if it has one. */
+export function kustomizationFileOf(files: RepoFiles, dir: string): string | undefined {
+  for (const name of KUSTOMIZATION_FILES) {
+    const full = join(dir, name);
+    if (files.isFile(full)) return full;
+  }
+  return undefined;
+}
+
+/** A YAML string parsed with lines (app-template values in a ConfigMap); undefined when not YAML. */
+export function parseYamlText(text: string): { value: unknown; lines: LineCounter; node: ReturnType<typeof parseDocument> } | undefined {
+  const lines = new LineCounter();
+  try {
+    const node = parseDocument(text, { lineCounter: lines, uniqueKeys: false });
+    if (node.errors.length > 0) return undefined;
+    return { value: node.toJS({ maxAliasCount: 1000 }), lines, node };
+  } catch {
+    return undefined;
+  }
+}
