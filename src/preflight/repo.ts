@@ -208,11 +208,18 @@ function idOf(object: KubeObject): string {
 
 /** OBJECT without the owner labels kustomize-controller adds (the built-in resolver does not add them). */
 function withoutOwnerLabels(object: KubeObject): KubeObject {
-  const labels = object.metadata.labels;
-  if (!labels) return object;
-  const kept = Object.fromEntries(Object.entries(labels).filter(([k]) => !OWNER_LABELS.includes(k)));
-  const { labels: _all, ...metadata } = object.metadata;
-  return { ...object, metadata: Object.keys(kept).length ? { ...metadata, labels: kept } : metadata };
+  const { labels, annotations, ...metadata } = object.metadata;
+  const keptLabels = Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !OWNER_LABELS.includes(k)));
+  // kustomize's origin annotation: flux's build adds it to the objects of components.
+  const keptAnnotations = Object.fromEntries(Object.entries(annotations ?? {}).filter(([k]) => k !== 'config.kubernetes.io/origin'));
+  return {
+    ...object,
+    metadata: {
+      ...metadata,
+      ...(Object.keys(keptLabels).length ? { labels: keptLabels } : {}),
+      ...(Object.keys(keptAnnotations).length ? { annotations: keptAnnotations } : {}),
+    },
+  };
 }
 
 /** One Kustomization's objects from a real tool, mapped back to the built-in resolver's file:line. */
@@ -394,4 +401,15 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
     files: { applied: [...appliedFiles].sort(), unreferenced },
     renderer: kustomizations.some((k) => k.renderer === renderer) ? renderer : 'built-in',
   };
+}
+
+/**
+ * Plain kustomize on one folder of REPO (`kubectl kustomize DIR` without Flux's layer): its objects,
+ * and the notes of what was skipped. For comparing with kubectl, and for folders no Kustomization applies.
+ */
+export function kustomizeBuild(repo: string, dir: string): { objects: KubeObject[]; notes: DesiredState['notes'] } {
+  const files = new RepoFiles(realpathSync(resolve(repo)));
+  const ctx: BuildContext = { files, used: new Set(), stack: [] };
+  const objects = buildDir(ctx, realpathSync(resolve(files.root, dir)), []).map((r) => r.object);
+  return { objects, notes: files.notes };
 }
