@@ -205,12 +205,28 @@ function dropPvcEntry(ws: Workspace, d: DesiredObject): void {
 
 // --- Gateway health checks ----------------------------------------------------------------------
 
+/**
+ * `wait: true` → `wait: false`. Why: with wait, Flux ignores spec.healthChecks (Flux docs,
+ * Kustomization `.spec.wait`) and waits on each object's kstatus, which an unprogrammed Gateway
+ * passes; the health checks would change nothing.
+ */
+function disableWait(ws: Workspace, edit: Edit, spec: YAMLMap, ksRef: string): void {
+  const wait = pairOf(spec, 'wait');
+  if (!wait || !isScalar(wait.value) || wait.value.value !== true) return;
+  const line = edit.lineOf(wait.value.range![0]);
+  if (!/^\s*wait:\s*true\s*(#.*)?$/.test(edit.lines[line])) {
+    ws.skipped.push(`${ksRef}: wait: true makes Flux ignore the healthChecks; set it to false by hand`);
+    return;
+  }
+  edit.replace(line, edit.lines[line].replace(/wait:\s*true\s*(#.*)?$/, 'wait: false # with wait: true Flux ignores healthChecks'));
+}
+
 function addHealthChecks(ws: Workspace, state: DesiredState, ksRef: string, gateways: string[]): void {
   const ks = state.kustomizations.find((k) => k.ref === ksRef);
   const ksNs = parseRef(ksRef).namespace;
   const checked = new Set(ks?.healthChecks.filter((h) => h.kind === 'Gateway').map((h) => `${h.namespace || ksNs}/${h.name}`));
   const missing = gateways.filter((g) => !checked.has(g));
-  if (!ks || !missing.length) return;
+  if (!ks || (!missing.length && !ks.wait)) return;
   const entry = open(ws, ks.source.file);
   const doc = entry && documentAt(entry, ks.source.line);
   const spec = doc?.getIn(['spec'], true);
@@ -218,6 +234,7 @@ function addHealthChecks(ws: Workspace, state: DesiredState, ksRef: string, gate
     ws.skipped.push(`${ks.source.file}:${ks.source.line}: no block spec in Kustomization ${ksRef}; add the Gateway health checks by hand`);
     return;
   }
+  if (!missing.length) return disableWait(ws, entry.edit, spec, ksRef);
   const keyIndent = entry.edit.column((spec.items[0].key as Node).range![0]);
   const pad = (n: number) => ' '.repeat(n);
   const existing = pairOf(spec, 'healthChecks');
@@ -235,6 +252,7 @@ function addHealthChecks(ws: Workspace, state: DesiredState, ksRef: string, gate
     const seq = existing.value as YAMLSeq<Node>;
     const firstLine = entry.edit.lineOf(seq.items[0].range![0]);
     const dash = entry.edit.lines[firstLine].indexOf('-');
+    disableWait(ws, entry.edit, spec, ksRef);
     entry.edit.insertBefore(lastLine(entry.edit, existing) + 1, itemLines(dash));
     return;
   }
@@ -242,6 +260,7 @@ function addHealthChecks(ws: Workspace, state: DesiredState, ksRef: string, gate
     ws.skipped.push(`${ks.source.file}: spec.healthChecks of ${ksRef} is not a block list; add the Gateways by hand`);
     return;
   }
+  disableWait(ws, entry.edit, spec, ksRef);
   const after = lastLine(entry.edit, spec.items[spec.items.length - 1] as Pair<Node, Node>);
   entry.edit.insertBefore(after + 1, [`${pad(keyIndent)}healthChecks:`, ...itemLines(keyIndent + 2)]);
 }
@@ -296,8 +315,6 @@ export function longTermFixes(state: DesiredState, list: Checklist, config: Conf
     }
     for (const [ks, refs] of byKs) {
       addHealthChecks(ws, state, ks, refs);
-      if (state.kustomizations.find((k) => k.ref === ks)?.wait)
-        ws.skipped.push(`${ks} has wait: true, so Flux ignores its healthChecks: decide by hand whether to drop wait`);
     }
   }
   const patches: string[] = [];
