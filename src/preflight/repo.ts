@@ -5,10 +5,10 @@
  * reads the checkout and, with `renderer: 'flux' | 'kubectl'`, runs those tools offline; no network.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import type { KubeObject } from '../cluster.js';
 import { appTemplateServices } from './app-template.js';
-import { isManifestName, RepoFiles } from './files.js';
+import { isManifestName, kustomizationFileOf, RepoFiles } from './files.js';
 import { buildDir, type BuildContext, type FluxOverlay, type Res } from './kustomize.js';
 import { substitute } from './substitute.js';
 import { findTool, renderWithFlux, renderWithKubectl, ToolError } from './tools.js';
@@ -120,13 +120,7 @@ function describe(object: KubeObject, source: SourceRef, appliedBy: string | und
     source,
     path,
     suspended: spec.suspend === true,
-    components: components.map((c) =>
-      normalisePath(
-        relative('.', `${path || '.'}/${c}`)
-          .split(sep)
-          .join('/'),
-      ),
-    ),
+    components: components.map((c) => normalisePath(posix.normalize(`${path || '.'}/${c}`))),
     ...(typeof spec.targetNamespace === 'string' && spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}),
     substitute: isMap(postBuild.substitute) ? Object.fromEntries(Object.entries(postBuild.substitute).map(([k, v]) => [k, String(v)])) : {},
     dependsOn: (Array.isArray(spec.dependsOn) ? spec.dependsOn : [])
@@ -371,14 +365,8 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
       }
     } else if (renderer === 'kubectl') {
       // Plain kustomize: only where Flux adds nothing to the build.
-      const plain =
-        !ks.targetNamespace &&
-        ks.components.length === 0 &&
-        !hasFrom &&
-        Object.keys(ks.substitute).length === 0 &&
-        overlay.patches.length === 0 &&
-        ctx.used.size > 0;
-      if (plain && files.isFile(resolve(dir, 'kustomization.yaml'))) {
+      const plain = !ks.targetNamespace && ks.components.length === 0 && !hasFrom && Object.keys(ks.substitute).length === 0 && overlay.patches.length === 0;
+      if (plain && kustomizationFileOf(files, dir)) {
         try {
           list = fromTool(files, await renderWithKubectl(dir, tools), list, ks);
           ks.renderer = 'kubectl';
