@@ -281,16 +281,18 @@ function pvcItems(ctx: Context): [ChecklistItem, ChecklistItem] {
   const check = results.get('kopia.not-flux-managed');
   const { namespace, name } = parseRef(config.kopia.pvc);
   const ksByRef = new Map(state.kustomizations.map((k) => [k.ref, k]));
-  const appliers = objectsOfKind(state, 'PersistentVolumeClaim').filter((d) => {
-    const meta = metaOf(d.object);
-    return meta.name === name && (meta.namespace ?? namespace) === namespace;
-  });
+  // Why by name in any namespace: a component used by every app puts its PVC in each app's
+  // namespace (the seed's issue 4), and a repository may keep it elsewhere than the config says.
+  const appliers = objectsOfKind(state, 'PersistentVolumeClaim').filter((d) => metaOf(d.object).name === name);
+  const pvcKey = (d: DesiredObject) => `${metaOf(d.object).namespace ?? namespace}/${name}`;
   const byApp = appliers.filter((d) => !viaComponent(d) && isKopiaApp(ksByRef.get(d.kustomization), namespace));
   const byOthers = appliers.filter((d) => !byApp.includes(d));
   const checks = ['kopia.not-flux-managed'];
   const row = (d: DesiredObject) => {
     const component = viaComponent(d);
-    return fromObject(d, `applied by Kustomization ${d.kustomization}${component ? ` through ${component}` : ''}`, 'fail');
+    const ns = metaOf(d.object).namespace ?? namespace;
+    const elsewhere = ns === namespace ? '' : ` (in ${ns}; the config names ${config.kopia.pvc})`;
+    return fromObject(d, `applied by Kustomization ${d.kustomization}${component ? ` through ${component}` : ''}${elsewhere}`, 'fail');
   };
   const checkSays = check ? asItem(check.status) : 'unknown';
   const two =
@@ -298,7 +300,7 @@ function pvcItems(ctx: Context): [ChecklistItem, ChecklistItem] {
       ? item(
           2,
           'fail',
-          `the kopia app applies ${config.kopia.pvc}: ${nameList(byApp.map((d) => `${d.kustomization} (${d.source.file})`))}`,
+          `the kopia app applies PVC ${nameList([...new Set(byApp.map(pvcKey))])}: ${nameList(byApp.map((d) => `${d.kustomization} (${d.source.file})`))}`,
           byApp.map(row),
           checks,
         )
@@ -309,7 +311,7 @@ function pvcItems(ctx: Context): [ChecklistItem, ChecklistItem] {
   });
   const three =
     byOthers.length > 0
-      ? item(3, 'fail', `${config.kopia.pvc} applied by ${nameList([...new Set(names)], 5)}`, byOthers.map(row), checks)
+      ? item(3, 'fail', `PVC ${nameList([...new Set(byOthers.map(pvcKey))], 3)} applied by ${nameList([...new Set(names)], 5)}`, byOthers.map(row), checks)
       : item(
           3,
           checkSays === 'fail' ? 'pass' : checkSays,

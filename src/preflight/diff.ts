@@ -298,10 +298,11 @@ export function longTermFixes(state: DesiredState, list: Checklist, config: Conf
       if (str(at(d.object, 'metadata', 'labels', SSA_LABEL)) === 'IfNotPresent' && first(d, 'ssa')) removeSsaLabel(ws, d);
   }
   if (status(2) === 'fail' || status(3) === 'fail') {
-    const { namespace, name } = parseRef(config.kopia.pvc);
+    // By name in any namespace, as the checklist finds it (a component's PVC lands in each app's namespace).
+    const { name } = parseRef(config.kopia.pvc);
     for (const d of state.objects) {
       if (d.object.kind !== 'PersistentVolumeClaim' || str(at(d.object, 'metadata', 'name')) !== name) continue;
-      if ((str(at(d.object, 'metadata', 'namespace')) ?? namespace) !== namespace || !first(d, 'pvc')) continue;
+      if (!first(d, 'pvc')) continue;
       dropPvcEntry(ws, d);
     }
   }

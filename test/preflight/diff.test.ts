@@ -72,6 +72,8 @@ const CASES = [
     touched: [2, 3, 4, 5, 8],
     files: [
       'kubernetes/apps/6-data/kopia/app/kustomization.yaml',
+      // The component's PVC lands in each app's namespace (targetNamespace): the seed's issue 4.
+      'kubernetes/components/volsync/kustomization.yaml',
       'kubernetes/components/volsync/replicationdestination.yaml',
       'kubernetes/infrastructure/2-foundation/cilium/ks.yaml',
     ],
