@@ -128,3 +128,15 @@ test('the clock tick re-evaluates only the checks that depend on time', () => {
   const after = store.getState().results;
   assert.equal(after['kopia.pvc-bound'], before['kopia.pvc-bound']);
 });
+
+test('an object whose name is not text (JSON such as {"toString": 1}) does not stop the flush it came in', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  syncAll(buffer);
+  const broken = gateway('ignored', 'True', '7');
+  broken.metadata = { ...broken.metadata, name: JSON.parse('{"toString": 1}') as string, namespace: JSON.parse('{"valueOf": 2}') as string };
+  buffer.event('gateways', { type: 'ADDED', object: broken });
+  buffer.event('gateways', { type: 'ADDED', object: gateway('gateway-external', 'True', '10') });
+  assert.doesNotThrow(() => buffer.flush());
+  assert.ok(store.getState().objects.gateways.has('network/gateway-external'));
+});
