@@ -49,3 +49,30 @@ test('a router label of musical symbols and wide forms: every detail line fits 8
     buffer.close();
   }
 });
+
+test('a router label of spacing vowel signs and wide characters: every dashboard line fits 80 columns', async () => {
+  const t0 = Date.UTC(2026, 0, 10, 9, 0, 0);
+  const scenario = createRebuildScenario({ t0 });
+  const now = t0 + scenario.startOffset;
+  const store = createDeckStore({ config: parseConfig(scenario.config, 'test'), clusterName: 'test', now });
+  const buffer = new FeedBuffer(store, 3_600_000);
+  const ui = await renderDeck(store, 80, 24);
+  try {
+    for (const kind of KIND_KEYS) {
+      buffer.reset(
+        kind,
+        scenario.objects.filter((o) => o.kind === kind).map((o) => o.object),
+      );
+      buffer.sync(kind, { phase: 'synced', since: now });
+    }
+    buffer.sync('dns', { phase: 'synced', since: now });
+    // U+0DDF (a Sinhala vowel sign, one column to string-width) then U+8B8E (two).
+    buffer.routerRecords({ label: `\ua5fd: ${'\u0ddf\u8b8e'.repeat(40)}`, count: 3, drdeck: 1, checkedAt: now });
+    buffer.flush();
+    const frame = await ui.waitFor('router');
+    assert.deepEqual(frameProblems(ui.frames.at(-1)!, 80, 24), [], frame);
+  } finally {
+    ui.unmount();
+    buffer.close();
+  }
+});
