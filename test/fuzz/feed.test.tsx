@@ -5,7 +5,8 @@
  * dashboard and of a panel's detail at 80x24. Nothing may throw; every check answers; every frame
  * comes within its budget, fits the terminal and carries no control character.
  *
- * Seeded and bounded: the same runs every time; `FC_SEED=n` (and `FC_RUNS=n`) to explore others. A
+ * Seeded and bounded: the same runs every time; `FC_SEED=n` (and `FC_RUNS=n`, `FC_RUNS_RENDER=n`) to
+ * explore others, `FUZZ_TRACE=1` to print the CPU of every frame. A
  * failure prints the seed and the path that replay it.
  */
 import assert from 'node:assert/strict';
@@ -24,6 +25,7 @@ const { createRebuildScenario } = await import('../../src/sim/index.js');
 const { orderedResults } = await import('../../src/store/checks-slice.js');
 const { createDeckStore } = await import('../../src/store/deck-store.js');
 const { FeedBuffer } = await import('../../src/store/feed-buffer.js');
+const { RECORD_LIMITS } = await import('../../src/text/sanitize.js');
 const { KEYS, renderDeck } = await import('../screens/render.js');
 const { cpuMs, frameProblems } = await import('../screens/frame-checks.js');
 
@@ -215,6 +217,12 @@ const feed = fc.record({
   router: fc.option(routerRecords, { nil: undefined }),
   panel: fc.nat(5),
   keys: fc.array(fc.constantFrom('j', 'j', 'k', 'G', 'g'), { minLength: 1, maxLength: 3 }),
+  /**
+   * A failing Flux object with an oversized message, where the Flux panel and its detail show it.
+   * Why its own field: a random path rarely lands on text a screen shows, and this is the shape that
+   * froze the TUI for 11 minutes (a 100 KB message) and made each key take 4-6 s (a 32 KB one).
+   */
+  failing: fc.array(fc.record({ object: fc.nat(), message: oversized }), { maxLength: 2 }),
 });
 
 type Feed = typeof feed extends fc.Arbitrary<infer T> ? T : never;
@@ -284,6 +292,12 @@ function objectsOf(input: Feed): Array<{ kind: KindKey; object: KubeObject }> {
     target.object = mutated(target.object, m);
   }
   for (const { kind, object } of input.extra) objects.push({ kind, object: object as unknown as KubeObject });
+  const flux = objects.filter((o) => o.kind === 'kustomizations' || o.kind === 'helmreleases');
+  for (const { object: at, message } of input.failing) {
+    const target = flux[at % flux.length];
+    const condition = { type: 'Ready', status: 'False', reason: 'BuildFailed', message, lastTransitionTime: new Date(NOW - 60_000).toISOString() };
+    target.object = mutated(target.object, { object: 0, path: ['status', 'conditions'], hot: true, value: [condition] });
+  }
   return objects;
 }
 
@@ -328,6 +342,30 @@ function assertEveryCheckAnswers(results: Record<string, { status: string; summa
 // eslint-disable-next-line no-control-regex
 const TABLE_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|u\{[0-9a-f]+\})/g;
+/** Room for the cut marker, " … [cut: 120000 chars]". */
+const MARKER = 40;
+
+/**
+ * Where `value` holds a string or key longer than the store keeps ("status.conditions.0.message
+ * (120000 chars)"), counting an escape as the one character it stands for; undefined if nowhere.
+ */
+function overLimit(value: unknown, path = '', depth = 0): string | undefined {
+  if (typeof value === 'string') {
+    const limit = /(^|\.)conditions\.\d+\.message$/.test(path) ? RECORD_LIMITS.maxConditionMessage : RECORD_LIMITS.maxString;
+    const length = value.replace(ESCAPED, '.').length;
+    return length > limit + MARKER ? `${path} (${length} chars)` : undefined;
+  }
+  if (value === null || typeof value !== 'object' || depth > RECORD_LIMITS.maxDepth + 1) return undefined;
+  for (const [k, v] of Object.entries(value)) {
+    if (k.replace(ESCAPED, '.').length > RECORD_LIMITS.maxKey + MARKER) return `a key of ${k.length} chars at ${path}`;
+    const found = overLimit(v, path ? `${path}.${k}` : k, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
 /**
  * How a failure is told: the seed, the path that replays it and what went wrong, never the
  * counterexample. Why: it holds 100 KB strings and values nested thousands deep, and fast-check's
@@ -364,6 +402,8 @@ test('fuzz: feed buffer -> store -> checks -> check table: no throw, every check
         for (const object of state.objects[kind].values()) {
           const json = JSON.stringify(object);
           assert.ok(json.length < 400_000, `a ${KINDS[kind].kind} of ${json.length} characters in the store`);
+          const long = overLimit(object);
+          assert.equal(long, undefined, `a ${KINDS[kind].kind} keeps ${long} uncapped`);
         }
       }
       const table = formatTable(buildReport(orderedResults(state.results)), 100);
@@ -416,7 +456,7 @@ test('fuzz: the dashboard and a detail render every feed within a frame budget, 
   try {
     await ui.waitFor('LoadBalancers');
     // The demo's rebuild once, unmeasured: the first frames pay for compiling the code, not for the data.
-    feedInto(buffer, { mutations: [], extra: [], events: [], sync: {}, dns: [], router: undefined, panel: 0, keys: [] });
+    feedInto(buffer, { mutations: [], extra: [], events: [], sync: {}, dns: [], router: undefined, panel: 0, keys: [], failing: [] });
     await settled(ui.frames);
     await fc.assert(
       fc.asyncProperty(feed, async (input) => {
