@@ -6,8 +6,8 @@
  * comes within its budget, fits the terminal and carries no control character.
  *
  * Seeded and bounded: the same runs every time; `FC_SEED=n` (and `FC_RUNS=n`, `FC_RUNS_RENDER=n`) to
- * explore others, `FUZZ_TRACE=1` to print the CPU of every frame. A
- * failure prints the seed and the path that replay it.
+ * explore others, `FUZZ_TRACE=1` to print the CPU of every frame. A failure prints the seed and the
+ * path that replay it.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -342,7 +342,6 @@ function assertEveryCheckAnswers(results: Record<string, { status: string; summa
 // eslint-disable-next-line no-control-regex
 const TABLE_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
-// eslint-disable-next-line no-control-regex
 const ESCAPED = /\\(?:x[0-9a-f]{2}|u[0-9a-f]{4}|u\{[0-9a-f]+\})/g;
 /** Room for the cut marker, " … [cut: 120000 chars]". */
 const MARKER = 40;
