@@ -10,6 +10,7 @@ import { isUserError, nearest, UsageError } from './commands/errors.js';
 import { EXIT, EXIT_CODES_HELP } from './commands/exit-codes.js';
 import type { DemoOptions } from './commands/demo.js';
 import type { FixCommandOptions } from './commands/fix.js';
+import type { PreflightOptions } from './commands/preflight.js';
 
 /** Kept as text here so `--help` loads no fix code. */
 const FIX_LIST =
@@ -107,6 +108,23 @@ async function main(argv: string[]): Promise<number> {
     .action(async (opts: { json?: boolean; demo?: boolean; config?: string; context?: string; kubeconfig?: string; timeout: number; log?: string }) => {
       const { runCheck } = await import('./commands/check.js');
       exitCode = await runCheck(opts);
+    });
+
+  program
+    .command('preflight')
+    .description(
+      'the Prevention Checklist over the GitOps repository, read the way Flux applies it; exit 0 all decided and none fails, 1 an item fails, 2 could not run, 3 undecided',
+    )
+    .option('--repo <dir>', 'the GitOps repository checkout')
+    .option('--cluster <name|path>', "the cluster's folder (clusters/NAME) or the flux-system Kustomization's path, when the repository has several")
+    .option('--json', 'print JSON: {"items":[...],"checks":[...],"notes":[...],"renderer":"...","summary":{...},"exitCode":0}')
+    .option('--diff', 'print the mechanical long-term fixes as a patch for git apply (drdeck never writes the repository)')
+    .option('--renderer <built-in|flux|kubectl>', 'who builds each Kustomization (default: flux when found, else built-in)')
+    .option('--config <file>', 'drdeck config file')
+    .addHelpText('after', `\n${EXIT_CODES_HELP}`)
+    .action(async (opts: PreflightOptions) => {
+      const { runPreflight } = await import('./commands/preflight.js');
+      exitCode = await runPreflight(opts);
     });
 
   program

@@ -18,10 +18,18 @@ import { sanitizeValue } from './text/sanitize.js';
  */
 export const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
+/**
+ * A name or namespace as text. Why not a template string: a broken object's `{"toString": 1}`
+ * throws when converted, and one broken object must not stop the feed; a map or list counts as none.
+ */
+const namePart = (value: unknown): string =>
+  value === null || value === undefined || typeof value === 'object' || typeof value === 'function' ? '' : String(value);
+
 /** The store key of an object: `namespace/name`, or `name` when cluster-scoped. */
 export function objectKey(object: { metadata?: { name?: string; namespace?: string } }): string {
   const meta = object.metadata ?? {};
-  return meta.namespace ? `${meta.namespace}/${meta.name ?? ''}` : (meta.name ?? '');
+  const namespace = namePart(meta.namespace);
+  return namespace ? `${namespace}/${namePart(meta.name)}` : namePart(meta.name);
 }
 
 /** The object without the last-applied annotation (the same object when it has none). */

@@ -217,6 +217,7 @@ const records: Check = {
   id: 'dns.records',
   panel: 'dns',
   title: 'Published names resolve to the right A and AAAA',
+  scope: 'status',
   inputs: ['services', 'dns'],
   optional: ['gateways', 'httproutes'],
   evaluate(snapshot, config) {

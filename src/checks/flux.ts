@@ -102,6 +102,7 @@ const flux_ready: Check = {
   id: 'flux.ready',
   panel: 'flux',
   title: 'Flux objects Ready',
+  scope: 'status',
   ...FLUX_INPUTS,
   evaluate(snapshot) {
     const all = fluxObjects(snapshot);
@@ -130,6 +131,7 @@ const flux_essential: Check = {
   id: 'flux.essential',
   panel: 'flux',
   title: 'Essential Kustomizations Ready',
+  scope: 'status',
   inputs: ['kustomizations'],
   evaluate(snapshot, config) {
     const ns = config.flux.namespace;
@@ -298,6 +300,7 @@ const flux_stuck: Check = {
   id: 'flux.stuck',
   panel: 'flux',
   title: 'No Flux object stuck',
+  scope: 'status',
   ...FLUX_INPUTS,
   clock: true,
   evaluate(snapshot, config) {
@@ -390,6 +393,7 @@ const flux_immutable_conflict: Check = {
   id: 'flux.immutable-conflict',
   panel: 'flux',
   title: 'No immutable-field or shared-object conflict',
+  scope: 'status',
   inputs: ['kustomizations'],
   evaluate(snapshot) {
     const kustomizations = listObjects(snapshot, 'kustomizations');
@@ -424,6 +428,7 @@ const flux_suspended: Check = {
   id: 'flux.suspended',
   panel: 'flux',
   title: 'No Flux object suspended',
+  scope: 'spec',
   ...FLUX_INPUTS,
   evaluate(snapshot) {
     const all = fluxObjects(snapshot);
@@ -439,6 +444,7 @@ const foundation_storage: Check = {
   id: 'foundation.storage',
   panel: 'flux',
   title: 'Storage classes and snapshot class exist',
+  scope: 'status',
   inputs: ['storageclasses', 'volumesnapshotclasses'],
   evaluate(snapshot, config) {
     const wanted: Array<[KindKey, string]> = [
@@ -465,6 +471,7 @@ const foundation_operators: Check = {
   id: 'foundation.operators',
   panel: 'flux',
   title: 'Ceph-CSI pods and VolSync operator running',
+  scope: 'status',
   inputs: ['pods', 'deployments'],
   evaluate(snapshot, config) {
     const { cephCsiNamespace, minCephCsiPods, volsyncOperator } = config.foundation;

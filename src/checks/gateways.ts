@@ -96,6 +96,7 @@ const programmed: Check = {
   id: 'gateways.programmed',
   panel: 'gateways',
   title: 'Gateways Programmed',
+  scope: 'status',
   inputs: ['gateways'],
   evaluate(snapshot, config) {
     const targets = targetGateways(snapshot, config);
@@ -132,6 +133,7 @@ const operator: Check = {
   id: 'gateways.operator',
   panel: 'gateways',
   title: 'cilium-operator available',
+  scope: 'status',
   inputs: ['deployments'],
   evaluate(snapshot, config) {
     const ref = config.gateways.ciliumOperator;
@@ -163,6 +165,7 @@ const healthChecks: Check = {
   id: 'gateways.health-checks',
   panel: 'gateways',
   title: 'cilium Kustomization health-checks the Gateways',
+  scope: 'spec',
   inputs: ['kustomizations'],
   optional: ['gateways'],
   evaluate(snapshot, config) {

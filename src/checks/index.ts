@@ -95,6 +95,7 @@ export function runCheck(check: Check, snapshot: Snapshot, config: Config): Chec
     evidence: result.evidence,
     fixes: result.status === 'pass' ? [] : result.fixes,
     ...(result.gitHint ? { gitHint: result.gitHint } : {}),
+    source: snapshot.source ?? 'cluster',
   };
 }
 

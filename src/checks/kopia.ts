@@ -59,6 +59,7 @@ const pvcBound: Check = {
   id: 'kopia.pvc-bound',
   panel: 'kopia',
   title: 'Kopia repository PVC Bound',
+  scope: 'status',
   inputs: ['persistentvolumeclaims'],
   evaluate(snapshot, config) {
     const ref = config.kopia.pvc;
@@ -77,6 +78,7 @@ const volumeHandle: Check = {
   id: 'kopia.volume-handle',
   panel: 'kopia',
   title: 'Kopia PV holds the handle saved in Git',
+  scope: 'status',
   inputs: ['persistentvolumeclaims', 'persistentvolumes'],
   evaluate(snapshot, config) {
     const saved = config.kopia.savedVolumeHandle;
@@ -109,6 +111,7 @@ const reclaimPolicy: Check = {
   id: 'kopia.reclaim-policy',
   panel: 'kopia',
   title: 'Kopia PV reclaim policy Retain',
+  scope: 'status',
   inputs: ['persistentvolumeclaims', 'persistentvolumes'],
   evaluate(snapshot, config) {
     return withVolume(snapshot, config, (_pvc, pv) => {
@@ -132,9 +135,16 @@ const notFluxManaged: Check = {
   id: 'kopia.not-flux-managed',
   panel: 'kopia',
   title: 'Kopia PVC not managed by Flux',
+  scope: 'spec',
   inputs: ['persistentvolumeclaims'],
   evaluate(snapshot, config) {
     const pvc = kopiaPvc(snapshot, config);
+    // In Git, a PVC that nothing applies is the cure itself: the reclaim step creates it once.
+    if (!pvc && snapshot.source === 'git') {
+      return verdict('pass', `not applied by any Flux Kustomization: ${config.kopia.pvc}`, [
+        missingRow('persistentvolumeclaims', config.kopia.pvc, 'applied by', 'no Kustomization', 'pass'),
+      ]);
+    }
     if (!pvc)
       return verdict('unknown', `PVC ${config.kopia.pvc} missing`, [missingRow('persistentvolumeclaims', config.kopia.pvc)], { fixes: ['kopia-reclaim'] });
     const evidence: Evidence[] = [];
@@ -146,6 +156,8 @@ const notFluxManaged: Check = {
     for (const manager of new Set(managers)) {
       if (manager && FLUX_MANAGERS.has(manager)) evidence.push(row('persistentvolumeclaims', pvc, 'metadata.managedFields', manager, 'fail'));
     }
+    // Every object of the desired state is applied by Flux, owner labels or not.
+    if (!evidence.length && snapshot.source === 'git') evidence.push(row('persistentvolumeclaims', pvc, 'applied by', 'a Flux Kustomization', 'fail'));
     if (!evidence.length) {
       return verdict('pass', `not managed by Flux: ${config.kopia.pvc}`, [row('persistentvolumeclaims', pvc, 'managed by', 'not Flux', 'pass')]);
     }

@@ -230,6 +230,7 @@ const dualStackAnnotation: Check = {
   id: 'loadbalancers.dual-stack-annotation',
   panel: 'loadbalancers',
   title: 'LB-IPAM annotation has one IPv4 and one IPv6',
+  scope: 'spec',
   inputs: ['services'],
   evaluate(snapshot, config) {
     const services = loadBalancerServices(snapshot);
@@ -275,6 +276,7 @@ const externalIp: Check = {
   id: 'loadbalancers.external-ip',
   panel: 'loadbalancers',
   title: 'Every LoadBalancer has an EXTERNAL-IP',
+  scope: 'status',
   inputs: ['services'],
   evaluate(snapshot, config) {
     const services = loadBalancerServices(snapshot);
@@ -305,6 +307,7 @@ const statusFamilies: Check = {
   id: 'loadbalancers.status-families',
   panel: 'loadbalancers',
   title: 'LoadBalancer status has every family asked for',
+  scope: 'status',
   inputs: ['services'],
   evaluate(snapshot, config) {
     const problems: string[] = [];
@@ -368,6 +371,7 @@ const addressConflict: Check = {
   id: 'loadbalancers.address-conflict',
   panel: 'loadbalancers',
   title: 'No address claimed by two Services',
+  scope: 'spec',
   inputs: ['services'],
   evaluate(snapshot, config) {
     const claims = new Map<string, KubeObject[]>();

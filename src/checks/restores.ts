@@ -62,6 +62,7 @@ const copyMethod: Check = {
   id: 'restores.copy-method',
   panel: 'restores',
   title: 'Every RD has copyMethod Snapshot, with the configured mover',
+  scope: 'spec',
   inputs: ['replicationdestinations'],
   evaluate(snapshot, config) {
     const rds = replicationDestinations(snapshot, config);
@@ -119,6 +120,7 @@ const ssaIfNotPresent: Check = {
   id: 'restores.ssa-if-not-present',
   panel: 'restores',
   title: 'No RD labelled ssa: IfNotPresent',
+  scope: 'spec',
   inputs: ['replicationdestinations'],
   evaluate(snapshot, config) {
     const rds = replicationDestinations(snapshot, config);
@@ -139,6 +141,7 @@ const secrets: Check = {
   id: 'restores.secrets',
   panel: 'restores',
   title: 'Every RD repository Secret exists',
+  scope: 'status',
   inputs: ['replicationdestinations', 'secrets'],
   evaluate(snapshot, config) {
     const rds = replicationDestinations(snapshot, config);
@@ -202,6 +205,7 @@ const progress: Check = {
   id: 'restores.progress',
   panel: 'restores',
   title: 'Restores done',
+  scope: 'status',
   inputs: ['replicationdestinations'],
   evaluate(snapshot, config) {
     const rds = replicationDestinations(snapshot, config);
@@ -290,6 +294,7 @@ const appPvcs: Check = {
   id: 'restores.app-pvcs',
   panel: 'restores',
   title: 'Restored app PVCs Bound',
+  scope: 'status',
   inputs: ['persistentvolumeclaims'],
   optional: ['replicationdestinations', 'storageclasses', 'persistentvolumes'],
   clock: true,
@@ -319,6 +324,7 @@ const otherPvcs: Check = {
   id: 'restores.other-pvcs',
   panel: 'restores',
   title: 'Other PVCs Bound',
+  scope: 'status',
   inputs: ['persistentvolumeclaims'],
   optional: ['storageclasses', 'persistentvolumes'],
   clock: true,
@@ -398,6 +404,7 @@ const appsRunning: Check = {
   id: 'restores.apps-running',
   panel: 'restores',
   title: 'Apps on restored PVCs running',
+  scope: 'status',
   inputs: ['persistentvolumeclaims', 'deployments'],
   optional: ['replicationdestinations', 'persistentvolumes'],
   clock: true,
@@ -440,6 +447,7 @@ const count: Check = {
   id: 'restores.count',
   panel: 'restores',
   title: 'Expected number of RDs',
+  scope: 'spec',
   inputs: ['replicationdestinations'],
   evaluate(snapshot, config) {
     const rds = replicationDestinations(snapshot, config);

@@ -5,6 +5,7 @@
 import type { DnsAnswer, KubeObject, RouterRecords, SyncState } from '../cluster.js';
 import type { Config } from '../config/schema.js';
 import type { KindKey } from '../kinds.js';
+import type { SourceRef } from '../preflight/types.js';
 
 export const PANELS = ['flux', 'kopia', 'restores', 'gateways', 'loadbalancers', 'dns'] as const;
 export type PanelId = (typeof PANELS)[number];
@@ -56,7 +57,21 @@ export interface Evidence {
   value: string;
   /** The verdict on this one object (a list mixes good and bad objects). */
   status?: CheckStatus;
+  /** Where the object is written in the Git repository (preflight's evidence: `file:line`). */
+  source?: SourceRef;
 }
+
+/**
+ * Where a snapshot came from: a live cluster, the demo's simulation, or the desired state read from
+ * the Git repository (`drdeck preflight`). Every verdict says which.
+ */
+export type CheckSource = 'cluster' | 'demo' | 'git';
+
+/**
+ * What a check judges: `spec`, what the manifests say (the same in Git as in the cluster, so
+ * preflight runs it on the repository's desired state), or `status`, what only a running cluster has.
+ */
+export type CheckScope = 'spec' | 'status';
 
 export interface CheckResult {
   id: string;
@@ -68,9 +83,11 @@ export interface CheckResult {
   fixes: FixId[];
   /** For checks whose cure is in Git: the file to look for and the change to make. */
   gitHint?: string;
+  /** The snapshot's source (runCheck always sets it). */
+  source?: CheckSource;
 }
 
-export type Verdict = Omit<CheckResult, 'id' | 'panel'>;
+export type Verdict = Omit<CheckResult, 'id' | 'panel' | 'source'>;
 
 /** Inputs are kinds, plus `dns` for the resolver's answers. */
 export type InputKey = KindKey | 'dns';
@@ -84,12 +101,16 @@ export interface Snapshot {
   dns: ReadonlyMap<string, DnsAnswer>;
   /** The router's record count, where a router is configured (absent: no router). Part of the `dns` input. */
   routerRecords?: RouterRecords;
+  /** Where the objects come from; absent means a live cluster. */
+  source?: CheckSource;
 }
 
 export interface Check {
   id: string;
   panel: PanelId;
   title: string;
+  /** `spec` when the check reads only what the manifests say: preflight runs it on the Git repository too. */
+  scope: CheckScope;
   /** Kinds the check cannot say anything without: not synced means `pending`, absent means `unknown`. */
   inputs: readonly InputKey[];
   /** Kinds read when present (a missing OCIRepository CRD does not make Flux unknown). */

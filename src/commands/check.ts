@@ -45,14 +45,14 @@ export async function runCheck(opts: CheckOptions): Promise<number> {
       // A script reading --json still gets every check, each saying it cannot reach the API server.
       session.buffer.flush();
       if (opts.json && apiUnreachable(session.store.getState().sync)) {
-        const report = { ...buildReport(orderedResults(session.store.getState().results)), exitCode: EXIT.couldNotRun };
+        const report = { ...buildReport(orderedResults(session.store.getState().results), opts.demo ? 'demo' : 'cluster'), exitCode: EXIT.couldNotRun };
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       }
       if (error instanceof UnreachableError) throw error;
       throw unreachable(session, where, opts.timeout);
     }
     session.buffer.flush();
-    const report = buildReport(orderedResults(session.store.getState().results));
+    const report = buildReport(orderedResults(session.store.getState().results), opts.demo ? 'demo' : 'cluster');
     // Cut to the terminal's width only on a terminal: a pipe or a file gets every summary in full.
     const width = process.stdout.isTTY ? process.stdout.columns || 100 : undefined;
     process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatTable(report, width)}\n`);

@@ -25,9 +25,10 @@ export function verdictExitCode(counts: { fail: number; unknown: number; pending
 }
 
 /** The contract in the words of `--help`. */
-export const EXIT_CODES_HELP = `Exit codes (check, fix):
+export const EXIT_CODES_HELP = `Exit codes (check, fix, preflight):
   0  everything was decided and passed (warnings allowed); a fix done, nothing to do, or --dry-run
-  1  a check failed; a fix ran and failed
-  2  could not run: usage error, bad config or kubeconfig, cluster unreachable, credentials refused
+  1  a check (or a preflight item) failed; a fix ran and failed
+  2  could not run: usage error, bad config or kubeconfig, cluster unreachable, credentials refused,
+     no repository or no single Flux entry in it (preflight)
   3  undecided: nothing failed, but a check could not be decided (forbidden, not installed, pending);
      a fix was not applied (read-only, not allowed, not confirmed without --yes)`;

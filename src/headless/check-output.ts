@@ -1,29 +1,34 @@
 /** The output of `drdeck check`: JSON for scripts, a plain table for people. */
-import type { CheckResult, CheckStatus } from '../checks/types.js';
+import type { CheckResult, CheckSource, CheckStatus } from '../checks/types.js';
 import { EXIT, verdictExitCode, type ExitCode } from '../commands/exit-codes.js';
 import { bound, fitWidth, UNITS_PER_CELL } from '../text/cells.js';
 import { escapeControls } from '../text/sanitize.js';
 
 export interface CheckReport {
-  checks: Array<Pick<CheckResult, 'id' | 'panel' | 'status' | 'summary' | 'evidence' | 'fixes'> & { gitHint?: string }>;
+  checks: Array<Pick<CheckResult, 'id' | 'panel' | 'status' | 'summary' | 'evidence' | 'fixes'> & { gitHint?: string; source: CheckSource }>;
   /** The count of each status; `decided` is false when a check is unknown or pending. */
   summary: Record<CheckStatus, number> & { decided: boolean };
   /** What `drdeck check` exits with (src/commands/exit-codes.ts). */
   exitCode: ExitCode;
 }
 
-export function buildReport(results: CheckResult[]): CheckReport {
+/**
+ * The report of these results. `source` says where the snapshot came from when the caller knows it
+ * better than the results (the demo runs on a simulated cluster); otherwise each result's own.
+ */
+export function buildReport(results: CheckResult[], source?: CheckSource): CheckReport {
   const counts: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, pending: 0, unknown: 0 };
   for (const r of results) counts[r.status]++;
   return {
-    checks: results.map(({ id, panel, status, summary: line, evidence, fixes, gitHint }) => ({
-      id,
-      panel,
-      status,
-      summary: line,
-      evidence,
-      fixes,
-      ...(gitHint ? { gitHint } : {}),
+    checks: results.map((r) => ({
+      id: r.id,
+      panel: r.panel,
+      status: r.status,
+      summary: r.summary,
+      evidence: r.evidence,
+      fixes: r.fixes,
+      ...(r.gitHint ? { gitHint: r.gitHint } : {}),
+      source: source ?? r.source ?? 'cluster',
     })),
     summary: { ...counts, decided: counts.unknown === 0 && counts.pending === 0 },
     exitCode: verdictExitCode(counts),

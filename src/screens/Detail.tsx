@@ -64,6 +64,13 @@ function LineBody({ line }: { line: DetailLine }) {
   return <Text> </Text>;
 }
 
+/**
+ * Columns `LineBody` draws before a line's text. Why the text is cut to the rest by `cut` and not
+ * left to Ink's truncate-end: Ink cuts by a width of its own, which differs from its layout's on some
+ * graphemes (musical symbols with spacing marks), and drew such a line 82 columns wide in 80.
+ */
+const PREFIX_CELLS: Readonly<Record<DetailLine['kind'], number>> = { check: 9, evidence: 6, fix: 4, git: 4, spacer: 0 };
+
 function fullText(line: DetailLine): string {
   return line.kind === 'check' && line.status ? `${line.status.toUpperCase()} ${line.text}` : line.text.trim();
 }
@@ -153,7 +160,7 @@ export function Detail({ width, height }: DetailProps) {
       ))}
       <Box flexDirection="column" height={listHeight}>
         {visible.length ? (
-          visible.map((line) => <Line key={line.key} line={{ ...line, text: clip(line.text, width) }} selected={line === selected} />)
+          visible.map((line) => <Line key={line.key} line={{ ...line, text: cut(line.text, width - PREFIX_CELLS[line.kind]) }} selected={line === selected} />)
         ) : (
           <Text dimColor>{filter ? `nothing matches "${filter}"` : 'no checks'}</Text>
         )}

@@ -115,6 +115,10 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
   // The DNS panel says what the router holds, where a router is configured.
   const router = useDeck((s) => (panel === 'dns' && s.routerRecords ? routerRecordsText(s.routerRecords) : ''));
   const counts = countStatuses(results.map((r) => r.status));
+  // Columns inside the border and padding. Text of cluster origin is cut to its room here, never
+  // left to Ink's truncate-end: Ink cuts by a width of its own that differs from its layout's on
+  // some graphemes (spacing vowel signs), and drew such a line 89 columns wide in 80.
+  const columns = Math.max(1, width - 4);
   const countText = (['fail', 'warn', 'unknown', 'pending'] as const)
     .filter((s) => counts[s] > 0)
     .map((s) => `${SYMBOL[s]}${counts[s]}`)
@@ -167,7 +171,7 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
         ) : null}
         {note && !down ? (
           <Text dimColor wrap="truncate-end">
-            {clip(note, width)}
+            {cut(note, columns)}
           </Text>
         ) : null}
         {refusal ? (
@@ -182,24 +186,24 @@ export function Panel({ panel, width, height, focused }: PanelProps) {
         {(down ? [] : shown).map((r) => (
           <Text key={r.id} wrap="truncate-end">
             <Text color={statusColor(r.status)}>{SYMBOL[r.status]} </Text>
-            {clip(r.summary, width)}
+            {cut(r.summary, columns - 2)}
           </Text>
         ))}
         {(down ? [] : details).map((d) => (
           <Text key={d.key} wrap="truncate-end">
             {'  '}
             <Text color={statusColor(d.status)}>{SYMBOL[d.status]} </Text>
-            <Text dimColor>{clip(d.text, width)}</Text>
+            <Text dimColor>{cut(d.text, columns - 4)}</Text>
           </Text>
         ))}
         {rest > 0 && !down ? (
           <Text dimColor wrap="truncate-end">
-            {clip(restText, width)}
+            {cut(restText, columns)}
           </Text>
         ) : null}
         {router ? (
           <Text dimColor wrap="truncate-end">
-            {clip(router, width)}
+            {cut(router, columns)}
           </Text>
         ) : null}
       </Box>

@@ -1,6 +1,7 @@
 /** Derived values the screens select. Pure functions of the state; each returns a primitive or a stable object. */
 import { ALL_CHECKS } from '../checks/index.js';
 import { apiUnreachable, clockTime, UNREACHABLE_PREFIX, unreachableLine } from '../checks/unreachable.js';
+import { parseTime } from '../checks/util.js';
 import { PANEL_TITLES, type CheckStatus, type InputKey, type PanelId } from '../checks/types.js';
 import { fixById } from '../fixes/index.js';
 import { eta, formatSpan, nextStep, phaseProgress, totalMs } from '../timeline/index.js';
@@ -25,8 +26,9 @@ export function fluxDeployedAt(state: Pick<DeckState, 'objects' | 'config'>): nu
   let earliest: number | undefined;
   for (const ks of state.objects.kustomizations.values()) {
     if (ks.metadata.namespace !== state.config.flux.namespace) continue;
-    const t = Date.parse(ks.metadata.creationTimestamp ?? '');
-    if (Number.isFinite(t) && (earliest === undefined || t < earliest)) earliest = t;
+    // Why parseTime: a broken object's time may be a map, which Date.parse throws on converting.
+    const t = parseTime(ks.metadata.creationTimestamp);
+    if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
   }
   return earliest;
 }

@@ -143,7 +143,7 @@ for (const c of runnerCases) {
   });
 }
 
-const fake = (evaluate: Check['evaluate']): Check => ({ id: 'test.fake', panel: 'flux', title: 'fake', inputs: ['pods'], evaluate });
+const fake = (evaluate: Check['evaluate']): Check => ({ id: 'test.fake', panel: 'flux', title: 'fake', scope: 'status', inputs: ['pods'], evaluate });
 
 test('runCheck: an exception becomes unknown "check failed"', () => {
   const result = runCheck(
@@ -153,7 +153,7 @@ test('runCheck: an exception becomes unknown "check failed"', () => {
     makeSnapshot(),
     makeConfig(),
   );
-  assert.deepEqual(result, { id: 'test.fake', panel: 'flux', status: 'unknown', summary: 'check failed: boom', evidence: [], fixes: [] });
+  assert.deepEqual(result, { id: 'test.fake', panel: 'flux', status: 'unknown', summary: 'check failed: boom', evidence: [], fixes: [], source: 'cluster' });
 });
 
 test('runCheck: a passing verdict names no fixes', () => {

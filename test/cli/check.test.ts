@@ -31,8 +31,9 @@ test('check --demo --json lists every contract id with its verdict, and exits 1'
   for (const c of report.checks) {
     assert.deepEqual(
       Object.keys(c).filter((k) => k !== 'gitHint'),
-      ['id', 'panel', 'status', 'summary', 'evidence', 'fixes'],
+      ['id', 'panel', 'status', 'summary', 'evidence', 'fixes', 'source'],
     );
+    assert.equal(c.source, 'demo', `${c.id}: every verdict of the demo says it came from the demo`);
     assert.match(c.status, /^(pass|warn|fail|pending|unknown)$/);
     assert.equal(typeof c.summary, 'string');
     for (const e of c.evidence) assert.ok('kind' in e && 'name' in e && 'field' in e && 'value' in e);

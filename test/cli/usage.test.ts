@@ -45,7 +45,7 @@ const NO_STACK = /\n\s+at /;
 
 test('usage errors: exit 2, the error and where to look, nothing else', async () => {
   const cases: Array<[string[], string]> = [
-    [['bogus'], "drdeck: unknown command 'bogus'; commands: demo, check, report, fix, help"],
+    [['bogus'], "drdeck: unknown command 'bogus'; commands: demo, check, preflight, report, fix, help"],
     [['chek'], "drdeck: unknown command 'chek' (did you mean check?)"],
     [['help', 'fixx'], "drdeck: unknown command 'fixx' (did you mean fix?)"],
     [['--bogus'], "drdeck: unknown option '--bogus'"],

@@ -128,3 +128,31 @@ test('the clock tick re-evaluates only the checks that depend on time', () => {
   const after = store.getState().results;
   assert.equal(after['kopia.pvc-bound'], before['kopia.pvc-bound']);
 });
+
+test('an object whose name is not text (JSON such as {"toString": 1}) does not stop the flush it came in', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  syncAll(buffer);
+  const broken = gateway('ignored', 'True', '7');
+  broken.metadata = { ...broken.metadata, name: JSON.parse('{"toString": 1}') as string, namespace: JSON.parse('{"valueOf": 2}') as string };
+  buffer.event('gateways', { type: 'ADDED', object: broken });
+  buffer.event('gateways', { type: 'ADDED', object: gateway('gateway-external', 'True', '10') });
+  assert.doesNotThrow(() => buffer.flush());
+  assert.ok(store.getState().objects.gateways.has('network/gateway-external'));
+});
+
+test('a creation time that is not text does not break the header: the other Kustomizations still date Flux', async () => {
+  const { fluxDeployedAt } = await import('../../src/store/selectors.js');
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  syncAll(buffer);
+  const namespace = store.getState().config.flux.namespace;
+  const ks = (name: string, creationTimestamp: unknown): KubeObject => ({
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    metadata: { name, namespace, creationTimestamp: creationTimestamp as string },
+  });
+  buffer.reset('kustomizations', [ks('broken', JSON.parse('{"toString": 1}')), ks('apps', '2026-11-26T02:40:00Z')]);
+  buffer.flush();
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:40:00Z'));
+});
