@@ -10,6 +10,10 @@ export interface DemoOptions {
   stateDir?: string;
   autopilot?: boolean;
   log?: string;
+  /** The GitOps repository for the Git view (default: the demo's own, shipped in demo/repo). */
+  repo?: string;
+  /** Set by the command line: the demo's repository in the package. */
+  defaultRepo?: string;
 }
 
 export async function runDemo(opts: DemoOptions): Promise<number> {

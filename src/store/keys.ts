@@ -3,7 +3,7 @@
  * one pure `resolveKey`. The app has a single input handler that resolves and dispatches.
  */
 
-export type Screen = 'dashboard' | 'detail' | 'timeline';
+export type Screen = 'dashboard' | 'detail' | 'timeline' | 'git';
 
 export interface KeyMode {
   screen: Screen;
@@ -31,6 +31,7 @@ export type Command =
   | { type: 'filter-done' }
   | { type: 'fix'; fixId: string }
   | { type: 'timeline' }
+  | { type: 'git' }
   | { type: 'set-t0' }
   | { type: 'confirm-accept' }
   | { type: 'confirm-cancel' }
@@ -72,7 +73,17 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'PgUp PgDn space g G', action: 'a page up / down, the top / the bottom', screens: ['detail'] },
   { keys: '/', action: 'filter the list (Enter keeps it, Esc clears it)', screens: ['detail'], bar: '/ filter' },
   { keys: 'Esc', action: 'back to the dashboard (t too, from the timeline)', screens: ['detail', 'timeline'], bar: 'esc back' },
-  { keys: 't', action: 'the timeline: phases against the expected durations, ETA, next step', screens: ['dashboard', 'detail'], bar: 't timeline' },
+  { keys: 't', action: 'the timeline: phases against the expected durations, ETA, next step', screens: ['dashboard', 'detail', 'git'], bar: 't timeline' },
+  {
+    keys: 'g',
+    action: 'the Git view: the Prevention Checklist over the repository (--repo), each finding with file:line',
+    screens: ['dashboard'],
+    bar: 'g git',
+  },
+  { keys: '↑↓ / j k', action: 'select the checklist item above / below (its evidence below it)', screens: ['git'], bar: 'jk item' },
+  { keys: 'Enter / space, PgUp PgDn', action: "scroll the selected item's evidence", screens: ['git'], bar: 'enter more' },
+  { keys: 'Esc / g', action: 'back to the dashboard', screens: ['git'], bar: 'esc back' },
+  { keys: 'Ctrl-R (Git view)', action: 'read the repository again', screens: ['git'], bar: 'ctrl-r re-read' },
   { keys: '0', action: 'Flux was deployed now: set t0 by hand (when no Flux object tells)', screens: ['timeline'] },
   { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
   {
@@ -80,8 +91,8 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     action: 'retry now: every watch waiting to retry (back-off, forbidden, not installed) and DNS',
     screens: ['dashboard', 'detail', 'timeline'],
   },
-  { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail', 'timeline'], bar: '? help' },
-  { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail', 'timeline'], bar: 'q quit' },
+  { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail', 'timeline', 'git'], bar: '? help' },
+  { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail', 'timeline', 'git'], bar: 'q quit' },
 ];
 
 const NONE: Command = { type: 'none' };
@@ -131,6 +142,16 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
     if (input === '0') return { type: 'set-t0' };
     return NONE;
   }
+  if (mode.screen === 'git') {
+    // No fix keys here: the view is about the repository, which drdeck never writes.
+    if (key.escape || input === 'g' || key.leftArrow || input === 'h') return { type: 'back' };
+    if (key.upArrow || input === 'k') return { type: 'scroll', by: -1 };
+    if (key.downArrow || input === 'j') return { type: 'scroll', by: 1 };
+    if (key.pageUp) return { type: 'scroll-page', pages: -1 };
+    if (key.pageDown || key.return || input === ' ') return { type: 'scroll-page', pages: 1 };
+    if (input === 't') return { type: 'timeline' };
+    return NONE;
+  }
   const fixId = mode.fixKeys?.[input];
   if (fixId) return { type: 'fix', fixId };
   if (input === 't') return { type: 'timeline' };
@@ -140,6 +161,8 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
     if (key.upArrow || input === 'k') return { type: 'focus', direction: 'up' };
     if (key.downArrow || input === 'j') return { type: 'focus', direction: 'down' };
     if (key.return) return { type: 'open' };
+    // Only here: inside the detail `g` is "top", as in less and vim.
+    if (input === 'g') return { type: 'git' };
     return NONE;
   }
   if (key.escape) return { type: 'back' };
