@@ -4,6 +4,7 @@
  * object is written, handed to the store's `git` slice. Read once at start and again on Ctrl-R in
  * the Git view; never on the render path, never a crash (a broken repository is one line).
  */
+import { isAbsolute, relative } from 'node:path';
 import type { Snapshot } from '../checks/types.js';
 import { KIND_KEYS, KINDS } from '../kinds.js';
 import { buildChecklist, diskFiles } from '../preflight/checklist.js';
@@ -41,7 +42,10 @@ function oneLine(error: unknown): string {
  * resolver: it maps every object to its file:line (what the dashboard links to) and runs in-process;
  * `drdeck preflight --renderer flux` is there for the exact rendering.
  */
-export function watchRepo(store: DeckStore, repo: string, options: WatchRepoOptions = {}): () => void {
+export function watchRepo(store: DeckStore, path: string, options: WatchRepoOptions = {}): () => void {
+  // How the view names it: relative to where drdeck was started when it is below, else in full.
+  const near = relative(process.cwd(), path);
+  const repo = near && !near.startsWith('..') && !isAbsolute(near) ? near : path;
   let generation = 0;
   let stopped = false;
   const read = async () => {
@@ -52,7 +56,7 @@ export function watchRepo(store: DeckStore, repo: string, options: WatchRepoOpti
     // Why a macrotask first: the first frame is painted before the resolver's synchronous work starts.
     await new Promise((resolve) => setImmediate(resolve));
     try {
-      const state = await readDesiredState(repo, { cluster: options.cluster, renderer: 'built-in' });
+      const state = await readDesiredState(path, { cluster: options.cluster, renderer: 'built-in' });
       const { config, now } = store.getState();
       const snapshot = snapshotOf(state, now);
       const checklist = buildChecklist(state, snapshot, config, diskFiles(state.repo));
