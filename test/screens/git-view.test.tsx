@@ -201,3 +201,22 @@ test('the end state with nothing left: just "apps running in …"', async () => 
   assert.equal(endStateLine(30 * 60_000 + 29_000, { git: 0, fromRepo: true, fixKeys: [] }), 'apps running in 30m 29s');
   assert.equal(leftText({ git: 1, fromRepo: false, fixKeys: ['a', 'd'] }), ' — 1 change left in Git (g) — 2 live fixes left (a d)');
 });
+
+test('? lists g and the Git view keys, and still fits 80x24 whole', async () => {
+  const session = await demoSession();
+  const ui = await renderDeck(session.store, 80, 24);
+  try {
+    await ui.waitFor('LoadBalancers');
+    await ui.press('?');
+    const frame = await ui.waitFor('Keys');
+    assertFits(frame, 80, 24);
+    assert.match(frame, /^ {2}g {2,}the Git view: checklist of the repository, file:line$/m);
+    assert.match(frame, /in Git: re-read the repo$/m);
+    // The last line of the help is there: nothing pushed off the bottom.
+    assert.match(frame, /^ {2}DNS: /m);
+    assert.match(frame, /^ {2}q \/ Ctrl-C {2,}quit$/m);
+  } finally {
+    ui.unmount();
+    session.close();
+  }
+});
