@@ -3,16 +3,22 @@
  * and exits 1 when one is over budget. Run it on an idle machine; numbers are medians of repeats.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { ALL_CHECKS, evaluateAll } from '../src/checks/index.js';
 import { parseConfig } from '../src/config/load.js';
 import { KIND_KEYS } from '../src/kinds.js';
+import { readDesiredState } from '../src/preflight/repo.js';
+import { snapshotOf as desiredSnapshotOf } from '../src/preflight/snapshot.js';
 import { snapshotOf } from '../src/store/checks-slice.js';
 import { createDeckStore } from '../src/store/deck-store.js';
 import { FeedBuffer } from '../src/store/feed-buffer.js';
 import { startSession, waitForSync } from '../src/session.js';
 import { createDemoCluster } from '../src/sim/index.js';
+import { generatePreflightRepo } from './preflight-repo.js';
 
 interface Result {
   name: string;
@@ -90,6 +96,22 @@ async function main(): Promise<void> {
       if (r.status !== 0) throw new Error(`drdeck --help failed: ${r.stderr}`);
     }),
   });
+
+  // 4. Preflight on a generated 2,000-file repository: read it the way Flux applies it, then the checks.
+  const repo = mkdtempSync(join(tmpdir(), 'drdeck-bench-repo-'));
+  try {
+    const count = generatePreflightRepo(repo);
+    const samples: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const start = performance.now();
+      const state = await readDesiredState(repo);
+      evaluateAll(desiredSnapshotOf(state, Date.now()), config);
+      samples.push(performance.now() - start);
+    }
+    results.push({ name: `preflight: readDesiredState + checks on a ${count.toLocaleString('en')}-file repository`, budgetMs: 3000, ms: median(samples) });
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
 
   let over = 0;
   for (const r of results) {

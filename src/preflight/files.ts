@@ -2,8 +2,8 @@
  * Reading the repository's files: YAML documents with the line each starts at, SOPS detection, and
  * a bounded, symlink-safe walk. A file reader (I/O allowed); never throws on a file's content.
  */
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
 import type { RepoNote } from './types.js';
 
@@ -53,31 +53,62 @@ export class RepoFiles {
     return relative(this.root, abs).split(sep).join('/');
   }
 
-  /** True when ABS exists, and its real path stays inside the repository. */
-  inside(abs: string): boolean {
-    try {
-      const real = realpathSync(abs);
-      const rel = relative(this.root, real);
-      return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
-    } catch {
-      return false;
+  private readonly stats = new Map<string, Stats | null>();
+  private readonly insides = new Map<string, boolean>();
+
+  /** stat of ABS (symlinks followed), cached: a repository is read many times over in one pass. */
+  private stat(abs: string): Stats | null {
+    let stat = this.stats.get(abs);
+    if (stat === undefined) {
+      try {
+        stat = statSync(abs);
+      } catch {
+        stat = null;
+      }
+      this.stats.set(abs, stat);
     }
+    return stat;
+  }
+
+  /** True when ABS exists, and its real path stays inside the repository (a symlink out of it does not). */
+  inside(abs: string): boolean {
+    const cached = this.insides.get(abs);
+    if (cached !== undefined) return cached;
+    let result: boolean;
+    const rel = relative(this.root, abs);
+    if (rel === '') result = true;
+    else if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) result = false;
+    else {
+      // Only a symlink can lead out: resolve those, trust plain entries of a folder that is inside.
+      let link: boolean;
+      try {
+        link = lstatSync(abs).isSymbolicLink();
+      } catch {
+        result = false;
+        this.insides.set(abs, result);
+        return result;
+      }
+      if (!this.inside(dirname(abs))) result = false;
+      else if (!link) result = true;
+      else {
+        try {
+          const real = relative(this.root, realpathSync(abs));
+          result = real === '' || (real !== '..' && !real.startsWith(`..${sep}`) && !isAbsolute(real));
+        } catch {
+          result = false;
+        }
+      }
+    }
+    this.insides.set(abs, result);
+    return result;
   }
 
   isDir(abs: string): boolean {
-    try {
-      return statSync(abs).isDirectory();
-    } catch {
-      return false;
-    }
+    return this.stat(abs)?.isDirectory() ?? false;
   }
 
   isFile(abs: string): boolean {
-    try {
-      return statSync(abs).isFile();
-    } catch {
-      return false;
-    }
+    return this.stat(abs)?.isFile() ?? false;
   }
 
   /** A note, said once per message and place. */
@@ -97,7 +128,7 @@ export class RepoFiles {
     this.cache.set(abs, result);
     let text: string;
     try {
-      const size = statSync(abs).size;
+      const size = this.stat(abs)?.size ?? 0;
       if (size > MAX_FILE_BYTES) {
         result.error = `larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB: not read`;
         return result;
@@ -162,9 +193,10 @@ export class RepoFiles {
     const out: string[] = [];
     const seen = new Set<string>();
     const visit = (d: string, top: boolean) => {
-      let real: string;
+      let real = d;
       try {
-        real = realpathSync(d);
+        // Loops go through symlinks: only those need resolving.
+        if (lstatSync(d).isSymbolicLink()) real = realpathSync(d);
       } catch {
         return;
       }

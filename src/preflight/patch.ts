@@ -29,19 +29,31 @@ function keyOf(item: Json, key: string): unknown {
   return value;
 }
 
+/** The identity of a list item: its merge key, and for ports the protocol too (TCP when unset). */
+function identity(item: Json, key: string, field: string): string {
+  const value = JSON.stringify(keyOf(item, key));
+  return field === 'ports' ? `${value}/${String(keyOf(item, 'protocol') ?? 'TCP')}` : value;
+}
+
+/**
+ * Lists with a merge key merge item by item (as kustomize does: items only in the patch come first,
+ * then the original's, merged); other lists are replaced.
+ */
 function mergeList(field: string, base: Json[], patch: Json[]): Json[] {
-  // Ports merge by containerPort in a container and by port in a Service: whichever the items carry.
+  // Ports merge by containerPort in a container and by port in a Service, with the protocol.
   const key = MERGE_KEYS[field] ?? (field === 'ports' ? (patch.some((p) => isMap(p) && 'containerPort' in p) ? 'containerPort' : 'port') : undefined);
   if (!key || !patch.every((p) => isMap(p) && keyOf(p, key) !== undefined)) return structuredClone(patch);
-  const out = base.map((item) => structuredClone(item));
+  const merged = base.map((item) => structuredClone(item));
+  const added: Json[] = [];
+  const deleted = new Set<number>();
   for (const item of patch as JsonMap[]) {
-    const index = out.findIndex((o) => keyOf(o, key) === keyOf(item, key));
+    const index = merged.findIndex((o) => identity(o, key, field) === identity(item, key, field));
     if (item.$patch === 'delete') {
-      if (index >= 0) out.splice(index, 1);
-    } else if (index >= 0) out[index] = strategicMerge(out[index], item);
-    else out.push(strategicMerge(undefined, item));
+      if (index >= 0) deleted.add(index);
+    } else if (index >= 0) merged[index] = strategicMerge(merged[index], item);
+    else added.push(strategicMerge(undefined, item));
   }
-  return out;
+  return [...added, ...merged.filter((_, i) => !deleted.has(i))];
 }
 
 /** BASE with PATCH merged the way a strategic merge patch is: maps merge, `null` deletes, `$patch: replace|delete`. */

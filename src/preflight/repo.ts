@@ -5,11 +5,10 @@
  * reads the checkout and, with `renderer: 'flux' | 'kubectl'`, runs those tools offline; no network.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { parse as parseYaml, stringify } from 'yaml';
+import { isAbsolute, posix, relative, resolve, sep } from 'node:path';
 import type { KubeObject } from '../cluster.js';
 import { appTemplateServices } from './app-template.js';
-import { isManifestName, RepoFiles } from './files.js';
+import { isManifestName, kustomizationFileOf, RepoFiles } from './files.js';
 import { buildDir, type BuildContext, type FluxOverlay, type Res } from './kustomize.js';
 import { substitute } from './substitute.js';
 import { findTool, renderWithFlux, renderWithKubectl, ToolError } from './tools.js';
@@ -121,13 +120,7 @@ function describe(object: KubeObject, source: SourceRef, appliedBy: string | und
     source,
     path,
     suspended: spec.suspend === true,
-    components: components.map((c) =>
-      normalisePath(
-        relative('.', `${path || '.'}/${c}`)
-          .split(sep)
-          .join('/'),
-      ),
-    ),
+    components: components.map((c) => normalisePath(posix.normalize(`${path || '.'}/${c}`))),
     ...(typeof spec.targetNamespace === 'string' && spec.targetNamespace ? { targetNamespace: spec.targetNamespace } : {}),
     substitute: isMap(postBuild.substitute) ? Object.fromEntries(Object.entries(postBuild.substitute).map(([k, v]) => [k, String(v)])) : {},
     dependsOn: (Array.isArray(spec.dependsOn) ? spec.dependsOn : [])
@@ -182,21 +175,45 @@ function substituteFromVars(files: RepoFiles, ks: KubeObject, ksRef: FluxKustomi
   return vars;
 }
 
-/** Flux's post-build substitution on each object's YAML text, re-parsed (an unquoted `${PORT:=8080}` becomes a number). */
+/** A scalar the way YAML reads it back: Flux substitutes the text and parses it again. */
+function retype(text: string): unknown {
+  if (/^[-+]?(0|[1-9][0-9]*)$/.test(text)) return Number(text);
+  if (/^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$/.test(text)) return Number(text);
+  if (text === 'true' || text === 'false') return text === 'true';
+  if (text === 'null' || text === '~') return null;
+  return text;
+}
+
+/** VALUE with every string (keys included) substituted; errors collected. */
+function substituteValue(value: unknown, vars: Record<string, string>, errors: string[]): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    const result = substitute(value, vars);
+    if (result.error) errors.push(result.error);
+    return retype(result.text);
+  }
+  if (Array.isArray(value)) return value.map((item) => substituteValue(item, vars, errors));
+  if (isMap(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key.includes('${') ? substitute(key, vars).text : key] = substituteValue(item, vars, errors);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Flux's post-build substitution. Flux substitutes each object's YAML text and parses it again (so an
+ * unquoted `${PORT:=8080}` becomes a number); drdeck substitutes each string of the object and reads
+ * the result as YAML reads a plain scalar, which is the same for values written unquoted.
+ */
 function substituteAll(files: RepoFiles, list: Res[], vars: Record<string, string>, ks: FluxKustomization): void {
   for (const r of list) {
     const meta = r.object.metadata;
     if (meta.labels?.[SUBSTITUTE_DISABLED] === 'disabled' || meta.annotations?.[SUBSTITUTE_DISABLED] === 'disabled') continue;
-    const text = stringify(r.object, { lineWidth: 0 });
-    if (!text.includes('${')) continue;
-    const result = substitute(text, vars);
-    if (result.error) files.note('warn', `${ks.ref}: ${result.error}; Flux would fail this build`, r.source.file, r.source.line);
-    try {
-      const parsed: unknown = parseYaml(result.text);
-      if (isMap(parsed) && isMap(parsed.metadata)) r.object = parsed as KubeObject;
-    } catch {
-      files.note('warn', `${ks.ref}: substitution made ${String(r.object.kind)} ${meta.name} invalid YAML; kept unsubstituted`, r.source.file, r.source.line);
-    }
+    const errors: string[] = [];
+    const substituted = substituteValue(r.object, vars, errors);
+    if (errors.length > 0) files.note('warn', `${ks.ref}: ${errors[0]}; Flux would fail this build`, r.source.file, r.source.line);
+    if (isMap(substituted) && isMap(substituted.metadata)) r.object = substituted as KubeObject;
   }
 }
 
@@ -348,14 +365,8 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
       }
     } else if (renderer === 'kubectl') {
       // Plain kustomize: only where Flux adds nothing to the build.
-      const plain =
-        !ks.targetNamespace &&
-        ks.components.length === 0 &&
-        !hasFrom &&
-        Object.keys(ks.substitute).length === 0 &&
-        overlay.patches.length === 0 &&
-        ctx.used.size > 0;
-      if (plain && files.isFile(resolve(dir, 'kustomization.yaml'))) {
+      const plain = !ks.targetNamespace && ks.components.length === 0 && !hasFrom && Object.keys(ks.substitute).length === 0 && overlay.patches.length === 0;
+      if (plain && kustomizationFileOf(files, dir)) {
         try {
           list = fromTool(files, await renderWithKubectl(dir, tools), list, ks);
           ks.renderer = 'kubectl';
@@ -388,7 +399,9 @@ export async function readDesiredState(repo: string, options: ReadOptions = {}):
   const appliedFiles = new Set(objects.filter((o) => !o.generatedFrom).map((o) => o.source.file));
   const usedRel = new Set([...ctx.used].map((abs) => files.rel(abs)));
   const present = new Set<string>();
-  for (const dir of followed) for (const abs of files.walk(dir, isManifestName)) present.add(files.rel(abs));
+  // Walk only the outermost followed folders: the others lie inside them.
+  const outermost = [...followed].sort().filter((dir, i, all) => !all.slice(0, i).some((top) => dir.startsWith(`${top}${sep}`)));
+  for (const dir of outermost) for (const abs of files.walk(dir, isManifestName)) present.add(files.rel(abs));
   const unreferenced = [...present].filter((f) => !usedRel.has(f) && !appliedFiles.has(f)).sort();
   for (const f of unreferenced) files.note('info', 'not applied: no kustomization lists it', f);
 

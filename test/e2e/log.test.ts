@@ -163,13 +163,13 @@ test('drdeck --log in tmux: notices on the notice line, a forced relist and the 
     // Why 90 s: drdeck's own back-off (up to 30 s, ±20%) decides when it tries again.
     await logHas(/Z watch services: 410 Gone \(.*\), relisting$/m, 90_000);
     await waitFor(
-      'the store to match the server after the relist',
+      'services synced again after their relist (other kinds relist in their own order)',
       async () => {
         const text = await screen();
         screens.push(text);
         return /Z sync services: synced$/m.test(
           readLog(log)
-            .split(/410 Gone/)
+            .split(/Z watch services: 410 Gone/)
             .at(-1) ?? '',
         );
       },

@@ -5,29 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { DRDECK_BIN } from '../built-cli.js';
+import { test } from 'node:test';
+import { drdeck, SEED, scratch } from './cli-helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-export const SEED = join(root, 'test', 'preflight', 'repos', 'seed');
 const HANDLE = '0001-0024-fsid-0000000000000001-5f0c9a1b-1111-2222-3333-444455556666';
-const scratch = mkdtempSync(join(tmpdir(), 'drdeck-preflight-cli-'));
-after(() => rmSync(scratch, { recursive: true, force: true }));
-
-/** Runs the built CLI with no user config and no flux on PATH unless `env` says so. */
-export function drdeck(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [DRDECK_BIN, ...args], {
-    cwd: scratch,
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { PATH: '/usr/bin:/bin', HOME: scratch, NO_COLOR: '1', XDG_CONFIG_HOME: join(scratch, '.no-config'), ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface Json {
   items: Array<{
