@@ -138,7 +138,8 @@ export async function connect(opts: ConnectOptions): Promise<Connected> {
   if (repo) {
     // Loaded only with a repository: the resolver and its YAML reader cost the others nothing.
     const { watchRepo } = await import('./watch-repo.js');
-    const stopRepo = watchRepo(session.store, repo);
+    // The demo's own repository is named as such: its path inside the package says little.
+    const stopRepo = watchRepo(session.store, repo, { label: (opts.repo ?? config.repo) ? undefined : 'demo/repo (shipped with drdeck)' });
     log?.write(`repo: reading ${repo}`);
     const closeSession = session.close;
     session = {

@@ -16,6 +16,8 @@ import type { DeckStore } from '../store/deck-store.js';
 export interface WatchRepoOptions {
   /** The cluster's folder or entry path, when the repository has several. */
   cluster?: string;
+  /** How the view names the repository (default: its path, relative to the working folder when below it). */
+  label?: string;
 }
 
 /** `Kind/namespace/name` (or `Kind/name`) -> file:line, for every object of the snapshot drdeck knows the kind of. */
@@ -45,7 +47,7 @@ function oneLine(error: unknown): string {
 export function watchRepo(store: DeckStore, path: string, options: WatchRepoOptions = {}): () => void {
   // How the view names it: relative to where drdeck was started when it is below, else in full.
   const near = relative(process.cwd(), path);
-  const repo = near && !near.startsWith('..') && !isAbsolute(near) ? near : path;
+  const repo = options.label ?? (near && !near.startsWith('..') && !isAbsolute(near) ? near : path);
   let generation = 0;
   let stopped = false;
   const read = async () => {

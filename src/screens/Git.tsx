@@ -7,6 +7,8 @@ import { Box, Text } from 'ink';
 import { useEffect } from 'react';
 import { useDeck } from '../hooks/use-deck.js';
 import { gitView, type GitRow } from './git-lines.js';
+import { cellWidth, prefixFitting } from '../text/cells.js';
+import { escapeControls } from '../text/sanitize.js';
 import { clip, cut, wrapRows } from './text.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
@@ -22,12 +24,39 @@ interface Row {
   status?: GitRow['status'];
 }
 
+/**
+ * Wraps at spaces only, so a path or an object name moves whole to the next row; only a word longer
+ * than a whole row is broken. Continuation rows are indented by two (as wrapRows does).
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const rows: string[] = [];
+  let row = '';
+  for (const word of escapeControls(text).split(' ')) {
+    const room = Math.max(8, width - (rows.length ? 2 : 0));
+    const joined = row ? `${row} ${word}` : word;
+    if (cellWidth(joined) <= room) {
+      row = joined;
+      continue;
+    }
+    if (row) rows.push(row);
+    row = word;
+    // A word wider than a row: broken at the row's end, the rest carried on.
+    for (let next = Math.max(8, width - 2); cellWidth(row) > next;) {
+      const end = Math.max(1, prefixFitting(row, next));
+      rows.push(row.slice(0, end));
+      row = row.slice(end);
+    }
+  }
+  rows.push(row);
+  return rows.map((r, i) => (i ? `  ${r}` : r));
+}
+
 /** An entry's rows wrapped to the width: continuation rows keep the row's indent and symbol room. */
 function wrapped(rows: readonly GitRow[], width: number): Row[] {
   return rows.flatMap((row, i) => {
     const lead = row.status ? 2 : 0;
     const room = Math.max(10, width - row.indent - lead);
-    return wrapRows(row.text, room).map((text, j) => ({
+    return wrapWords(row.text, room).map((text, j) => ({
       key: `${i}.${j}`,
       pad: ' '.repeat(row.indent + (j > 0 ? lead : 0)),
       text,
@@ -67,7 +96,7 @@ export function Git({ width, height }: GitProps) {
     <Box flexDirection="column" width={width} height={height}>
       <Box width={width} justifyContent="space-between">
         <Text bold wrap="truncate-end">
-          {clip(view.title, width - position.length - 1)}
+          {cut(view.title, width - position.length - 1)}
         </Text>
         <Text dimColor>{position}</Text>
       </Box>

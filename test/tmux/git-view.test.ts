@@ -81,7 +81,7 @@ test('tmux 80x24: drdeck demo, g opens the Git view on the demo repository; an i
     assertFits(text);
 
     await send('g');
-    text = await waitForScreen(/^Git — .*demo\/repo · \d+ changes? left/m);
+    text = await waitForScreen(/^Git — demo\/repo \(shipped with drdeck\) · \d+ changes? left/m);
     assertFits(text);
     assert.match(text, /^✗ 4 Every ReplicationDestination has copyMethod: Snapshot/m);
     assert.match(text, /^[✗!] 8 The Gateways Kustomization health-checks them/m);
