@@ -26,7 +26,11 @@ export function HelpBar({ width }: { width: number }) {
   else if (filtering) text = 'type to filter · enter keep · esc done · backspace erase';
   else if (helpOpen) text = '? or esc close help · q quit';
   else
-    text = [fixes, screen === 'git' ? 'space more · ctrl-r re-read' : retry ? 'ctrl-r retry' : '', ...KEY_BINDINGS.filter((b) => b.bar && b.screens.includes(screen)).map((b) => b.bar)]
+    text = [
+      fixes,
+      screen === 'git' ? 'space more · ctrl-r re-read' : retry ? 'ctrl-r retry' : '',
+      ...KEY_BINDINGS.filter((b) => b.bar && b.screens.includes(screen)).map((b) => b.bar),
+    ]
       .filter(Boolean)
       .join(' · ');
   return (
