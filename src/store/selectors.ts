@@ -54,7 +54,9 @@ export function timelineStrip(state: Pick<DeckState, 'timeline' | 'timelineSpec'
       const total = totalMs(timeline, state.now);
       const full = endStateLine(total, left);
       const short = endStateLine(total, left, true);
-      return [full, short, `${formatSpan(total)}${leftText(left, true)}`].find((v) => [...v].length <= width) ?? short;
+      // Narrower: the Git changes (this view's news) before the live fixes (their keys are in the bar).
+      const gitOnly = endStateLine(total, { ...left, fixKeys: [] }, true);
+      return [full, short, gitOnly, `${formatSpan(total)}${leftText(left, true)}`].find((v) => [...v].length <= width) ?? gitOnly;
     } else {
       const current = phaseProgress(timeline, state.now, state.timelineSpec).find((p) => p.status === 'current' || p.status === 'regressed');
       if (current) {
@@ -146,7 +148,10 @@ export function nextStepLine(
   if (!state.timeline) return '';
   const next = nextStep(state.timeline, state.results, state.timelineSpec);
   // Every phase holds: what is still red is said, with where it is cured.
-  if (!next.phase && state.git && state.objects) return `Next: ${next.text}${leftText(whatIsLeft(state as LeftState))}`;
+  if (!next.phase && state.git && state.objects) {
+    const parts = leftParts(whatIsLeft(state as LeftState));
+    return `Next: ${parts.length ? parts.join(' · ') : next.text}`;
+  }
   // A fix the access review refused is not offered: its key would only say "not allowed".
   const offered = next.fixId && !state.readOnly && state.fixAccess?.[next.fixId]?.allowed !== false;
   const fix = offered ? fixById(next.fixId!) : undefined;
@@ -226,12 +231,19 @@ export function whatIsLeft(state: LeftState): Left {
 
 /** " — 3 changes left in Git (g) — 1 live fix left (a)", or '' when nothing is. */
 export function leftText(left: Left, short = false): string {
+  return leftParts(left, short)
+    .map((p) => ` — ${p}`)
+    .join('');
+}
+
+/** "3 changes left in Git (g)", "1 live fix left (a)": what is left, each its own phrase. */
+export function leftParts(left: Left, short = false): string[] {
   const parts: string[] = [];
   if (left.git) parts.push(short ? `${left.git} Git change${left.git === 1 ? '' : 's'} (g)` : `${left.git} change${left.git === 1 ? '' : 's'} left in Git (g)`);
   const n = left.fixKeys.length;
   if (n)
     parts.push(short ? `${n} fix${n === 1 ? '' : 'es'} (${left.fixKeys.join(' ')})` : `${n} live fix${n === 1 ? '' : 'es'} left (${left.fixKeys.join(' ')})`);
-  return parts.map((p) => ` — ${p}`).join('');
+  return parts;
 }
 
 /** "apps running in 30m 29s — 3 changes left in Git (g)": the end state, never "done" beside red checks. */
