@@ -96,7 +96,7 @@ test('installed: --version, --help and check --demo --json, from a folder outsid
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^Usage: drdeck \[options\] \[command\]/);
   for (const command of ['demo', 'check', 'report', 'fix']) assert.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'));
-  assert.match(help.stdout, /^Exit codes \(check, fix\):/m);
+  assert.match(help.stdout, /^Exit codes \(check, fix, preflight\):/m);
 
   const check = run(bin, ['check', '--demo', '--json']);
   assert.equal(check.status, 1, `the demo starts with failing checks: exit 1\n${check.stderr}`);
