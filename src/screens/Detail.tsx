@@ -48,7 +48,7 @@ function LineBody({ line }: { line: DetailLine }) {
   if (line.kind === 'source') {
     return (
       <Text color={color('cyan')}>
-        {'        '}
+        {'      '}
         {line.text}
       </Text>
     );
