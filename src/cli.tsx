@@ -5,6 +5,7 @@
  * would break this).
  */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { isUserError, nearest, UsageError } from './commands/errors.js';
 import { EXIT, EXIT_CODES_HELP } from './commands/exit-codes.js';
@@ -15,6 +16,9 @@ import type { PreflightOptions } from './commands/preflight.js';
 /** Kept as text here so `--help` loads no fix code. */
 const FIX_LIST =
   'flux-reconcile, flux-reconcile-stuck, kopia-reclaim, restores-trigger, restores-set-copy-method, restores-recreate, gateways-restart-operator, loadbalancers-dual-stack, dns-add-records';
+
+/** The demo's GitOps repository, shipped in the package (the same depth from src/ and dist/). */
+const DEMO_REPO = fileURLToPath(new URL('../demo/repo', import.meta.url));
 
 function packageVersion(): string {
   try {
@@ -71,6 +75,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--read-only', 'never offer or run a fix')
     .option('--state-dir <dir>', 'where the audit log and timelines live (default: $XDG_STATE_HOME/drdeck)')
     .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
+    .option('--repo <dir>', 'the GitOps repository checkout: the Git view (g) and file:line on findings cured in Git (or repo: in the config)')
     .addHelpText('after', `\n${EXIT_CODES_HELP}`)
     .action(async () => {
       // Anything left over is a command drdeck does not have (commander would call it an excess argument).
@@ -89,9 +94,10 @@ async function main(argv: string[]): Promise<number> {
     .option('--state-dir <dir>', 'where the audit log and timelines live (the demo uses its demo/ folder)')
     .option('--log <file>', 'append diagnostics (watch retries and relists, DNS and router errors, fix progress) to FILE (0600); never to the screen')
     .option('--autopilot', 'apply each fix as soon as it is offered, print the report, exit (0 when every phase was reached)')
+    .option('--repo <dir>', "the GitOps repository for the Git view (g) (default: the demo's own, demo/repo in the package)")
     .action(async (opts: DemoOptions) => {
       const { runDemo } = await import('./commands/demo.js');
-      exitCode = await runDemo(opts);
+      exitCode = await runDemo({ ...opts, defaultRepo: DEMO_REPO });
     });
 
   program

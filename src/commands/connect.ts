@@ -4,6 +4,7 @@
  * demo keeps its state in a folder of its own, notices go to stderr (headless) or the dashboard's
  * notice line (never the terminal while it runs), and `--log FILE` gets the diagnostics.
  */
+import { resolve } from 'node:path';
 import type { Cluster, Resolver } from '../cluster.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -39,6 +40,10 @@ export interface ConnectOptions {
   log?: string;
   /** The dashboard will own the terminal: notices go to its notice line instead of stderr. */
   tui?: boolean;
+  /** `--repo DIR`: the GitOps repository the Git view reads (else `repo:` in the config, else `defaultRepo`). */
+  repo?: string;
+  /** The repository read when neither `--repo` nor the config names one (the demo's own). */
+  defaultRepo?: string;
 }
 
 export interface Connected {
@@ -118,7 +123,7 @@ export async function connect(opts: ConnectOptions): Promise<Connected> {
     log?.write(`notice: ${notice}`);
     if (!opts.tui) process.stderr.write(`drdeck: ${notice}\n`);
   }
-  const session = startSession({
+  let session = startSession({
     cluster,
     resolver,
     router,
@@ -129,6 +134,22 @@ export async function connect(opts: ConnectOptions): Promise<Connected> {
     timeline: opts.noTimeline ? undefined : { dir, fresh: !!opts.demo },
   });
   if (notices.length) session.store.setState({ notices });
+  const repo = opts.repo ? resolve(opts.repo) : (config.repo ?? opts.defaultRepo);
+  if (repo) {
+    // Loaded only with a repository: the resolver and its YAML reader cost the others nothing.
+    const { watchRepo } = await import('./watch-repo.js');
+    // The demo's own repository is named as such: its path inside the package says little.
+    const stopRepo = watchRepo(session.store, repo, { label: (opts.repo ?? config.repo) ? undefined : 'demo/repo (shipped with drdeck)' });
+    log?.write(`repo: reading ${repo}`);
+    const closeSession = session.close;
+    session = {
+      ...session,
+      close() {
+        stopRepo();
+        closeSession();
+      },
+    };
+  }
   if (!log) return { session, config, cluster, demo, audit, where, notices };
 
   if (opts.tui) tell = (message) => session.store.setState((s) => ({ notices: [...s.notices, message] }));

@@ -9,6 +9,8 @@ export interface LiveOptions {
   readOnly?: boolean;
   stateDir?: string;
   log?: string;
+  /** The GitOps repository checkout, for the Git view. */
+  repo?: string;
 }
 
 export async function runLive(opts: LiveOptions): Promise<number> {

@@ -124,6 +124,7 @@ export function loadConfig(options: { file?: string; overrides?: Record<string, 
   const base = file ? dirname(file) : cwd;
   if (routeros?.passwordFile) routeros.passwordFile = resolve(base, routeros.passwordFile);
   if (routeros?.caFile) routeros.caFile = resolve(base, routeros.caFile);
+  if (config.repo) config.repo = resolve(base, config.repo);
   const unread = unreadLocalConfigNotice(file, cwd);
   return { config, file, notices: unread ? [unread] : [] };
 }

@@ -129,6 +129,8 @@ export const configSchema = z
       .prefault({}),
     /** Expected phase durations of the recovery (defaults: the seed's timeline table). */
     timeline: timelineConfigSchema,
+    /** The GitOps repository checkout (relative to this file's folder): the Git view's checklist and file:line links. */
+    repo: z.string().min(1).optional(),
     /** Timeout of every request to the API server. */
     requestTimeoutMs: z.number().int().positive().default(10_000),
   })

@@ -7,6 +7,7 @@ import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { Confirm } from './Confirm.js';
 import { Dashboard, gridColumnsFor } from './Dashboard.js';
 import { Detail } from './Detail.js';
+import { Git } from './Git.js';
 import { Header } from './Header.js';
 import { Help } from './Help.js';
 import { HelpBar } from './HelpBar.js';
@@ -48,6 +49,7 @@ export function App() {
   else if (helpOpen) body = <Help key={size} width={width} height={bodyHeight} />;
   else if (screen === 'detail') body = <Detail key={size} width={width} height={bodyHeight} />;
   else if (screen === 'timeline') body = <Timeline key={size} width={width} height={bodyHeight} />;
+  else if (screen === 'git') body = <Git key={size} width={width} height={bodyHeight} />;
   else
     body = (
       <>

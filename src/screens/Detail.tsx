@@ -7,7 +7,7 @@ import { ALL_FIXES } from '../fixes/index.js';
 import { useDeck } from '../hooks/use-deck.js';
 import type { DeckState } from '../store/deck-store.js';
 import { refusalText } from '../store/fixes-slice.js';
-import { panelCheckIds, panelSyncNote } from '../store/selectors.js';
+import { gitSourceOf, panelCheckIds, panelSyncNote } from '../store/selectors.js';
 import { clip, cut, wrapRows } from './text.js';
 import { buildDetailLines, type DetailLine } from './detail-lines.js';
 import { color, statusColor, SYMBOL } from './theme.js';
@@ -41,6 +41,14 @@ function LineBody({ line }: { line: DetailLine }) {
       <Text>
         {'    '}
         {line.status ? <Text color={statusColor(line.status)}>{SYMBOL[line.status]} </Text> : '  '}
+        {line.text}
+      </Text>
+    );
+  }
+  if (line.kind === 'source') {
+    return (
+      <Text color={color('cyan')}>
+        {'      '}
         {line.text}
       </Text>
     );
@@ -129,7 +137,8 @@ export function Detail({ width, height }: DetailProps) {
   const note = useDeck((s) => panelSyncNote(s, panel));
   const setLayout = useDeck((s) => s.setLayout);
   const refused = useDeck((s) => refusals(s, panel));
-  const lines = buildDetailLines(results, filter);
+  const git = useDeck((s) => s.git);
+  const lines = buildDetailLines(results, filter, git.phase === 'off' || git.phase === 'error' ? undefined : (target) => gitSourceOf({ git }, target));
   const why = refusalRows(refused, width, Math.max(0, height - 2 - BOTTOM_ROWS - MIN_LIST_ROWS));
   const listHeight = Math.max(1, height - 2 - BOTTOM_ROWS - why.length);
   const lastLine = Math.max(0, lines.length - 1);

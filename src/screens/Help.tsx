@@ -23,7 +23,7 @@ export function Help({ width, height }: { width: number; height: number }) {
     <Box flexDirection="column" width={width} height={height}>
       <Text bold>Keys</Text>
       {KEY_BINDINGS.map((b) => (
-        <Text key={b.keys} wrap="truncate-end">
+        <Text key={`${b.keys} ${b.action}`} wrap="truncate-end">
           {'  '}
           {b.keys.padEnd(keyWidth)}
           {b.action}
@@ -32,9 +32,9 @@ export function Help({ width, height }: { width: number; height: number }) {
       <Box>
         <Text bold>Status </Text>
         {statuses}
+        <Text bold> · checks by panel:</Text>
       </Box>
       <Box flexDirection="column">
-        <Text bold>Checks</Text>
         {panels.map((line) => (
           <Text key={line} wrap="truncate-end">
             {'  '}

@@ -13,7 +13,7 @@ export function HelpBar({ width }: { width: number }) {
   const typing = useDeck((s) => !!s.confirming && s.fixes[s.confirming.fixId]?.prepared?.plan.confirm.kind === 'type');
   // A string, so the bar re-renders only when the offered fixes change. Refused ones are left out.
   const fixes = useDeck((s) =>
-    (s.screen === 'timeline' ? [] : barFixes(s, s.focus))
+    (s.screen === 'timeline' || s.screen === 'git' ? [] : barFixes(s, s.focus))
       .map((id) => fixById(id))
       .map((f) => (f ? `${f.key} ${f.label}` : ''))
       .join(' · '),
@@ -26,7 +26,11 @@ export function HelpBar({ width }: { width: number }) {
   else if (filtering) text = 'type to filter · enter keep · esc done · backspace erase';
   else if (helpOpen) text = '? or esc close help · q quit';
   else
-    text = [fixes, retry ? 'ctrl-r retry' : '', ...KEY_BINDINGS.filter((b) => b.bar && b.screens.includes(screen)).map((b) => b.bar)]
+    text = [
+      fixes,
+      screen === 'git' ? 'space more · ctrl-r re-read' : retry ? 'ctrl-r retry' : '',
+      ...KEY_BINDINGS.filter((b) => b.bar && b.screens.includes(screen)).map((b) => b.bar),
+    ]
       .filter(Boolean)
       .join(' · ');
   return (

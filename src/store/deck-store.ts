@@ -7,6 +7,7 @@ import type { InputKey } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import { KIND_KEYS } from '../kinds.js';
 import { createChecksSlice, type ChecksSlice } from './checks-slice.js';
+import { createGitSlice, type GitSlice } from './git-slice.js';
 import { createFixesSlice, type FixEnvironment, type FixesSlice } from './fixes-slice.js';
 import { createResourcesSlice, type ResourcesSlice } from './resources-slice.js';
 import { createTimelineSlice, type TimelineSlice } from './timeline-slice.js';
@@ -28,7 +29,7 @@ export interface MetaSlice {
   retryNow(): void;
 }
 
-export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & TimelineSlice & MetaSlice;
+export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & TimelineSlice & GitSlice & MetaSlice;
 export type DeckStore = StoreApi<DeckState>;
 
 export interface DeckStoreOptions {
@@ -50,6 +51,7 @@ export function createDeckStore({ config, clusterName, server, now, fixes, retry
     ...createUiSlice(...a),
     ...createFixesSlice(fixes)(...a),
     ...createTimelineSlice(timelineSpec(config.timeline))(...a),
+    ...createGitSlice(...a),
     clusterName,
     notices: [],
     ...(server ? { server } : {}),

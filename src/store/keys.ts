@@ -3,7 +3,7 @@
  * one pure `resolveKey`. The app has a single input handler that resolves and dispatches.
  */
 
-export type Screen = 'dashboard' | 'detail' | 'timeline';
+export type Screen = 'dashboard' | 'detail' | 'timeline' | 'git';
 
 export interface KeyMode {
   screen: Screen;
@@ -31,6 +31,7 @@ export type Command =
   | { type: 'filter-done' }
   | { type: 'fix'; fixId: string }
   | { type: 'timeline' }
+  | { type: 'git' }
   | { type: 'set-t0' }
   | { type: 'confirm-accept' }
   | { type: 'confirm-cancel' }
@@ -68,20 +69,21 @@ export interface KeyBinding {
 export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: '←↑↓→ / h j k l', action: 'move between panels', screens: ['dashboard'], bar: 'hjkl move' },
   { keys: 'Enter', action: "open the focused panel's detail", screens: ['dashboard'], bar: 'enter detail' },
-  { keys: '↑↓ / j k', action: 'select the line above / below (shown in full at the bottom)', screens: ['detail'], bar: 'jk select' },
-  { keys: 'PgUp PgDn space g G', action: 'a page up / down, the top / the bottom', screens: ['detail'] },
+  { keys: '↑↓ / j k', action: 'select the line (Git: item) above / below, in full below', screens: ['detail', 'git'], bar: 'jk select' },
+  { keys: 'PgUp PgDn space g G', action: 'page up / down, top / bottom (in Git: space pages)', screens: ['detail', 'git'] },
   { keys: '/', action: 'filter the list (Enter keeps it, Esc clears it)', screens: ['detail'], bar: '/ filter' },
-  { keys: 'Esc', action: 'back to the dashboard (t too, from the timeline)', screens: ['detail', 'timeline'], bar: 'esc back' },
-  { keys: 't', action: 'the timeline: phases against the expected durations, ETA, next step', screens: ['dashboard', 'detail'], bar: 't timeline' },
+  { keys: 'Esc', action: 'back to the dashboard (also t from timeline, g from Git)', screens: ['detail', 'timeline', 'git'], bar: 'esc back' },
+  { keys: 't', action: 'the timeline: phases against the expected durations, ETA, next step', screens: ['dashboard', 'detail', 'git'], bar: 't timeline' },
+  { keys: 'g', action: 'the Git view: checklist of the repository, file:line', screens: ['dashboard'], bar: 'g git' },
   { keys: '0', action: 'Flux was deployed now: set t0 by hand (when no Flux object tells)', screens: ['timeline'] },
   { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
   {
     keys: 'Ctrl-R',
-    action: 'retry now: every watch waiting to retry (back-off, forbidden, not installed) and DNS',
-    screens: ['dashboard', 'detail', 'timeline'],
+    action: 'retry watches and DNS now; in Git: re-read the repo',
+    screens: ['dashboard', 'detail', 'timeline', 'git'],
   },
-  { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail', 'timeline'], bar: '? help' },
-  { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail', 'timeline'], bar: 'q quit' },
+  { keys: '?', action: 'show or hide this help', screens: ['dashboard', 'detail', 'timeline', 'git'], bar: '? help' },
+  { keys: 'q / Ctrl-C', action: 'quit', screens: ['dashboard', 'detail', 'timeline', 'git'], bar: 'q quit' },
 ];
 
 const NONE: Command = { type: 'none' };
@@ -131,6 +133,16 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
     if (input === '0') return { type: 'set-t0' };
     return NONE;
   }
+  if (mode.screen === 'git') {
+    // No fix keys here: the view is about the repository, which drdeck never writes.
+    if (key.escape || input === 'g' || key.leftArrow || input === 'h') return { type: 'back' };
+    if (key.upArrow || input === 'k') return { type: 'scroll', by: -1 };
+    if (key.downArrow || input === 'j') return { type: 'scroll', by: 1 };
+    if (key.pageUp) return { type: 'scroll-page', pages: -1 };
+    if (key.pageDown || key.return || input === ' ') return { type: 'scroll-page', pages: 1 };
+    if (input === 't') return { type: 'timeline' };
+    return NONE;
+  }
   const fixId = mode.fixKeys?.[input];
   if (fixId) return { type: 'fix', fixId };
   if (input === 't') return { type: 'timeline' };
@@ -140,6 +152,8 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
     if (key.upArrow || input === 'k') return { type: 'focus', direction: 'up' };
     if (key.downArrow || input === 'j') return { type: 'focus', direction: 'down' };
     if (key.return) return { type: 'open' };
+    // Only here: inside the detail `g` is "top", as in less and vim.
+    if (input === 'g') return { type: 'git' };
     return NONE;
   }
   if (key.escape) return { type: 'back' };

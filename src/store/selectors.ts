@@ -4,6 +4,9 @@ import { apiUnreachable, clockTime, UNREACHABLE_PREFIX, unreachableLine } from '
 import { parseTime } from '../checks/util.js';
 import { PANEL_TITLES, type CheckStatus, type InputKey, type PanelId } from '../checks/types.js';
 import { fixById } from '../fixes/index.js';
+import type { SourceRef } from '../preflight/types.js';
+import { PANELS } from '../checks/types.js';
+import { barFixes } from './fixes-slice.js';
 import { eta, formatSpan, nextStep, phaseProgress, totalMs } from '../timeline/index.js';
 import { KINDS, type KindKey } from '../kinds.js';
 import type { DeckState } from './deck-store.js';
@@ -37,7 +40,7 @@ export function fluxDeployedAt(state: Pick<DeckState, 'objects' | 'config'>): nu
  * The dashboard's timeline strip: "Flux deployed 12m 04s ago · ▶ Kopia reclaim 2m/1m late · ETA ~21m".
  * A string, so the header re-renders only when it reads differently.
  */
-export function timelineStrip(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'now' | 'objects' | 'config'>, width = 200): string {
+export function timelineStrip(state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'now' | 'objects' | 'config'> & LeftState, width = 200): string {
   const t0 = state.timeline?.t0 ?? fluxDeployedAt(state);
   if (t0 === undefined) return 'Flux not deployed yet (t, then 0 sets t0)';
   const sinceMs = Math.max(0, state.now - t0);
@@ -47,8 +50,16 @@ export function timelineStrip(state: Pick<DeckState, 'timeline' | 'timelineSpec'
   if (state.timeline) {
     const timeline = state.timeline;
     const projection = eta(timeline, state.now, state.timelineSpec);
-    if (projection.done) tail = (span) => `done in ${span(totalMs(timeline, state.now))}`;
-    else {
+    if (projection.done) {
+      // The truth rather than "done": apps run, and what is still red is named with where to go.
+      const left = whatIsLeft(state);
+      const total = totalMs(timeline, state.now);
+      const full = endStateLine(total, left);
+      const short = endStateLine(total, left, true);
+      // Narrower: the Git changes (this view's news) before the live fixes (their keys are in the bar).
+      const gitOnly = endStateLine(total, { ...left, fixKeys: [] }, true);
+      return [full, short, gitOnly, `${formatSpan(total)}${leftText(left, true)}`].find((v) => [...v].length <= width) ?? gitOnly;
+    } else {
       const current = phaseProgress(timeline, state.now, state.timelineSpec).find((p) => p.status === 'current' || p.status === 'regressed');
       if (current) {
         const late = current.late ? ' late' : '';
@@ -130,7 +141,7 @@ const REACH_ADVICE: Readonly<Record<string, string>> = {
 
 /** The runbook step that applies now, with its fix key: "Next: Reclaim the Kopia repository … — c on Kopia". */
 export function nextStepLine(
-  state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'> & Partial<Pick<DeckState, 'fixAccess'>> & ServerState,
+  state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'> & Partial<Pick<DeckState, 'fixAccess'>> & ServerState & Partial<LeftState>,
 ): string {
   // Why first: no runbook step can be judged (nor any Flux bootstrapped) without the server.
   if (state.serverSilentSince !== undefined) return `Next: ${silentNote(state)}: is kube-apiserver paused, overloaded or cut off? (Ctrl-R retries now)`;
@@ -138,6 +149,11 @@ export function nextStepLine(
   if (unreachable) return `Next: reach the API server${state.server ? ` ${state.server}` : ''}: ${REACH_ADVICE[unreachable.reason] ?? unreachable.error}`;
   if (!state.timeline) return '';
   const next = nextStep(state.timeline, state.results, state.timelineSpec);
+  // Every phase holds: what is still red is said, with where it is cured.
+  if (!next.phase && state.git && state.objects) {
+    const parts = leftParts(whatIsLeft(state as LeftState));
+    return `Next: ${parts.length ? parts.join(' · ') : next.text}`;
+  }
   // A fix the access review refused is not offered: its key would only say "not allowed".
   const offered = next.fixId && !state.readOnly && state.fixAccess?.[next.fixId]?.allowed !== false;
   const fix = offered ? fixById(next.fixId!) : undefined;
@@ -182,4 +198,65 @@ export function countStatuses(statuses: readonly CheckStatus[]): Record<CheckSta
   const counts: Record<CheckStatus, number> = { fail: 0, warn: 0, unknown: 0, pending: 0, pass: 0 };
   for (const s of statuses) counts[s]++;
   return counts;
+}
+
+/** What the end state reads: the Git changes and the live fixes still to make. */
+export interface Left {
+  /** Changes left in Git: failing checklist items when a repository is loaded, else failing live checks whose cure is in Git. */
+  git: number;
+  /** True when `git` counts checklist items of a loaded repository. */
+  fromRepo: boolean;
+  /** The keys of the live fixes still offered (each one once, in the fix table's order). */
+  fixKeys: string[];
+}
+
+type LeftState = Pick<DeckState, 'results' | 'git'> & Parameters<typeof barFixes>[0];
+
+/** The failing live checks whose cure is a change in Git (they carry a Git hint). */
+export function gitCuredFailures(state: Pick<DeckState, 'results'>): number {
+  return Object.values(state.results).filter((r) => r.status === 'fail' && r.gitHint).length;
+}
+
+/** What is left after (or during) a recovery: Git changes and live fixes. */
+export function whatIsLeft(state: LeftState): Left {
+  const git = state.git;
+  const list = git.phase === 'ready' || git.phase === 'reading' ? git.checklist : undefined;
+  const keys = PANELS.flatMap((panel) => barFixes(state, panel))
+    .map((id) => fixById(id)?.key)
+    .filter((k): k is string => !!k);
+  return {
+    git: list ? list.items.filter((i) => i.status === 'fail').length : gitCuredFailures(state),
+    fromRepo: !!list,
+    fixKeys: [...new Set(keys)],
+  };
+}
+
+/** " — 3 changes left in Git (g) — 1 live fix left (a)", or '' when nothing is. */
+export function leftText(left: Left, short = false): string {
+  return leftParts(left, short)
+    .map((p) => ` — ${p}`)
+    .join('');
+}
+
+/** "3 changes left in Git (g)", "1 live fix left (a)": what is left, each its own phrase. */
+export function leftParts(left: Left, short = false): string[] {
+  const parts: string[] = [];
+  if (left.git) parts.push(short ? `${left.git} Git change${left.git === 1 ? '' : 's'} (g)` : `${left.git} change${left.git === 1 ? '' : 's'} left in Git (g)`);
+  const n = left.fixKeys.length;
+  if (n)
+    parts.push(short ? `${n} fix${n === 1 ? '' : 'es'} (${left.fixKeys.join(' ')})` : `${n} live fix${n === 1 ? '' : 'es'} left (${left.fixKeys.join(' ')})`);
+  return parts;
+}
+
+/** "apps running in 30m 29s — 3 changes left in Git (g)": the end state, never "done" beside red checks. */
+export function endStateLine(totalMs: number, left: Left, short = false): string {
+  return `apps running in ${formatSpan(totalMs)}${leftText(left, short)}`;
+}
+
+/** Where the object `Kind/namespace/name` is written in the repository, when one is loaded and applies it. */
+export function gitSourceOf(state: Pick<DeckState, 'git'>, target: string | undefined): SourceRef | undefined {
+  if (!target) return undefined;
+  const git = state.git;
+  const sources = git.phase === 'ready' || git.phase === 'reading' ? git.sources : undefined;
+  return sources?.[target];
 }

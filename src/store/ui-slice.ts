@@ -26,7 +26,9 @@ export interface UiSlice {
   /** The object under the detail cursor, as `Kind/namespace/name`: a fix key acts on it when it can. */
   selection: string | undefined;
   quitRequested: boolean;
-  setLayout(layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit'>>): void;
+  /** The last first-row the Git view's evidence can scroll to (set by the Git view). */
+  gitScrollLimit: number;
+  setLayout(layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit' | 'gitScrollLimit'>>): void;
   dispatch(command: Command): void;
 }
 
@@ -66,13 +68,15 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
   selection: undefined,
   confirmScroll: 0,
   confirmScrollLimit: 0,
+  gitScrollLimit: 0,
   quitRequested: false,
   setLayout(layout) {
     const state = get();
     const changed = (Object.keys(layout) as Array<keyof typeof layout>).some((k) => layout[k] !== state[k]);
     if (!changed) return;
     const scrollLimit = layout.scrollLimit ?? state.scrollLimit;
-    set({ ...layout, scroll: Math.min(state.scroll, scrollLimit) });
+    const gitScrollLimit = layout.gitScrollLimit ?? state.gitScrollLimit;
+    set({ ...layout, scroll: Math.min(state.scroll, scrollLimit), gitScroll: Math.min(state.gitScroll, gitScrollLimit) });
   },
   dispatch(command) {
     const state = get();
@@ -93,16 +97,25 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
         return set({ focus: movedFocus(state.focus, command.direction, state.gridColumns) });
       case 'open':
         return set({ screen: 'detail', scroll: 0, filter: '', filtering: false, selection: undefined });
+      case 'git':
+        return set({ screen: 'git', scroll: state.gitItem, gitScroll: 0, selection: undefined });
       case 'back':
         if (state.screen === 'detail' && state.filter) return set({ filter: '', scroll: 0 });
+        if (state.screen === 'git') return set({ screen: 'dashboard', gitItem: state.scroll, scroll: 0, gitScroll: 0, selection: undefined });
         return set({ screen: 'dashboard', scroll: 0, selection: undefined });
       case 'help':
         return set({ helpOpen: !state.helpOpen });
       case 'quit':
         return set({ quitRequested: true });
       case 'scroll':
+        // In the Git view a new item shows its evidence from the top.
+        if (state.screen === 'git') return set({ scroll: clamp(state.scroll + command.by), gitScroll: 0 });
         return set({ scroll: clamp(state.scroll + command.by) });
       case 'scroll-page':
+        if (state.screen === 'git') {
+          const page = Math.max(1, state.pageLines - 1);
+          return set({ gitScroll: Math.max(0, Math.min(state.gitScrollLimit, state.gitScroll + command.pages * page)) });
+        }
         return set({ scroll: clamp(state.scroll + command.pages * Math.max(1, state.pageLines - 1)) });
       case 'scroll-to':
         return set({ scroll: command.where === 'top' ? 0 : state.scrollLimit });
@@ -121,6 +134,8 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
       case 'timeline':
         return set({ screen: 'timeline', selection: undefined });
       case 'retry':
+        // In the Git view the thing to fetch again is the repository.
+        if (state.screen === 'git') return state.rereadRepo();
         return state.retryNow();
       case 'set-t0':
         if (state.timeline?.t0 === undefined) state.setT0(state.now);

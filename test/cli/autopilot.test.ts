@@ -109,6 +109,8 @@ test('demo --autopilot --speed 600: every phase reached in under a minute, exit 
   assert.doesNotMatch(run.stdout, /≤/, 'every phase was seen completing, none was already done');
   assert.match(run.stdout, /^## Fixes$/m);
   assert.match(run.stdout, /^\| [^|]+ \| kopia-reclaim \| [^|]+ \| done \| /m);
+  // The end state, never "done" beside red checks: the demo repository's failing items are named.
+  assert.match(run.stdout, /^\*\*End state:\*\* apps running in \d+m( \d\ds)? — \d+ changes? left in Git \(g\)/m);
   assert.match(run.stderr, /^phase complete: Apps running$/m);
   assert.match(run.stderr, /^✓ kopia-reclaim: /m);
   assert.doesNotMatch(run.stderr, /did not reach every phase/);

@@ -62,8 +62,16 @@ before(() => {
 
 after(() => rmSync(work, { recursive: true, force: true }));
 
-test('the tarball holds what runs: dist, bin, the RBAC manifests, the README; no sources, tests or build scripts', () => {
-  for (const file of ['package.json', 'README.md', 'bin/drdeck.js', 'dist/cli.js', 'deploy/rbac/drdeck-viewer.yaml', 'deploy/rbac/drdeck-operator.yaml']) {
+test('the tarball holds what runs: dist, bin, the RBAC manifests, the demo repository, the README; no sources, tests or build scripts', () => {
+  for (const file of [
+    'package.json',
+    'README.md',
+    'bin/drdeck.js',
+    'dist/cli.js',
+    'deploy/rbac/drdeck-viewer.yaml',
+    'deploy/rbac/drdeck-operator.yaml',
+    'demo/repo/clusters/home/flux-system/gotk-sync.yaml',
+  ]) {
     assert.ok(tarballFiles.includes(file), `${file} in the tarball`);
   }
   assert.ok(tarballFiles.some((f) => f.startsWith('dist/chunks/')));
@@ -88,7 +96,7 @@ test('installed: --version, --help and check --demo --json, from a folder outsid
   assert.equal(help.status, 0, help.stderr);
   assert.match(help.stdout, /^Usage: drdeck \[options\] \[command\]/);
   for (const command of ['demo', 'check', 'report', 'fix']) assert.match(help.stdout, new RegExp(`^ {2}${command} `, 'm'));
-  assert.match(help.stdout, /^Exit codes \(check, fix\):/m);
+  assert.match(help.stdout, /^Exit codes \(check, fix, preflight\):/m);
 
   const check = run(bin, ['check', '--demo', '--json']);
   assert.equal(check.status, 1, `the demo starts with failing checks: exit 1\n${check.stderr}`);
@@ -190,6 +198,9 @@ test('installed: the dashboard paints in a terminal (tmux, 80x24) and q quits wi
     await tmux('new-session', '-d', '-s', session, '-x', '80', '-y', '24', '-c', elsewhere, ...shell, ';', 'set-option', '-t', session, 'remain-on-exit', 'on');
     const text = await waitForScreen(/[╭┏][─━] (▶ )?Restores /);
     assert.match(text, /^drdeck · demo · /m);
+    // The demo's own repository ships in the package: the Git view reads it with no flag.
+    await tmux('send-keys', '-t', session, 'g');
+    await waitForScreen(/^Git — demo\/repo \(shipped with drdeck\) · \d+ changes? left/m);
     await tmux('send-keys', '-t', session, 'q');
     await waitForScreen(/\[drdeck exited with 0\]/);
   } finally {

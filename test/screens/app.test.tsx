@@ -18,7 +18,7 @@ test('the dashboard shows the six panels in 80x24, nothing wider or taller than 
     assert.match(frame, /Flux (deployed \d+s ago|\+\d+s) · ▶ Infrastructure ready.* · ETA ~\d+m/);
     assert.match(frame, /^Next: Wait for the infrastructure/m);
     assert.match(frame, /wrong subvolume/);
-    assert.match(frame, /hjkl move · enter detail · t timeline · \? help · q quit/);
+    assert.match(frame, /hjkl move · enter detail · t timeline · g git · \? help · q quit/);
   } finally {
     ui.unmount();
     session.close();

@@ -8,7 +8,18 @@ const detail: KeyMode = { screen: 'detail', helpOpen: false, filtering: false };
 const help: KeyMode = { screen: 'dashboard', helpOpen: true, filtering: false };
 const filtering: KeyMode = { screen: 'detail', helpOpen: false, filtering: true };
 
+const git: KeyMode = { screen: 'git', helpOpen: false, filtering: false };
+
 const cases: Array<[string, string, KeyInfo, KeyMode, Command]> = [
+  ['g on the dashboard opens the Git view', 'g', {}, dashboard, { type: 'git' }],
+  ['g in the detail is still the top', 'g', {}, detail, { type: 'scroll-to', where: 'top' }],
+  ['g in the Git view goes back', 'g', {}, git, { type: 'back' }],
+  ['esc in the Git view goes back', '', { escape: true }, git, { type: 'back' }],
+  ['j in the Git view selects the next item', 'j', {}, git, { type: 'scroll', by: 1 }],
+  ['space in the Git view pages the evidence', ' ', {}, git, { type: 'scroll-page', pages: 1 }],
+  ['enter in the Git view pages the evidence', '', { return: true }, git, { type: 'scroll-page', pages: 1 }],
+  ['ctrl-r in the Git view is the retry command (it re-reads there)', 'r', { ctrl: true }, git, { type: 'retry' }],
+  ['no fix keys in the Git view', 'r', {}, { ...git, fixKeys: { r: 'flux-reconcile' } }, { type: 'none' }],
   ['h moves left', 'h', {}, dashboard, { type: 'focus', direction: 'left' }],
   ['l moves right', 'l', {}, dashboard, { type: 'focus', direction: 'right' }],
   ['k moves up', 'k', {}, dashboard, { type: 'focus', direction: 'up' }],
@@ -60,4 +71,21 @@ test('movedFocus on a 3-column grid', () => {
   assert.equal(movedFocus('restores', 'right', 3), 'restores');
   assert.equal(movedFocus('flux', 'down', 3), 'gateways');
   assert.equal(movedFocus('dns', 'up', 3), 'restores');
+});
+
+test('the Git view: Ctrl-R reads the repository again (not the watches); elsewhere it retries the watches', async () => {
+  const { createDeckStore } = await import('../../src/store/deck-store.js');
+  const { defaultConfig } = await import('../../src/config/schema.js');
+  let retried = 0;
+  let reread = 0;
+  const store = createDeckStore({ config: defaultConfig(), clusterName: 'test', now: 0, retryNow: () => retried++ });
+  store.setState({ rereadRepo: () => reread++ });
+  store.getState().dispatch({ type: 'retry' });
+  assert.deepEqual([retried, reread], [1, 0]);
+  store.getState().dispatch({ type: 'git' });
+  assert.equal(store.getState().screen, 'git');
+  store.getState().dispatch({ type: 'retry' });
+  assert.deepEqual([retried, reread], [1, 1]);
+  store.getState().dispatch({ type: 'back' });
+  assert.equal(store.getState().screen, 'dashboard');
 });
