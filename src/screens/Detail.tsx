@@ -77,7 +77,7 @@ function LineBody({ line }: { line: DetailLine }) {
  * left to Ink's truncate-end: Ink cuts by a width of its own, which differs from its layout's on some
  * graphemes (musical symbols with spacing marks), and drew such a line 82 columns wide in 80.
  */
-const PREFIX_CELLS: Readonly<Record<DetailLine['kind'], number>> = { check: 9, evidence: 6, fix: 4, git: 4, spacer: 0 };
+const PREFIX_CELLS: Readonly<Record<DetailLine['kind'], number>> = { check: 9, evidence: 6, source: 6, fix: 4, git: 4, spacer: 0 };
 
 function fullText(line: DetailLine): string {
   return line.kind === 'check' && line.status ? `${line.status.toUpperCase()} ${line.text}` : line.text.trim();
