@@ -2,6 +2,7 @@
 import { render } from 'ink';
 import { App } from '../screens/App.js';
 import { DeckContext } from '../hooks/use-deck.js';
+import { TUI_RENDER_OPTIONS } from '../screens/render-options.js';
 import type { Session } from '../session.js';
 import { interruptOnSignals } from './signals.js';
 
@@ -10,8 +11,7 @@ export async function runTui(session: Session): Promise<number> {
     <DeckContext.Provider value={session.store}>
       <App />
     </DeckContext.Provider>,
-    // Why: Ctrl-C is a key like any other (resolveKey maps it to quit) so the session closes cleanly.
-    { exitOnCtrlC: false },
+    TUI_RENDER_OPTIONS,
   );
   // A dropped SSH session (SIGHUP), a kill (SIGTERM, SIGINT) while a fix runs: the audit log says
   // what was sent before drdeck exits; Ink restores the terminal on the way out, as it does on exit.

@@ -1,6 +1,6 @@
 /** One dashboard panel: its title and status counts in the top border, then its worst findings. */
 import { Box, Text } from 'ink';
-import Spinner from 'ink-spinner';
+import { useEffect, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { fixById } from '../fixes/index.js';
 import type { DeckState } from '../store/deck-store.js';
@@ -52,13 +52,27 @@ function withLabel(label: string, message: string): string {
   return message.toLowerCase().startsWith(label.toLowerCase()) ? message : `${label}: ${message}`;
 }
 
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/** Why this slow: each frame is a redraw sent over SSH; three a second still says "working". */
+export const SPINNER_INTERVAL_MS = 333;
+
+/** A running fix's spinner: only its own cell changes, a few times a second. */
+function Spinner() {
+  const [frame, setFrame] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setFrame((f) => (f + 1) % SPINNER.length), SPINNER_INTERVAL_MS);
+    return () => clearInterval(timer);
+  }, []);
+  return <Text>{SPINNER[frame]}</Text>;
+}
+
 function FixLine({ activity, width }: { activity: FixActivity; width: number }) {
   const fix = fixById(activity.fixId);
   const { symbol, tone } = ACTIVITY[activity.phase];
   const busy = activity.phase === 'preparing' || activity.phase === 'running';
   return (
     <Text wrap="truncate-end" color={tone ? color(tone) : undefined}>
-      {busy ? <Spinner type="dots" /> : symbol} {clip(withLabel(fix?.label ?? activity.fixId, activity.message), width)}
+      {busy ? <Spinner /> : symbol} {clip(withLabel(fix?.label ?? activity.fixId, activity.message), width)}
     </Text>
   );
 }

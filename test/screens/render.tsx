@@ -22,7 +22,15 @@ export interface Rendered {
   resize(columns: number, rows: number): void;
   waitFor(text: string | RegExp, timeoutMs?: number): Promise<string>;
   store: DeckStore;
+  /** Bytes written to stdout so far (every write, as a terminal would receive it). */
+  bytes(): number;
   unmount(): void;
+}
+
+/** How Ink draws: the default is debug mode (each frame whole, one write per frame, easy to read). */
+export interface RenderDeckOptions {
+  /** Ink's options as the real CLI passes them (TUI_RENDER_OPTIONS), instead of debug mode. */
+  ink?: { incrementalRendering?: boolean; maxFps?: number };
 }
 
 export const KEYS = {
@@ -81,7 +89,7 @@ class TestStdin extends EventEmitter {
   unref(): void {}
 }
 
-export async function renderDeck(store: DeckStore, columns = 80, rows = 24): Promise<Rendered> {
+export async function renderDeck(store: DeckStore, columns = 80, rows = 24, options: RenderDeckOptions = {}): Promise<Rendered> {
   // Why not ink-testing-library: its terminal is 100 columns until resized, so the first frames of
   // an 80x24 test were drawn at 100 and a test could read one of them.
   const stdout = new TestStdout(columns, rows);
@@ -94,9 +102,9 @@ export async function renderDeck(store: DeckStore, columns = 80, rows = 24): Pro
       stdout: stdout as unknown as NodeJS.WriteStream,
       stderr: new TestStdout(columns, rows) as unknown as NodeJS.WriteStream,
       stdin: stdin as unknown as NodeJS.ReadStream,
-      debug: true,
       exitOnCtrlC: false,
       patchConsole: false,
+      ...(options.ink ?? { debug: true }),
     },
   );
   const resize = (c: number, r: number) => {
@@ -116,6 +124,7 @@ export async function renderDeck(store: DeckStore, columns = 80, rows = 24): Pro
     frames: stdout.frames,
     store,
     resize,
+    bytes: () => stdout.frames.reduce((sum, frame) => sum + Buffer.byteLength(frame), 0),
     unmount: () => app.unmount(),
     async press(input: string) {
       stdin.write(input);
