@@ -30,7 +30,7 @@ export function Confirm({ width, height }: { width: number; height: number }) {
   const start = Math.min(requested, Math.max(0, lines.length - listHeight));
   const visible = lines.slice(start, start + listHeight);
   const typed = plan.confirm.kind === 'type';
-  const more = lines.length > listHeight ? ` (${start + 1}-${start + visible.length}/${lines.length}, ${typed ? '↑↓' : 'j/k'})` : '';
+  const more = lines.length > listHeight ? ` (${start + 1}-${start + visible.length}/${lines.length}, ${typed ? '↑↓ Home End' : 'j/k g/G'})` : '';
 
   return (
     <Box flexDirection="column" width={width} height={height}>

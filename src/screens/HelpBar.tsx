@@ -22,7 +22,7 @@ export function HelpBar({ width }: { width: number }) {
   const retry = useDeck((s) => s.serverSilentSince !== undefined || Object.values(s.sync).some((state) => state.phase === 'retrying'));
   let text: string;
   if (typing) text = 'type the name shown, then enter · esc cancel · ↑↓ scroll the plan';
-  else if (confirming) text = 'y apply · esc cancel · j/k scroll the plan';
+  else if (confirming) text = 'y apply · esc cancel · j/k g/G scroll the plan';
   else if (filtering) text = 'type to filter · enter keep · esc done · backspace erase';
   else if (helpOpen) text = '? or esc close help · q quit';
   else

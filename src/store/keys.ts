@@ -48,6 +48,8 @@ export interface KeyInfo {
   rightArrow?: boolean;
   pageUp?: boolean;
   pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
   return?: boolean;
   escape?: boolean;
   backspace?: boolean;
@@ -77,6 +79,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'g', action: 'the Git view: checklist of the repository, file:line', screens: ['dashboard'], bar: 'g git' },
   { keys: '0', action: 'Flux was deployed now: set t0 by hand (when no Flux object tells)', screens: ['timeline'] },
   { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
+  { keys: 'g G Home End', action: 'confirm screen: top / bottom of the plan (j k PgUp PgDn scroll it)', screens: ['dashboard', 'detail'] },
   {
     keys: 'Ctrl-R',
     action: 'retry watches and DNS now; in Git: re-read the repo',
@@ -102,6 +105,8 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
     if (key.downArrow) return { type: 'scroll', by: 1 };
     if (key.pageUp) return { type: 'scroll', by: -10 };
     if (key.pageDown) return { type: 'scroll', by: 10 };
+    if (key.home) return { type: 'scroll-to', where: 'top' };
+    if (key.end) return { type: 'scroll-to', where: 'bottom' };
     if (key.ctrl || key.meta || key.tab || key.leftArrow || key.rightArrow) return NONE;
     return input ? { type: 'confirm-type', text: input } : NONE;
   }
@@ -112,6 +117,8 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
     if (key.downArrow || input === 'j') return { type: 'scroll', by: 1 };
     if (key.pageUp) return { type: 'scroll', by: -10 };
     if (key.pageDown || input === ' ') return { type: 'scroll', by: 10 };
+    if (key.home || input === 'g') return { type: 'scroll-to', where: 'top' };
+    if (key.end || input === 'G') return { type: 'scroll-to', where: 'bottom' };
     return NONE;
   }
   if (mode.filtering) {

@@ -88,6 +88,7 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
       else if (command.type === 'confirm-type') state.typeConfirm(command.text);
       else if (command.type === 'confirm-erase') state.eraseConfirm();
       else if (command.type === 'scroll') set({ confirmScroll: Math.max(0, Math.min(state.confirmScrollLimit, state.confirmScroll + command.by)) });
+      else if (command.type === 'scroll-to') set({ confirmScroll: command.where === 'top' ? 0 : state.confirmScrollLimit });
       else if (command.type === 'quit') set({ quitRequested: true });
       else if (command.type === 'retry') state.retryNow();
       return;
