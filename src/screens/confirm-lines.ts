@@ -99,7 +99,7 @@ export function confirmLines(prepared: Prepared): ConfirmLine[] {
     if (result?.error || result?.note) push(`    ${result.error ?? result.note}`, result.error ? 'error' : undefined);
   });
   if (routerRequests.length) {
-    push(`Router changes (${routerRequests.length}) to ${prepared.routerLabel ?? 'the router'}`, 'heading');
+    push(`Router requests (${routerRequests.length}) to ${prepared.routerLabel ?? 'the router'}`, 'heading');
     push(`  ${ROUTER_NO_DRY_RUN}`);
     routerRequests.forEach((r, i) => {
       const error = prepared.routerCheck?.[i]?.error;

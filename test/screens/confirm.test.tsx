@@ -21,7 +21,7 @@ async function openConfirm(deck: FixDeck, fixId: FixId): Promise<string> {
     if (Date.now() > deadline) throw new Error(`${fixId}: no confirm screen (${store.getState().fixes[fixId]?.message})`);
     await tick();
   }
-  return deck.ui.waitFor(/server-side dry\s+run|Router changes/);
+  return deck.ui.waitFor(/server-side dry\s+run|Router requests/);
 }
 
 async function closeConfirm(deck: FixDeck): Promise<void> {

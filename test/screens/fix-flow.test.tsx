@@ -85,19 +85,24 @@ test('Kopia: c shows the plan and its dry run, the name typed applies it, the pa
       'one dry run of the plan',
     );
 
+    // The changes first, on the first screen: each request with its dry run, the PV by its handle.
+    assert.match(frame, /^Changes \(3\); server-side dry run: all admitted$/m);
+    assert.match(frame, /^✓ DELETE PersistentVolumeClaim default\/kopia$/m);
+    assert.match(frame, /^✓ CREATE PersistentVolume kopia-c2d9e0f4 {2}volumeHandle: …1c73,$/m);
+    assert.match(frame, /^✓ CREATE PersistentVolumeClaim default\/kopia {2}volumeName: kopia-c2d9e0f4,/m);
+    assert.match(frame, /^ {4}exists until the delete before it runs$/m, "the dry run's expected 409, said");
+
     // The plan scrolls with the arrows (letters are the name being typed): every line of it, read
-    // page by page, holds the requests with their dry run and the same by hand.
+    // page by page, holds the bodies as sent and the same by hand.
     const plan = new Set(frame.split('\n'));
-    for (let i = 0; i < 60 && ![...plan].some((l) => l.startsWith('  $ EOF')); i++) {
+    for (let i = 0; i < 80 && !plan.has('EOF'); i++) {
       await ui.press(KEYS.down);
       for (const line of ui.lastFrame().split('\n')) plan.add(line);
     }
     const text = [...plan].join('\n');
-    assert.match(text, /^Requests \(3\), each checked by a server-side dry run$/m);
-    assert.match(text, /^✓ DELETE PersistentVolumeClaim default\/kopia$/m);
     // The delete names the PVC the operator is looking at: its uid and resourceVersion as preconditions.
     const rows = [...plan];
-    const at = rows.indexOf('✓ DELETE PersistentVolumeClaim default/kopia');
+    const at = rows.indexOf('DELETE PersistentVolumeClaim default/kopia');
     const kopia = deck.session.store.getState().objects.persistentvolumeclaims.get('default/kopia')!;
     assert.equal(
       rows
@@ -106,12 +111,10 @@ test('Kopia: c shows the plan and its dry run, the name typed applies it, the pa
         .join(''),
       JSON.stringify({ apiVersion: 'v1', kind: 'DeleteOptions', preconditions: { uid: kopia.metadata.uid, resourceVersion: kopia.metadata.resourceVersion } }),
     );
-    assert.match(text, /^✓ CREATE PersistentVolume kopia-c2d9e0f4$/m);
+    assert.match(text, /^CREATE PersistentVolume kopia-c2d9e0f4$/m);
     assert.match(text, /^ {2}\{"apiVersion":"v1","kind":"PersistentVolume","metadata":\{"name":"kopia-c2d9e0$/m, 'the body as sent');
-    assert.match(text, /^✓ CREATE PersistentVolumeClaim default\/kopia$/m);
-    assert.match(text, /^ {4}exists until the delete before it runs$/m, "the dry run's expected 409, said");
-    assert.match(text, /^The same by hand$/m);
-    assert.match(text, /^ {2}\$ kubectl delete --raw \/api\/v1\/namespaces\/default\/persistentvolumeclaims\/kopi$/m);
+    assert.match(text, /^The same by hand, to paste into a shell$/m);
+    assert.match(text, /^kubectl delete --raw \/api\/v1\/namespaces\/default\/persistentvolumeclaims\/kopia \\$/m);
 
     // A wrong name does not apply.
     for (const ch of 'kopi') await ui.press(ch);
