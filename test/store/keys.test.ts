@@ -50,6 +50,11 @@ const cases: Array<[string, string, KeyInfo, KeyMode, Command]> = [
   ['ctrl-r is not the r fix key', 'r', { ctrl: true }, { ...dashboard, fixKeys: { r: 'flux-reconcile' } }, { type: 'retry' }],
   ['r alone is still the fix key', 'r', {}, { ...dashboard, fixKeys: { r: 'flux-reconcile' } }, { type: 'fix', fixId: 'flux-reconcile' }],
   ['ctrl-r is not a typed letter on the confirm screen', 'r', { ctrl: true }, { ...dashboard, confirm: 'type' }, { type: 'retry' }],
+  ['G on a y-confirm plan goes to its bottom', 'G', {}, { ...dashboard, confirm: 'yes' }, { type: 'scroll-to', where: 'bottom' }],
+  ['g on a y-confirm plan goes to its top', 'g', {}, { ...dashboard, confirm: 'yes' }, { type: 'scroll-to', where: 'top' }],
+  ['End on a plan whose name is typed goes to its bottom', '', { end: true }, { ...dashboard, confirm: 'type' }, { type: 'scroll-to', where: 'bottom' }],
+  ['Home on a plan whose name is typed goes to its top', '', { home: true }, { ...dashboard, confirm: 'type' }, { type: 'scroll-to', where: 'top' }],
+  ['g while a name is typed is a letter of it', 'g', {}, { ...dashboard, confirm: 'type' }, { type: 'confirm-type', text: 'g' }],
 ];
 
 for (const [name, input, key, mode, expected] of cases) {
