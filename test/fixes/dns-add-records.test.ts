@@ -114,7 +114,7 @@ test('dns-add-records: the confirm screen shows each PUT exactly and the RouterO
   ]);
   assert.ok(!lines.some((l) => l.startsWith('Requests (0)')), 'no empty Kubernetes section');
   assert.ok(lines.includes("The same by hand, in the router's terminal"));
-  assert.ok(lines.includes(`  /ip dns static add name=smtp-relay.sulibot.com type=AAAA address=fd00:101::1b:122 comment="${STAMP}"`));
+  assert.ok(lines.includes(`/ip dns static add name=smtp-relay.sulibot.com type=AAAA address=fd00:101::1b:122 comment="${STAMP}"`));
 });
 
 test('dns-add-records: one name as the target, with or without DNS/', () => {
