@@ -14,6 +14,9 @@ export interface ConfirmLine {
   shell?: boolean;
 }
 
+/** More requests than this share lines on the confirm screen's first page. */
+const GROUP_OVER = 14;
+
 const where = (r: { namespace?: string; name: string }) => (r.namespace ? `${r.namespace}/${r.name}` : r.name);
 
 /** The confirm lines as screen rows of `width`, each keeping its line's tone. */
@@ -91,13 +94,38 @@ export function confirmLines(prepared: Prepared): ConfirmLine[] {
     const verdict = plan.requests.length ? (refused ? `${refused} refused` : 'all admitted') : '-';
     push(`Changes (${plan.requests.length})${same ? `, each ${same}` : ''}; server-side dry run: ${verdict}`, 'heading');
   }
-  plan.requests.forEach((r, i) => {
+  // Too many for a line each on the first screen (22 restores at 80x24): plain admitted requests
+  // of one verb and kind, one after another, share a line that names each object.
+  const group = plan.requests.length > GROUP_OVER;
+  let i = 0;
+  while (i < plan.requests.length) {
+    const r = plan.requests[i];
     const result = dryRun[i];
-    const changes = same || !fields[i] ? '' : `  ${fields[i]}`;
     const held = plan.held?.find((h) => h.namespace === r.namespace && h.name === r.name);
+    const plain = (k: number) =>
+      !dryRun[k]?.error && !dryRun[k]?.note && !plan.held?.some((h) => h.namespace === plan.requests[k].namespace && h.name === plan.requests[k].name);
+    let end = i + 1;
+    if (group && plain(i)) {
+      while (
+        end < plan.requests.length &&
+        plain(end) &&
+        plan.requests[end].verb === r.verb &&
+        plan.requests[end].kind === r.kind &&
+        (same || fields[end] === fields[i])
+      )
+        end++;
+    }
+    if (end - i > 1) {
+      const changes = same ? '' : `  ${fields[i]}`;
+      push(`✓ ${r.verb.toUpperCase()} ${KINDS[r.kind].kind} ×${end - i}${changes}: ${plan.requests.slice(i, end).map(where).join(', ')}`, 'ok');
+      i = end;
+      continue;
+    }
+    const changes = same || !fields[i] ? '' : `  ${fields[i]}`;
     push(`${result?.error ? '✗' : '✓'} ${head(r, false)}${changes}${held ? `  (held: ${held.reason})` : ''}`, result?.error ? 'error' : 'ok');
     if (result?.error || result?.note) push(`    ${result.error ?? result.note}`, result.error ? 'error' : undefined);
-  });
+    i++;
+  }
   if (routerRequests.length) {
     push(`Router requests (${routerRequests.length}) to ${prepared.routerLabel ?? 'the router'}`, 'heading');
     push(`  ${ROUTER_NO_DRY_RUN}`);

@@ -82,3 +82,28 @@ test('the same by hand: a shell line too wide breaks with a backslash, flush lef
   assert.equal(byHand.map((r) => r.replace(/ \\$/, '').replace(/^ {2}/, '')).join(' '), prepared([], []).plan.commands[0]);
   for (const row of byHand) assert.ok(row.length <= 60 && !row.startsWith('$'), row);
 });
+
+test('many requests (22 restores) share lines by verb and kind, naming each; a refused one keeps its own line', () => {
+  const names = Array.from({ length: 20 }, (_, i) => `app${i}`);
+  const errors = names.map((_, i) => (i === 10 ? 'the server said no' : undefined));
+  const text = confirmLines(
+    prepared(
+      names.map((n) => patch(n, { spec: { ipFamilyPolicy: 'RequireDualStack' } })),
+      errors,
+    ),
+  ).map((l) => l.text);
+  // No list of targets above: the changes name each.
+  assert.deepEqual(text.slice(0, 5), [
+    'Changes (20), each ipFamilyPolicy: RequireDualStack; server-side dry run: 1 refused',
+    `✓ PATCH Service ×10: ${names
+      .slice(0, 10)
+      .map((n) => `default/${n}`)
+      .join(', ')}`,
+    '✗ PATCH Service default/app10',
+    '    the server said no',
+    `✓ PATCH Service ×9: ${names
+      .slice(11)
+      .map((n) => `default/${n}`)
+      .join(', ')}`,
+  ]);
+});

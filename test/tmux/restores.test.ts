@@ -118,7 +118,8 @@ test('tmux 80x24: reclaim Kopia (c, name typed), set copyMethod (m, y), trigger 
     await waitForScreen(/✓ copyMethod: /);
     await send('T');
     text = await waitForScreen('Fix: Trigger 22 restores');
-    assert.match(text, /^22 targets: default\/atuin-dst, /m);
+    assert.match(text, /^Changes \(22\), each manual: /m);
+    assert.match(text, /^✓ PATCH ReplicationDestination ×\d+: default\/atuin-dst, /m);
     await send('y');
     await waitForScreen(/✓ trigger restores: 22 restored/, 60_000);
 
