@@ -4,8 +4,9 @@
 export const TUI_RENDER_OPTIONS = {
   // Why: Ctrl-C is a key like any other (resolveKey maps it to quit) so the session closes cleanly.
   exitOnCtrlC: false,
-  // Why: over SSH every byte counts. Ink rewrites only the lines that changed (a spinner: one line),
-  // not the whole screen, and never more than 10 frames a second when many updates arrive at once.
-  incrementalRendering: true,
+  // Why off: Ink 6.8's line-by-line redraw left the old header on screen and the Git view a line
+  // low in tmux (test/tmux/git-view.test.ts). Each frame is the whole screen again: few frames.
+  incrementalRendering: false,
+  // Why: over SSH every frame is the whole screen; a burst of updates draws at most 10 a second.
   maxFps: 10,
 } as const;
