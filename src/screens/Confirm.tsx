@@ -1,4 +1,4 @@
-/** The confirm screen: a fix's plan in full (targets, warnings, requests with their dry run, commands, Git change). */
+/** The confirm screen: a fix's plan, the changes and their dry run first, then warnings, bodies, commands, Git change. */
 import { Box, Text } from 'ink';
 import { useEffect } from 'react';
 import { fixById } from '../fixes/index.js';
