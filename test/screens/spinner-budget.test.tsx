@@ -5,6 +5,8 @@
  * 12.5 frames a second); after: 8.9 KB/s in 3 writes a second. Each frame is still the whole screen
  * (Ink's line-by-line mode garbled the screen in tmux), so the bytes follow the frames.
  */
+// Why first: before Ink loads (see not-in-ci.ts).
+import './not-in-ci.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { TUI_RENDER_OPTIONS } from '../../src/screens/render-options.js';
