@@ -98,7 +98,10 @@ export async function runFix(id: string, opts: FixCommandOptions): Promise<numbe
     } else {
       const plan = prepared.prepared!.plan;
       say(`${plan.title} (${fix.id}) on ${where}`);
-      for (const line of confirmLines(prepared.prepared!)) say(line.tone === 'heading' ? `\n${line.text}:` : `  ${line.text}`);
+      // Commands flush left, as on the confirm screen: an indented EOF would not end its heredoc.
+      for (const line of confirmLines(prepared.prepared!)) {
+        say(line.tone === 'heading' ? `\n${line.text}:` : line.tone === 'command' ? line.text : `  ${line.text}`);
+      }
       const routerRequests = plan.routerRequests ?? [];
       result = {
         ...result,

@@ -37,7 +37,7 @@ test('fix dns-add-records --dry-run --demo prints the exact PUT requests and sen
   assert.match(stdout, /^ {4}the router has no dry run: checked that the records do not exist yet$/m);
   assert.match(stdout, PUT('mosquitto.sulibot.com', 'fd00:101::1b:129'));
   assert.match(stdout, PUT('smtp-relay.sulibot.com', 'fd00:101::1b:122'));
-  assert.match(stdout, /^ {2}\/ip dns static add name=smtp-relay\.sulibot\.com type=AAAA address=fd00:101::1b:122 comment="drdeck: added [^"]+"$/m);
+  assert.match(stdout, /^\/ip dns static add name=smtp-relay\.sulibot\.com type=AAAA address=fd00:101::1b:122 comment="drdeck: added [^"]+"$/m);
   assert.match(stdout, /the proper fix is making default\/mosquitto, network\/smtp-relay dual-stack \(loadbalancers-dual-stack\)/);
   assert.match(stdout, /^dry run: the router has no dry run: checked that the records do not exist yet; nothing was sent$/m);
   // The demo keeps its audit log in a folder of its own.
