@@ -109,7 +109,8 @@ export class KubeViews implements ObjectViews {
         failures = 0;
         while (!signal.aborted && rv !== undefined) rv = await this.watchEvents(api, path, fieldSelector, rv, rows, handler, signal);
       } catch (error) {
-        if (signal.aborted) return;
+        // Closed with the cluster (drdeck quitting): nothing to retry.
+        if (signal.aborted || (error instanceof ClusterError && error.reason === 'Closed')) return;
         handler.error(forbidden(error, `list and watch on events${inNamespace(namespace)}`));
         const delay = Math.min(this.tuning.backoffMaxMs, this.tuning.backoffInitialMs * 2 ** failures++);
         await new Promise<void>((resolve) => {
