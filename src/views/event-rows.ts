@@ -10,12 +10,12 @@ const time = (value: unknown): number => {
 };
 
 /**
- * One core/v1 Event as a row. Its time is the latest the Event says (a series' last observation,
- * lastTimestamp, eventTime, then its creation); its source, the reporting component or controller.
+ * One core/v1 Event as a row. Its time is the first the Event has of: a series' last observation,
+ * lastTimestamp, eventTime, its creation; its source, the reporting component or controller.
  */
 export function eventRowOf(event: KubeObject): EventRow {
   const raw = event as KubeObject & Record<string, any>;
-  const lastTime = Math.max(time(raw.series?.lastObservedTime), time(raw.lastTimestamp), time(raw.eventTime), time(raw.metadata?.creationTimestamp));
+  const lastTime = time(raw.series?.lastObservedTime) || time(raw.lastTimestamp) || time(raw.eventTime) || time(raw.metadata?.creationTimestamp);
   const count = Number(raw.series?.count ?? raw.count ?? 1);
   return {
     uid: str(raw.metadata?.uid) || `${str(raw.metadata?.namespace)}/${str(raw.metadata?.name)}`,

@@ -6,7 +6,7 @@ import { withoutLastApplied } from '../records.js';
 import { sanitizeValue, VIEW_LIMITS } from '../text/sanitize.js';
 
 /** Stands in for managedFields while the YAML is written, then becomes the folded line. */
-const FOLDED = '\u0000drdeck-folded\u0000';
+const FOLDED = 'DRDECK_FOLDED_MANAGED_FIELDS_5b1e';
 
 /**
  * The object as YAML lines: `metadata.managedFields` folded to one line ("managedFields: 4 entries
