@@ -95,6 +95,23 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'g', action: 'the Git view: checklist of the repository, file:line', screens: ['dashboard'], bar: 'g git' },
   { keys: '0', action: 'Flux was deployed now: set t0 by hand (when no Flux object tells)', screens: ['timeline'] },
   { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
+  // Object views (k9s's y, e, l) and the command line: in views-slice.ts.
+  {
+    keys: 'y e l',
+    action: 'on the selected object: its YAML (managedFields folded, no Secret data), its Events (live), the logs of its pods',
+    screens: ['detail'],
+    bar: 'y/e/l views',
+  },
+  {
+    keys: 'in y e l',
+    action: 'jk PgUp PgDn g G scroll, / search, w wrap, Esc back; logs: s or f follow, p previous container, c next container',
+    screens: ['detail'],
+  },
+  {
+    keys: ':',
+    action: 'command line: :q quit, :fix ID, :ctx the context, :help (Tab completes, Esc cancels)',
+    screens: ['dashboard', 'detail', 'timeline', 'git'],
+  },
   {
     keys: 'Ctrl-R',
     action: 'retry watches and DNS now; in Git: re-read the repo',
