@@ -131,3 +131,21 @@ test('the : command line: Tab completes, an unknown command is one line, :ctx is
     deck.close();
   }
 });
+
+test('? in the detail lists y e l, the view keys and :, and fits 80x24', async () => {
+  const deck = await fixDeck();
+  const { ui } = deck;
+  try {
+    await ui.press(KEYS.enter);
+    await ui.waitFor(/— \d+ checks/);
+    await ui.press('?');
+    const frame = await ui.waitFor(/^ {2}y e l /m);
+    assert.deepEqual(frameProblems(frame, 80, 24), []);
+    assert.match(frame, /^ {2}y e l +on the selected object: its YAML/m);
+    assert.match(frame, /^ {2}in y e l +jk PgUp PgDn g G scroll, \/ search, w wrap/m);
+    assert.match(frame, /^ {2}: +command line: :q quit, :fix ID/m);
+    assert.match(frame, /^ {2}q \/ Ctrl-C +quit$/m, 'the last key: nothing pushed off');
+  } finally {
+    deck.close();
+  }
+});
