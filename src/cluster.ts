@@ -174,6 +174,8 @@ export interface PodQuery {
   labels?: Readonly<Record<string, string>>;
   /** A Deployment's name in `namespace`: its pods, by its `spec.selector.matchLabels`. */
   deployment?: string;
+  /** One pod, by name. */
+  pod?: string;
   /** Why these pods: "mover of ReplicationDestination 3-home/thelounge". */
   why: string;
 }

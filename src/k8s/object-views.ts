@@ -197,7 +197,7 @@ export class KubeViews implements ObjectViews {
           .json<{ items?: RawPod[] }>({
             method: 'GET',
             path: `/api/v1/namespaces/${encodeURIComponent(query.namespace)}/pods`,
-            query: { labelSelector, limit: 50 },
+            query: { labelSelector: labelSelector || undefined, fieldSelector: query.pod ? `metadata.name=${query.pod}` : undefined, limit: 50 },
           })
           .catch((error) => {
             throw forbidden(error, `list on pods in ${query.namespace}`);

@@ -1,6 +1,6 @@
 /** An object view over the detail: its YAML, its Events or its pods' logs; scrolls, searches, follows. */
 import { Box, Text } from 'ink';
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useDeck } from '../hooks/use-deck.js';
 import { viewRows, viewTitle, type OpenView } from '../store/views-slice.js';
 import { EVENT_HEADER } from '../views/event-rows.js';
@@ -34,8 +34,10 @@ export function ObjectView({ width, height }: ObjectViewProps) {
   // Title, the events' header, the status line.
   const listHeight = Math.max(1, height - 2 - (events ? 1 : 0));
   useEffect(() => setViewPage(listHeight, width), [listHeight, width, setViewPage]);
+  // Why memoized: a log of 5,000 lines is wrapped again only when it changes, not on every clock tick.
+  const ageAt = events ? now : 0;
+  const lines = useMemo(() => (view ? viewRows(view, ageAt, width) : []), [view, ageAt, width]);
   if (!view) return null;
-  const lines = viewRows(view, now, width);
   const last = Math.max(0, lines.length - listHeight);
   const top = view.kind === 'logs' && view.follow ? last : Math.min(view.top, last);
   const visible = lines.slice(top, top + listHeight);

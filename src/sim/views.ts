@@ -193,7 +193,8 @@ export class SimViews implements ObjectViews {
         continue;
       }
       const labels = Object.entries(query.labels ?? {});
-      const pods = query.deployment ? [] : this.cluster.listNow('pods', query.namespace).filter((p) => labels.every(([k, v]) => p.metadata.labels?.[k] === v));
+      const matches = (p: KubeObject) => (!query.pod || p.metadata.name === query.pod) && labels.every(([k, v]) => p.metadata.labels?.[k] === v);
+      const pods = query.deployment ? [] : this.cluster.listNow('pods', query.namespace).filter(matches);
       for (const pod of pods) {
         const containers: string[] = (pod.spec?.containers ?? []).map((c: { name?: string }) => c.name).filter(Boolean);
         if (containers.length)

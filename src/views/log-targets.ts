@@ -67,7 +67,7 @@ export function podQueriesFor(kind: KindKey, object: KubeObject, config: Pick<Co
       return [{ namespace: ns, labels, why: `pod behind Service ${ns}/${name}` }];
     }
     case 'pods':
-      return [{ namespace: ns, labels: labelsOf(object.metadata.labels) ?? {}, why: `pod ${ns}/${name}` }];
+      return [{ namespace: ns, pod: name, why: `pod ${ns}/${name}` }];
     default:
       return `no pods behind a ${String(object.kind ?? kind)}: y shows it, e its events`;
   }
