@@ -2,8 +2,8 @@
  * The object views in the demo: the simulated objects as YAML, their Events and the logs of the
  * controllers that act on them, all from the simulation itself. Events are what the controllers
  * record when a condition changes (as Flux, VolSync and Cilium do: the condition's reason and
- * message); the controllers' pods log what the simulated controllers do (their log lines, at the
- * scenario's clock). No mover pod is simulated: a restore's log is what VolSync records in the
+ * message); the controllers' pods log those changes and what the simulated controllers do (their
+ * log lines), at the scenario's clock. No mover pod is simulated: a restore's log is what VolSync records in the
  * ReplicationDestination's status, as on a cluster where the mover's Job is gone.
  */
 import {
@@ -85,6 +85,9 @@ function eventType(c: Condition): string {
   return 'Normal';
 }
 
+/** A log line's time, as controllers print it. */
+const stampOf = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
 const objectKeyOf = (kind: KindKey, namespace: string | undefined, name: string) => `${kind}|${namespace ?? ''}|${name}`;
 
 /** The demo's object views, on a SimCluster. */
@@ -102,6 +105,7 @@ export class SimViews implements ObjectViews {
       if (!REPORTER[kind]) continue;
       for (const object of cluster.listNow(kind)) this.observe(kind, object, true);
     }
+    this.writePending();
     const stop = cluster.watch(
       KIND_KEYS.filter((k) => REPORTER[k]),
       cluster.resourceVersion,
@@ -114,17 +118,31 @@ export class SimViews implements ObjectViews {
 
   /** A simulated controller's log line (`volsync: RD …`), into its pod's log at the scenario's time. */
   controllerLog(line: string): void {
-    const stamp = new Date(this.cluster.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    const stamp = stampOf(this.cluster.now());
     for (const pod of CONTROLLER_PODS) {
-      if (!pod.hears(line)) continue;
-      const key = `${pod.namespace}/${pod.deployment}`;
-      const text = `${stamp} ${/fail|error|not found/i.test(line) ? 'ERROR' : 'INFO'} ${line.replace(/^[a-z-]+: /, '')}`;
-      this.logs.set(key, appendBounded(this.logs.get(key) ?? [], [text], LOG_BUFFER_LINES));
-      for (const listener of this.logListeners.get(key) ?? []) listener([text]);
+      if (pod.hears(line)) this.write(pod, `${stamp} ${/fail|error|not found/i.test(line) ? 'ERROR' : 'INFO'} ${line.replace(/^[a-z-]+: /, '')}`);
     }
   }
 
   /** Records an event for each condition whose status, reason or message changed. */
+  /** Controller log lines from condition changes, written in time order once a batch is seen. */
+  private pending: Array<{ at: number; pod: string; text: string }> = [];
+
+  private writePending(): void {
+    const lines = this.pending.sort((a, b) => a.at - b.at);
+    this.pending = [];
+    for (const { at, pod, text } of lines) {
+      const controller = CONTROLLER_PODS.find((p) => p.deployment === pod);
+      if (controller) this.write(controller, `${stampOf(at)} ${text}`);
+    }
+  }
+
+  private write(pod: (typeof CONTROLLER_PODS)[number], text: string): void {
+    const key = `${pod.namespace}/${pod.deployment}`;
+    this.logs.set(key, appendBounded(this.logs.get(key) ?? [], [text], LOG_BUFFER_LINES));
+    for (const listener of this.logListeners.get(key) ?? []) listener([text]);
+  }
+
   private observe(kind: KindKey, object: KubeObject, initial: boolean): void {
     const key = objectKeyOf(kind, object.metadata.namespace, object.metadata.name);
     let changed = false;
@@ -152,7 +170,16 @@ export class SimViews implements ObjectViews {
         });
       this.recorded.set(key, rows);
       changed = true;
+      // The controller that set the condition logs it too, as Flux's, VolSync's and Cilium's do.
+      const where = `${KINDS[kind].kind} ${object.metadata.namespace ? `${object.metadata.namespace}/` : ''}${object.metadata.name}`;
+      const level = eventType(c) === 'Warning' ? 'ERROR' : 'INFO';
+      this.pending.push({
+        at: lastTime,
+        pod: REPORTER[kind] ?? '',
+        text: `${level} ${where}: ${c.type}=${c.status} ${c.reason ?? ''}${c.message ? `: ${c.message}` : ''}`,
+      });
     }
+    if (!initial) this.writePending();
     if (changed) for (const listener of this.listeners.get(key) ?? []) listener();
   }
 
@@ -221,7 +248,9 @@ export class SimViews implements ObjectViews {
       }
       const lines = this.logs.get(key) ?? [];
       handler.lines(lines.slice(-options.tailLines));
-      if (!options.follow || !controller) return handler.end();
+      if (!options.follow) return handler.end();
+      // A simulated app container prints nothing: its log stays open and empty.
+      if (!controller) return;
       let set = this.logListeners.get(key);
       if (!set) this.logListeners.set(key, (set = new Set()));
       set.add(handler.lines);

@@ -164,7 +164,7 @@ export function createViewsSlice(views?: ObjectViews): StateCreator<DeckState, [
               clearTimeout(timer);
               flush();
             }
-            update(gen, { status: error ? error.message : view.previous ? '' : 'the log ended (the container stopped)' });
+            update(gen, { status: error ? error.message : view.previous ? '' : 'the log ended (the container stopped, or the server closed the stream)' });
           },
         },
       );

@@ -79,6 +79,10 @@ test('the demo at 80x24: y, e and l on the restore that failed say why; Esc goes
     const searched = await ui.waitFor(/search: thelounge/);
     assert.match(searched, /INFO RD default\/thelounge-dst restoring/, "the VolSync controller's own line about it");
     assert.doesNotMatch(searched, /autobrr-dst restoring/);
+    assert.match(
+      searched.replace(/\n {2}/g, ' '),
+      /ERROR ReplicationDestination default\/thelounge-dst: Synchronizing=False Error: mover failed: No snapshots found/,
+    );
     await ui.press(KEYS.escape);
     await ui.press(KEYS.escape);
     await ui.waitFor(/Restores — \d+ checks/);
