@@ -71,10 +71,22 @@ export class KubeViews implements ObjectViews {
     const version = await this.discovery.version(kind);
     const path = resourcePath(kind, namespace, name, undefined, version);
     try {
-      // A Secret is read as metadata only here too: its data never reaches drdeck.
+      if (kind === 'secrets') {
+        // A Secret is read as metadata only, and by a LIST of one: drdeck-viewer grants no `get` on
+        // Secrets (see deploy/rbac), and its data never reaches drdeck.
+        const list = await api.json<{ items?: KubeObject[] }>({
+          method: 'GET',
+          path: resourcePath(kind, namespace, undefined, undefined, version),
+          query: { fieldSelector: `metadata.name=${name}` },
+          accept: acceptFor(kind, true),
+        });
+        const found = list.items?.[0];
+        if (!found) throw new ClusterError(`secrets "${name}" not found`, 404, 'NotFound');
+        return received(kind, found, version);
+      }
       return received(kind, await api.json<KubeObject>({ method: 'GET', path, accept: acceptFor(kind, false) }), version);
     } catch (error) {
-      throw forbidden(error, `get on ${resourceName(kind)}${inNamespace(KINDS[kind].namespaced ? namespace : undefined)}`);
+      throw forbidden(error, `${kind === 'secrets' ? 'list' : 'get'} on ${resourceName(kind)}${inNamespace(KINDS[kind].namespaced ? namespace : undefined)}`);
     }
   }
 

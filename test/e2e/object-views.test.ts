@@ -20,6 +20,7 @@ import { keyMode } from '../../src/hooks/use-keys.js';
 import { resolveKey, type KeyInfo } from '../../src/store/keys.js';
 import { viewLines } from '../../src/store/views-slice.js';
 import type { Session } from '../../src/session.js';
+import type { KubeObject } from '../../src/cluster.js';
 import { adminClient, CAN_RUN, createNamespace, liveSession, skipWithoutGo, startE2eCluster, waitFor } from './harness.js';
 
 /** The kubelet's log endpoint, as the API server calls it: recorded answers, and a followed stream the test writes to. */
@@ -327,6 +328,32 @@ test('l as a user without pods/log: the view names the missing permission', asyn
     assert.equal(status, `needs get on pods/log in ${RD.namespace}`);
     // The pods were found (drdeck-viewer lists pods): only their logs are refused.
     assert.match(shown(session), new RegExp(`── log of pod ${RD.namespace}/${MOVER_POD}`));
+  } finally {
+    session.close();
+  }
+});
+
+test('y on a Secret, as the viewer (no get on Secrets): its metadata, never its data', async (t) => {
+  if (skipWithoutGo(t)) return;
+  const { cluster } = env!;
+  await adminClient(cluster.kubeconfig).create('secrets', {
+    metadata: { name: 'thelounge-volsync-secret', namespace: RD.namespace, annotations: { note: 'kept' } },
+    stringData: { KOPIA_PASSWORD: 'e2e-not-a-real-password' },
+  } as KubeObject);
+  const session = liveSession(cluster.viewerKubeconfig);
+  try {
+    session.store.setState({ screen: 'detail', focus: 'restores' });
+    session.store.getState().setLayout({ selection: `Secret/${RD.namespace}/thelounge-volsync-secret` });
+    press(session, 'y');
+    const text = await waitFor(
+      'the Secret',
+      () => /note: kept/.test(shown(session)) && shown(session),
+      20_000,
+      () => shown(session),
+    );
+    assert.match(text, /^kind: Secret$/m);
+    assert.match(text, /^# data: not shown/m);
+    assert.doesNotMatch(text, /KOPIA_PASSWORD|e2e-not-a-real-password|ZTJlLW5vdC1hLXJlYWwtcGFzc3dvcmQ/);
   } finally {
     session.close();
   }
