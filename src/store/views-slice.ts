@@ -239,6 +239,8 @@ export function createViewsSlice(views?: ObjectViews): StateCreator<DeckState, [
       const next = { ...view, ...change };
       const heading = logHeading(next.choices[next.choice], next.previous);
       set({ view: { ...next, head: [...view.head.filter((l) => !l.startsWith('── log of ')), heading], lines: [], top: 0 } });
+      // A new generation: the stream just stopped may still end (or flush) after the new one starts.
+      generation++;
       streamLog(generation);
     };
 
