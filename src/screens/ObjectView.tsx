@@ -2,9 +2,9 @@
 import { Box, Text } from 'ink';
 import { useEffect, useMemo } from 'react';
 import { useDeck } from '../hooks/use-deck.js';
-import { viewRows, viewTitle, type OpenView } from '../store/views-slice.js';
+import { viewLines, viewTitle, type OpenView } from '../store/views-slice.js';
 import { EVENT_HEADER } from '../views/event-rows.js';
-import { cut } from './text.js';
+import { cut, wrapRows } from './text.js';
 import { color } from './theme.js';
 
 export interface ObjectViewProps {
@@ -26,6 +26,12 @@ export function viewKeys(view: Pick<OpenView, 'kind' | 'follow' | 'previous' | '
   return ['jk PgUp PgDn g G scroll', '/ search', ...logs, `w wrap ${view.wrap ? 'on' : 'off'}`, 'esc back'].filter(Boolean).join(' · ');
 }
 
+/** The rows a view shows at `width`: its lines, wrapped when it wraps (continuation rows indented). */
+export function viewRows(view: OpenView, now: number, width: number): readonly string[] {
+  const lines = viewLines(view, now);
+  return view.wrap ? lines.flatMap((line) => wrapRows(line, width)) : lines;
+}
+
 export function ObjectView({ width, height }: ObjectViewProps) {
   const view = useDeck((s) => s.view);
   const now = useDeck((s) => s.now);
@@ -33,10 +39,10 @@ export function ObjectView({ width, height }: ObjectViewProps) {
   const events = view?.kind === 'events';
   // Title, the events' header, the status line.
   const listHeight = Math.max(1, height - 2 - (events ? 1 : 0));
-  useEffect(() => setViewPage(listHeight, width), [listHeight, width, setViewPage]);
   // Why memoized: a log of 5,000 lines is wrapped again only when it changes, not on every clock tick.
   const ageAt = events ? now : 0;
   const lines = useMemo(() => (view ? viewRows(view, ageAt, width) : []), [view, ageAt, width]);
+  useEffect(() => setViewPage(listHeight, lines.length), [listHeight, lines.length, setViewPage]);
   if (!view) return null;
   const last = Math.max(0, lines.length - listHeight);
   const top = view.kind === 'logs' && view.follow ? last : Math.min(view.top, last);

@@ -8,7 +8,6 @@ import type { ClusterError, EventRow, LogSource, ObjectViews } from '../cluster.
 import type { FixId } from '../checks/types.js';
 import { ALL_FIXES, fixById, parseTarget } from '../fixes/index.js';
 import type { KindKey } from '../kinds.js';
-import { wrapRows } from '../screens/text.js';
 import { eventLine } from '../views/event-rows.js';
 import { objectYamlLines } from '../views/object-yaml.js';
 import { appendBounded, LOG_BUFFER_LINES, LOG_TAIL_LINES } from '../views/log-lines.js';
@@ -52,16 +51,16 @@ export interface OpenView {
 
 export interface ViewsSlice {
   view: OpenView | null;
-  /** Rows the view can show at once, and its width, set by the screen (a page; where lines wrap). */
+  /** Rows the view can show at once (a page), and the rows its lines take (wrapped), set by the screen. */
   viewPage: number;
-  viewWidth: number;
+  viewRowCount: number;
   /** What is typed after `:`, or null when the command line is closed. */
   commandLine: string | null;
   /** The last command's answer, shown in place of the help bar until the next key. */
   commandMessage: string;
   /** Handles the view and command-line commands, and the scroll and filter keys while a view is open. */
   handleViewCommand(command: Command): boolean;
-  setViewPage(rows: number, width: number): void;
+  setViewPage(page: number, rowCount: number): void;
 }
 
 /** Every line a view shows, after its filter (events aged at `now`). */
@@ -69,12 +68,6 @@ export function viewLines(view: OpenView, now: number): readonly string[] {
   const all = view.kind === 'events' ? view.events.map((row) => eventLine(row, now)) : view.head.concat(view.lines);
   const needle = view.search.trim().toLowerCase();
   return needle ? all.filter((l) => l.toLowerCase().includes(needle)) : all;
-}
-
-/** The rows a view shows at `width`: its lines, wrapped when it wraps (continuation rows indented). */
-export function viewRows(view: OpenView, now: number, width: number): readonly string[] {
-  const lines = viewLines(view, now);
-  return view.wrap ? lines.flatMap((line) => wrapRows(line, width)) : lines;
 }
 
 /** The commands `:` knows, for Tab and for the "unknown command" line. */
@@ -120,7 +113,8 @@ export function createViewsSlice(views?: ObjectViews): StateCreator<DeckState, [
       set({ view: { ...view, ...(typeof change === 'function' ? change(view) : change) } });
     };
 
-    const bottom = (view: OpenView, page: number) => Math.max(0, viewRows(view, get().now, get().viewWidth).length - page);
+    /** The last first-row: from the rows the screen last drew (a log in follow mode is kept at its end there). */
+    const bottom = () => Math.max(0, get().viewRowCount - get().viewPage);
 
     const close = () => {
       generation++;
@@ -142,9 +136,8 @@ export function createViewsSlice(views?: ObjectViews): StateCreator<DeckState, [
         const more = pending;
         pending = [];
         update(gen, (v) => {
-          const next = { ...v, lines: appendBounded(v.lines, more, LOG_BUFFER_LINES) };
           const status = v.status.startsWith('reading') ? '' : v.status;
-          return { lines: next.lines, status, top: v.follow ? bottom(next, get().viewPage) : v.top };
+          return { lines: appendBounded(v.lines, more, LOG_BUFFER_LINES), status };
         });
       };
       const { source, container } = choice;
@@ -277,11 +270,11 @@ export function createViewsSlice(views?: ObjectViews): StateCreator<DeckState, [
     return {
       view: null,
       viewPage: 10,
-      viewWidth: 80,
+      viewRowCount: 0,
       commandLine: null,
       commandMessage: '',
-      setViewPage(rows, width) {
-        if (rows !== get().viewPage || width !== get().viewWidth) set({ viewPage: rows, viewWidth: width });
+      setViewPage(page, rowCount) {
+        if (page !== get().viewPage || rowCount !== get().viewRowCount) set({ viewPage: page, viewRowCount: rowCount });
       },
       handleViewCommand(command) {
         const state = get();
@@ -315,7 +308,9 @@ export function createViewsSlice(views?: ObjectViews): StateCreator<DeckState, [
         const view = state.view;
         if (!view) return false;
         const page = state.viewPage;
-        const last = bottom(view, page);
+        const last = bottom();
+        // A followed log is drawn at its end, whatever `top` was when autoscroll began.
+        const top = view.kind === 'logs' && view.follow ? last : Math.min(view.top, last);
         const scrollTo = (top: number) => {
           const clamped = Math.max(0, Math.min(top, last));
           // Scrolling up leaves the newest lines: autoscroll stops, as in k9s; reaching the end resumes it.
@@ -327,10 +322,10 @@ export function createViewsSlice(views?: ObjectViews): StateCreator<DeckState, [
             else close();
             return true;
           case 'scroll':
-            scrollTo(view.top + command.by);
+            scrollTo(top + command.by);
             return true;
           case 'scroll-page':
-            scrollTo(view.top + command.pages * Math.max(1, page - 1));
+            scrollTo(top + command.pages * Math.max(1, page - 1));
             return true;
           case 'scroll-to':
             scrollTo(command.where === 'top' ? 0 : last);
@@ -349,7 +344,7 @@ export function createViewsSlice(views?: ObjectViews): StateCreator<DeckState, [
             return true;
           case 'view-follow': {
             const follow = !view.follow;
-            set({ view: { ...view, follow, top: follow ? last : view.top } });
+            set({ view: { ...view, follow, top: follow ? last : top } });
             return true;
           }
           case 'view-wrap':
