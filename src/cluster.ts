@@ -138,6 +138,88 @@ export interface AccessAnswer {
   reason?: string;
 }
 
+/** One core/v1 Event about an object, as the events view lists it. */
+export interface EventRow {
+  uid: string;
+  /** Normal or Warning. */
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+  /** When it last happened (ms since epoch): the newest first. */
+  lastTime: number;
+  /** Who reported it: "volsync", "kustomize-controller". */
+  source: string;
+}
+
+/** A pod (and container) whose log the logs view can read, and why it is the one behind the object. */
+export interface LogSource {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** Every container of the pod, for the container choice. */
+  containers: readonly string[];
+  /** Why this pod: "mover of ReplicationDestination 3-home/thelounge". */
+  why: string;
+  /** Restarts of the container: `--previous` has something to show when above 0. */
+  restarts: number;
+}
+
+/**
+ * Where to look for the pods behind an object: pods with these labels in a namespace, or the pods
+ * of a Deployment (by its selector).
+ */
+export interface PodQuery {
+  namespace: string;
+  labels?: Readonly<Record<string, string>>;
+  /** A Deployment's name in `namespace`: its pods, by its `spec.selector.matchLabels`. */
+  deployment?: string;
+  /** One pod, by name. */
+  pod?: string;
+  /** Why these pods: "mover of ReplicationDestination 3-home/thelounge". */
+  why: string;
+}
+
+/** The pods found for a list of queries, and one line for each query that found none or failed. */
+export interface LogSources {
+  sources: readonly LogSource[];
+  notes: readonly string[];
+}
+
+export interface LogOptions {
+  previous: boolean;
+  follow: boolean;
+  /** Lines from the end to start with. */
+  tailLines: number;
+}
+
+/** Hears one stream: lines as they come, then its end (with the error that ended it). */
+export interface LogHandler {
+  lines(lines: readonly string[]): void;
+  end(error?: ClusterError): void;
+}
+
+/** Hears an object's events: every row known so far (after each change), or why they cannot be read. */
+export interface EventsHandler {
+  rows(rows: readonly EventRow[]): void;
+  error(error: ClusterError): void;
+}
+
+/**
+ * The reads behind the object views (`y` YAML, `e` events, `l` logs): a real API server's
+ * (src/k8s/object-views.ts) or the demo's (src/sim/views.ts). Kinds are drdeck's (KindKey).
+ */
+export interface ObjectViews {
+  /** The object as the server has it now: a fresh GET (a Secret: metadata only). */
+  object(kind: KindKey, namespace: string | undefined, name: string): Promise<KubeObject>;
+  /** Lists the object's Events, then hears new ones until the returned function is called. */
+  events(object: KubeObject, handler: EventsHandler): () => void;
+  /** The pods the queries find (in their order; the newest pod first within one). */
+  logSources(queries: readonly PodQuery[]): Promise<LogSources>;
+  /** Streams a container's log; the returned function ends it. */
+  log(source: LogSource, options: LogOptions, handler: LogHandler): () => void;
+}
+
 export interface Cluster {
   /** What the UI calls this cluster: the kube context, or "demo". */
   readonly name: string;
@@ -157,6 +239,8 @@ export interface Cluster {
   feed(kinds: readonly KindKey[], sink: FeedSink): () => void;
   /** Whether the user may `verb` this kind (SelfSubjectAccessReview on a real cluster; briefly cached). */
   access(verb: string, kind: KindKey, namespace?: string, subresource?: 'status'): Promise<AccessAnswer>;
+  /** The object views' reads, where this cluster can serve them. */
+  readonly views?: ObjectViews;
   /** Releases timers and connections. */
   close(): void;
 }

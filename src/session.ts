@@ -128,6 +128,7 @@ export function startSession({ cluster, resolver, router, config, flushMs, tickM
     ...(typeof server === 'string' && server ? { server } : {}),
     now: cluster.now(),
     fixes: fixes && { cluster, router, readOnly: fixes.readOnly, audit: fixes.audit, refreshDns: () => refreshDns() },
+    views: cluster.views,
     retryNow: () => {
       recoverable.retryNow?.();
       refreshDns();

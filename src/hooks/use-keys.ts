@@ -26,7 +26,16 @@ export function keyMode(state: DeckState): KeyMode {
       if (fix) fixKeys[fix.key] = id;
     }
   }
-  return { screen: state.screen, helpOpen: state.helpOpen, filtering: state.filtering, confirm, fixKeys };
+  const view = state.view && !state.confirming && !state.helpOpen ? state.view : undefined;
+  return {
+    screen: state.screen,
+    helpOpen: state.helpOpen,
+    filtering: state.filtering || !!view?.searching,
+    confirm,
+    fixKeys,
+    ...(view ? { view: view.kind } : {}),
+    ...(state.commandLine !== null ? { commandLine: true } : {}),
+  };
 }
 
 export function useKeys(): void {

@@ -7,6 +7,7 @@ import { ClusterError, type Cluster, type FeedSink, type KubeObject, type ListRe
 import { apiVersionOf, KINDS, type KindKey } from '../kinds.js';
 import { AccessReview, type AccessAnswer } from './access.js';
 import { Discovery } from './discovery.js';
+import { DEFAULT_VIEW_TUNING, KubeViews, type ViewTuning } from './object-views.js';
 import { createAuthenticator, type Authenticator } from './credentials.js';
 import { ApiClient, seconds } from './http.js';
 import type { ResolvedKubeconfig } from './kubeconfig.js';
@@ -24,6 +25,8 @@ export interface KubeClusterOptions {
   watch?: Partial<WatchTuning>;
   /** The liveness probe beside the watches (tests shorten it); `false` turns it off. */
   liveness?: Partial<LivenessTuning> | false;
+  /** The object views' events watch timings (tests shorten them). */
+  views?: Partial<ViewTuning>;
   /** Diagnostics from the watchers: relists, retries, stale watches. */
   log?: (line: string) => void;
 }
@@ -50,6 +53,8 @@ export class KubeCluster implements Cluster {
   private client: Promise<ApiClient> | undefined;
   private authenticator: Authenticator | undefined;
   private readonly discovery: Discovery;
+  /** The object views' reads (YAML, events, logs). */
+  readonly views: KubeViews;
   private readonly reviews: AccessReview;
   private readonly watchers = new Set<KindWatcher>();
   private readonly tuning: WatchTuning;
@@ -65,6 +70,7 @@ export class KubeCluster implements Cluster {
     const api = () => this.connect();
     this.discovery = new Discovery(api);
     this.reviews = new AccessReview(api);
+    this.views = new KubeViews(api, this.discovery, { ...DEFAULT_VIEW_TUNING, ...options.views });
     const log = options.log ?? (() => {});
     this.probing = options.liveness !== false;
     const liveness: LivenessTuning = { ...DEFAULT_LIVENESS, ...(options.liveness || {}) };

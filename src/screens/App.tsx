@@ -4,6 +4,7 @@ import { useEffect } from 'react';
 import { useDeck } from '../hooks/use-deck.js';
 import { useKeys } from '../hooks/use-keys.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
+import { CommandLine } from './CommandLine.js';
 import { Confirm } from './Confirm.js';
 import { Dashboard, gridColumnsFor } from './Dashboard.js';
 import { Detail } from './Detail.js';
@@ -12,6 +13,7 @@ import { Header } from './Header.js';
 import { Help } from './Help.js';
 import { HelpBar } from './HelpBar.js';
 import { NextStep } from './NextStep.js';
+import { ObjectView, viewKeys } from './ObjectView.js';
 import { cut } from './text.js';
 import { color } from './theme.js';
 import { Timeline } from './Timeline.js';
@@ -26,6 +28,10 @@ export function App() {
   const quit = useDeck((s) => s.quitRequested);
   const setLayout = useDeck((s) => s.setLayout);
   const notices = useDeck((s) => s.notices);
+  // Object views and the command line (views-slice.ts): a view over the detail, the line over the bar.
+  const viewOpen = useDeck((s) => s.view !== null);
+  const viewBar = useDeck((s) => (s.view ? viewKeys(s.view) : ''));
+  const commanding = useDeck((s) => s.commandLine !== null || s.commandMessage !== '');
   // Why one column less: writing the last column of a line makes some terminals wrap early.
   const width = Math.max(20, columns - 1);
   // Why one line less: Ink clears the whole screen on every frame whose output fills the terminal,
@@ -47,6 +53,7 @@ export function App() {
   let body;
   if (confirming) body = <Confirm key={size} width={width} height={bodyHeight} />;
   else if (helpOpen) body = <Help key={size} width={width} height={bodyHeight} />;
+  else if (viewOpen) body = <ObjectView key={size} width={width} height={bodyHeight} />;
   else if (screen === 'detail') body = <Detail key={size} width={width} height={bodyHeight} />;
   else if (screen === 'timeline') body = <Timeline key={size} width={width} height={bodyHeight} />;
   else if (screen === 'git') body = <Git key={size} width={width} height={bodyHeight} />;
@@ -67,7 +74,13 @@ export function App() {
         </Text>
       ) : null}
       {body}
-      <HelpBar width={width} />
+      {commanding ? (
+        <CommandLine width={width} />
+      ) : viewOpen && !helpOpen && !confirming ? (
+        <Text dimColor>{cut(viewBar, width)}</Text>
+      ) : (
+        <HelpBar width={width} />
+      )}
     </Box>
   );
 }

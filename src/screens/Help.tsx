@@ -2,11 +2,15 @@
 import { Box, Text } from 'ink';
 import { ALL_CHECKS } from '../checks/index.js';
 import { PANEL_TITLES, PANELS } from '../checks/types.js';
+import { useDeck } from '../hooks/use-deck.js';
 import { KEY_BINDINGS } from '../store/keys.js';
 import { SYMBOL, statusColor } from './theme.js';
 
 export function Help({ width, height }: { width: number; height: number }) {
-  const keyWidth = Math.max(...KEY_BINDINGS.map((b) => b.keys.length)) + 2;
+  // The keys of the screen it was opened on, as k9s's help does: every screen's fit in 24 lines.
+  const screen = useDeck((s) => s.screen);
+  const bindings = KEY_BINDINGS.filter((b) => b.screens.includes(screen));
+  const keyWidth = Math.max(...bindings.map((b) => b.keys.length)) + 2;
   const statuses = (['fail', 'warn', 'unknown', 'pending', 'pass'] as const).map((s) => (
     <Text key={s}>
       <Text color={statusColor(s)}>{SYMBOL[s]}</Text> {s}
@@ -21,8 +25,10 @@ export function Help({ width, height }: { width: number; height: number }) {
   );
   return (
     <Box flexDirection="column" width={width} height={height}>
-      <Text bold>Keys</Text>
-      {KEY_BINDINGS.map((b) => (
+      <Text bold wrap="truncate-end">
+        Keys <Text dimColor>(this screen's; ? on another lists its own)</Text>
+      </Text>
+      {bindings.map((b) => (
         <Text key={`${b.keys} ${b.action}`} wrap="truncate-end">
           {'  '}
           {b.keys.padEnd(keyWidth)}

@@ -8,6 +8,7 @@ import { startControllers } from './controllers/index.js';
 import { SimDns } from './dns.js';
 import { SimCluster } from './object-store.js';
 import { SimRouter } from './router.js';
+import { SimViews } from './views.js';
 import { createRebuildScenario, type Scenario, type StepContext } from './scenarios/rebuild.js';
 import type { DemoConfig } from './types.js';
 
@@ -63,6 +64,9 @@ export function createDemoCluster(options: DemoClusterOptions = {}): DemoCluster
   for (const { kind, object } of scenario.objects) cluster.load(kind, object);
   for (const record of scenario.dns) dns.set(record.name, record.type, record.addresses);
   const router = new SimRouter(dns);
+  // After the scenario's objects: their conditions so far are the first events.
+  const views = new SimViews(cluster);
+  cluster.views = views;
 
   const context: StepContext = { cluster, dns, now: () => clock.now() };
   for (const step of scenario.steps) clock.at(t0 + step.at, () => step.run(context));
@@ -74,7 +78,10 @@ export function createDemoCluster(options: DemoClusterOptions = {}): DemoCluster
       scheduler: clock,
       dns,
       config: configSchema.parse(scenario.config),
-      log: options.log,
+      log: (line) => {
+        views.controllerLog(line);
+        options.log?.(line);
+      },
       git: scenario.git,
     });
     cluster.onClose(() => controllers.stop());

@@ -12,6 +12,7 @@ import {
   type FeedSink,
   type KubeObject,
   type ListResult,
+  type ObjectViews,
   type PatchType,
   type WatchEvent,
   type WatchEventType,
@@ -86,6 +87,8 @@ export class SimCluster implements Cluster {
   readonly user = 'demo-operator';
   /** Verbs the demo's user may not use, as "verb kind" (tests of refusals); everything else is allowed. */
   readonly denied = new Set<string>();
+  /** The object views' reads (src/sim/views.ts), set by the demo once its scenario is loaded. */
+  views?: ObjectViews;
   private readonly clock: { now(): number };
   private readonly historyLimit: number;
   private readonly store = new Map<KindKey, Map<string, KubeObject>>();

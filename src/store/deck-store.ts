@@ -13,6 +13,8 @@ import { createResourcesSlice, type ResourcesSlice } from './resources-slice.js'
 import { createTimelineSlice, type TimelineSlice } from './timeline-slice.js';
 import { timelineSpec } from '../timeline/phases.js';
 import { createUiSlice, type UiSlice } from './ui-slice.js';
+import { createViewsSlice, type ViewsSlice } from './views-slice.js';
+import type { ObjectViews } from '../cluster.js';
 
 export interface MetaSlice {
   /** The kube context, or "demo". */
@@ -29,7 +31,7 @@ export interface MetaSlice {
   retryNow(): void;
 }
 
-export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & TimelineSlice & GitSlice & MetaSlice;
+export type DeckState = ResourcesSlice & ChecksSlice & UiSlice & FixesSlice & TimelineSlice & GitSlice & ViewsSlice & MetaSlice;
 export type DeckStore = StoreApi<DeckState>;
 
 export interface DeckStoreOptions {
@@ -42,9 +44,11 @@ export interface DeckStoreOptions {
   fixes?: FixEnvironment;
   /** What the retry key does (the session's watches and DNS poller); nothing without it. */
   retryNow?: () => void;
+  /** The reads behind the object views (y e l); without them the keys say the cluster cannot. */
+  views?: ObjectViews;
 }
 
-export function createDeckStore({ config, clusterName, server, now, fixes, retryNow = () => {} }: DeckStoreOptions): DeckStore {
+export function createDeckStore({ config, clusterName, server, now, fixes, retryNow = () => {}, views }: DeckStoreOptions): DeckStore {
   const store = createStore<DeckState>()((...a) => ({
     ...createResourcesSlice(...a),
     ...createChecksSlice(config, now)(...a),
@@ -52,6 +56,7 @@ export function createDeckStore({ config, clusterName, server, now, fixes, retry
     ...createFixesSlice(fixes)(...a),
     ...createTimelineSlice(timelineSpec(config.timeline))(...a),
     ...createGitSlice(...a),
+    ...createViewsSlice(views)(...a),
     clusterName,
     notices: [],
     ...(server ? { server } : {}),

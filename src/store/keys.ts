@@ -14,6 +14,10 @@ export interface KeyMode {
   confirm?: 'yes' | 'type';
   /** The fix keys the focused panel offers now. */
   fixKeys?: Readonly<Record<string, string>>;
+  /** An object view is open (y e l); with `filtering`, its `/` search is being typed. */
+  view?: 'yaml' | 'events' | 'logs';
+  /** The `:` command line is open: every printable key is text. */
+  commandLine?: boolean;
 }
 
 export type Command =
@@ -38,6 +42,18 @@ export type Command =
   | { type: 'confirm-type'; text: string }
   | { type: 'confirm-erase' }
   | { type: 'retry' }
+  // Object views of the selected object, and the `:` command line (src/store/views-slice.ts).
+  | { type: 'view-open'; view: 'yaml' | 'events' | 'logs' }
+  | { type: 'view-follow' }
+  | { type: 'view-wrap' }
+  | { type: 'view-previous' }
+  | { type: 'view-container' }
+  | { type: 'command-start' }
+  | { type: 'command-type'; text: string }
+  | { type: 'command-erase' }
+  | { type: 'command-complete' }
+  | { type: 'command-run' }
+  | { type: 'command-cancel' }
   | { type: 'none' };
 
 /** The subset of Ink's Key that drdeck reads (kept structural so this file needs no Ink import). */
@@ -79,6 +95,23 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'g', action: 'the Git view: checklist of the repository, file:line', screens: ['dashboard'], bar: 'g git' },
   { keys: '0', action: 'Flux was deployed now: set t0 by hand (when no Flux object tells)', screens: ['timeline'] },
   { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
+  // Object views (k9s's y, e, l) and the command line: in views-slice.ts.
+  {
+    keys: 'y e l',
+    action: 'on the selected object: its YAML (managedFields folded, no Secret data), its Events (live), the logs of its pods',
+    screens: ['detail'],
+    bar: 'y/e/l views',
+  },
+  {
+    keys: 'in y e l',
+    action: 'jk PgUp PgDn g G scroll, / search, w wrap, Esc back; logs: s or f follow, p previous container, c next container',
+    screens: ['detail'],
+  },
+  {
+    keys: ':',
+    action: 'command line: :q quit, :fix ID, :ctx the context, :help (Tab completes, Esc cancels)',
+    screens: ['dashboard', 'detail', 'timeline', 'git'],
+  },
   {
     keys: 'Ctrl-R',
     action: 'retry watches and DNS now; in Git: re-read the repo',
@@ -95,6 +128,14 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
   if (key.ctrl && input === 'c') return { type: 'quit' };
   // Ctrl-R reloads in k9s; R alone is a fix key (reconcile stuck). It only retries, so it works everywhere.
   if (key.ctrl && input === 'r') return { type: 'retry' };
+  if (mode.commandLine) {
+    if (key.escape) return { type: 'command-cancel' };
+    if (key.return) return { type: 'command-run' };
+    if (key.tab) return { type: 'command-complete' };
+    if (key.backspace || key.delete) return { type: 'command-erase' };
+    if (key.ctrl || key.meta || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow) return NONE;
+    return input ? { type: 'command-type', text: input } : NONE;
+  }
   if (mode.confirm === 'type') {
     if (key.escape) return { type: 'confirm-cancel' };
     if (key.return) return { type: 'confirm-accept' };
@@ -134,6 +175,25 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
   }
   if (input === '?') return { type: 'help' };
   if (input === 'q') return { type: 'quit' };
+  if (input === ':') return { type: 'command-start' };
+  if (mode.view) {
+    if (key.escape || key.leftArrow || input === 'h') return { type: 'back' };
+    if (key.upArrow || input === 'k') return { type: 'scroll', by: -1 };
+    if (key.downArrow || input === 'j') return { type: 'scroll', by: 1 };
+    if (key.pageUp) return { type: 'scroll-page', pages: -1 };
+    if (key.pageDown || input === ' ') return { type: 'scroll-page', pages: 1 };
+    if (key.home || input === 'g') return { type: 'scroll-to', where: 'top' };
+    if (key.end || input === 'G') return { type: 'scroll-to', where: 'bottom' };
+    if (input === '/') return { type: 'filter-start' };
+    if (input === 'w') return { type: 'view-wrap' };
+    if (mode.view === 'logs') {
+      // k9s toggles autoscroll with s; f (follow, as tail -f) does the same here.
+      if (input === 's' || input === 'f') return { type: 'view-follow' };
+      if (input === 'p') return { type: 'view-previous' };
+      if (input === 'c') return { type: 'view-container' };
+    }
+    return NONE;
+  }
   if (mode.screen === 'timeline') {
     if (key.escape || input === 't') return { type: 'back' };
     if (input === '0') return { type: 'set-t0' };
@@ -163,6 +223,9 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
     return NONE;
   }
   if (key.escape) return { type: 'back' };
+  if (input === 'y') return { type: 'view-open', view: 'yaml' };
+  if (input === 'e') return { type: 'view-open', view: 'events' };
+  if (input === 'l') return { type: 'view-open', view: 'logs' };
   if (key.upArrow || input === 'k') return { type: 'scroll', by: -1 };
   if (key.downArrow || input === 'j') return { type: 'scroll', by: 1 };
   if (key.pageUp) return { type: 'scroll-page', pages: -1 };

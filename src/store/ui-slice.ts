@@ -80,6 +80,8 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
   },
   dispatch(command) {
     const state = get();
+    // The object views and the command line (views-slice.ts) take their keys first.
+    if (!state.confirming && state.handleViewCommand(command)) return;
     const clamp = (line: number) => Math.max(0, Math.min(line, state.scrollLimit));
     if (state.confirming) {
       // The confirm screen has its own scroll; everything else waits until it closes.
