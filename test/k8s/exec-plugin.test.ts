@@ -182,12 +182,13 @@ test('a plugin that returns an expired credential is not run on every request', 
 
 test('a hung plugin is killed at its timeout with its whole process group, even when it ignores SIGTERM', async () => {
   const time = clock();
-  const { plugin, auth } = await withPlugin({ hang: true, ignoreTerm: true, child: true }, { timeoutMs: 800, now: time.now });
+  // 3 s: on a loaded machine node itself can take over a second to start the plugin and its child.
+  const { plugin, auth } = await withPlugin({ hang: true, ignoreTerm: true, child: true }, { timeoutMs: 3_000, now: time.now });
   const started = Date.now();
   const error = await rejection(auth.get(never));
-  assert.equal(error.message, `exec plugin "${plugin.path.split('/').pop()}" of user "alice" did not answer within 0.8 s`);
+  assert.equal(error.message, `exec plugin "${plugin.path.split('/').pop()}" of user "alice" did not answer within 3 s`);
   assert.equal(error.reason, 'Timeout');
-  assert.ok(Date.now() - started < 5_000, `rejected after ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started < 8_000, `rejected after ${Date.now() - started} ms`);
   const pids = pidsOf(plugin);
   assert.equal(pids.length, 2, 'the plugin and its child');
   await waitUntil('the plugin and its child gone', () => pids.every((pid) => !alive(pid)), KILL_GRACE_MS + 10_000);
