@@ -64,7 +64,19 @@ export interface FluxObject {
   suspended: boolean;
 }
 
+/** Classified objects by object (an unchanged object is the same object): classified once. */
+const classified = new WeakMap<KubeObject, FluxObject>();
+
+/** The object's state for the Flux checks; the same FluxObject while the object is the same. */
 export function classify(kind: FluxKind, object: KubeObject): FluxObject {
+  const known = classified.get(object);
+  if (known?.kind === kind) return known;
+  const f = classifyOnce(kind, object);
+  classified.set(object, f);
+  return f;
+}
+
+function classifyOnce(kind: FluxKind, object: KubeObject): FluxObject {
   const ready = condition(object, 'Ready');
   let state: FluxState;
   if (ready?.status === 'True') state = 'ready';
@@ -74,9 +86,21 @@ export function classify(kind: FluxKind, object: KubeObject): FluxObject {
   return { kind, object, ref: refOf(object), ready, state, suspended: at(object, 'spec', 'suspend') === true };
 }
 
-/** Every Flux object of these kinds, classified. */
-export function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLUX_KINDS): FluxObject[] {
-  return kinds.flatMap((kind) => listObjects(snapshot, kind).map((o) => classify(kind, o)));
+/** The latest fluxObjects answer for each list of kinds, with the listings it was made from. */
+const latestFlux = new WeakMap<readonly FluxKind[], { lists: ReadonlyArray<readonly KubeObject[]>; all: readonly FluxObject[] }>();
+
+/**
+ * Every Flux object of these kinds, classified. The same array while no kind's objects changed, so
+ * that the Flux checks of one evaluation (and the clock's re-evaluations) share one walk; read it,
+ * do not change it.
+ */
+export function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLUX_KINDS): readonly FluxObject[] {
+  const lists = kinds.map((kind) => listObjects(snapshot, kind));
+  const known = latestFlux.get(kinds);
+  if (known && known.lists.every((list, i) => list === lists[i])) return known.all;
+  const all = kinds.flatMap((kind, i) => lists[i].map((o) => classify(kind, o)));
+  latestFlux.set(kinds, { lists, all });
+  return all;
 }
 
 const STATE_STATUS: Record<FluxState, CheckStatus> = { ready: 'pass', waiting: 'warn', progressing: 'warn', failed: 'fail' };
@@ -187,6 +211,15 @@ const fluxKey = (kind: FluxKind, ref: string) => `${kind}:${ref}`;
  * not 125,000), and the walk is iterative, so no depth overflows the stack.
  */
 export function blockerFinder(all: readonly FluxObject[]): (f: FluxObject) => Blocker | undefined {
+  let finder = finders.get(all);
+  if (!finder) finders.set(all, (finder = newBlockerFinder(all)));
+  return finder;
+}
+
+/** Finders by the list they search: a chain depends only on the objects, so it is resolved once per list. */
+const finders = new WeakMap<readonly FluxObject[], (f: FluxObject) => Blocker | undefined>();
+
+function newBlockerFinder(all: readonly FluxObject[]): (f: FluxObject) => Blocker | undefined {
   const byKey = new Map(all.map((f) => [fluxKey(f.kind, f.ref), f]));
   // The chain from an object: a Blocker, or null when none of its dependencies blocks it.
   const memo = new Map<FluxObject, Blocker | null>();

@@ -34,10 +34,23 @@ export function loadBalancerServices(snapshot: Snapshot): KubeObject[] {
   return listObjects(snapshot, 'services').filter((s) => str(at(s, 'spec', 'type')) === 'LoadBalancer');
 }
 
-/** The addresses the LB-IPAM annotation asks for; `raw` undefined when there is no annotation. */
-export function requestedAddresses(service: unknown, config: Config): ParsedAddresses & { raw?: string } {
-  const raw = annotationOf(service, config.loadbalancers.annotation);
-  return { ...parseAddressList(raw), raw };
+type Requested = ParsedAddresses & { raw?: string };
+
+/** Parsed annotations by Service object (an unchanged Service is the same object): parsed once. */
+const requested = new WeakMap<object, { annotation: string; addresses: Requested }>();
+
+/**
+ * The addresses the LB-IPAM annotation asks for; `raw` undefined when there is no annotation.
+ * Shared by every caller for the same Service: read it, do not change it.
+ */
+export function requestedAddresses(service: unknown, config: Config): Requested {
+  const { annotation } = config.loadbalancers;
+  const known = typeof service === 'object' && service !== null ? requested.get(service) : undefined;
+  if (known?.annotation === annotation) return known.addresses;
+  const raw = annotationOf(service, annotation);
+  const addresses = { ...parseAddressList(raw), raw };
+  if (typeof service === 'object' && service !== null) requested.set(service, { annotation, addresses });
+  return addresses;
 }
 
 /** The IPs in `status.loadBalancer.ingress`. */
@@ -78,6 +91,18 @@ function policyOf(service: unknown): string {
  * canonically: `FD00:101:0:0:0:0:1B:0122` has host part "122" under the prefix `fd00:101::1b:`.
  */
 function hostPart(address: string, prefix: string): string | undefined {
+  let known = hostParts.get(prefix);
+  if (!known || known.size >= 50_000) hostParts.set(prefix, (known = new Map()));
+  if (known.has(address)) return known.get(address);
+  const host = findHostPart(address, prefix);
+  known.set(address, host);
+  return host;
+}
+
+/** hostPart's answers by prefix, then address: the same few thousand addresses on every evaluation. */
+const hostParts = new Map<string, Map<string, string | undefined>>();
+
+function findHostPart(address: string, prefix: string): string | undefined {
   const canonical = canonicalIp(address);
   if (ipFamily(canonical) === 6 && !isIpv4Mapped(canonical)) {
     // The last group is the host part when the prefix and it spell the same address.

@@ -36,7 +36,7 @@ import {
 export const SSA_LABEL = 'kustomize.toolkit.fluxcd.io/ssa';
 
 /** The RDs in the configured namespaces, sorted. */
-export function replicationDestinations(snapshot: Snapshot, config: Config): KubeObject[] {
+export function replicationDestinations(snapshot: Snapshot, config: Config): readonly KubeObject[] {
   return listIn(snapshot, 'replicationdestinations', config.restores.namespaces);
 }
 
