@@ -13,11 +13,12 @@ import {
   conditions,
   deploymentFinding,
   describeCondition,
-  formatDuration,
+  durationSince,
   getObject,
   isEpoch,
   kindName,
   listObjects,
+  longerThan,
   missingRow,
   nameList,
   namespaceOf,
@@ -30,6 +31,7 @@ import {
   str,
   verdict,
   worstOf,
+  type Clock,
   type Condition,
 } from './util.js';
 
@@ -277,8 +279,18 @@ function newBlockerFinder(all: readonly FluxObject[]): (f: FluxObject) => Blocke
   };
 }
 
-/** Why an object looks stuck: every signal the seed and Flux document, empty when none. */
-export function stuckSignals(f: FluxObject, now: number, thresholdMs: number): string[] {
+/** What of an object's stuck signals does not depend on the clock, worked out once per object. */
+interface StuckFacts {
+  signals: readonly string[];
+  /** Since when it has not been Ready, where only its age can make it stuck. */
+  since?: number;
+}
+
+const stuckFacts = new WeakMap<FluxObject, StuckFacts>();
+
+function factsOf(f: FluxObject): StuckFacts {
+  let facts = stuckFacts.get(f);
+  if (facts) return facts;
   const signals: string[] = [];
   const conds = conditions(f.object);
   const notReconciled = conds.find((c) => c.message.includes(NOT_RECONCILED));
@@ -299,11 +311,22 @@ export function stuckSignals(f: FluxObject, now: number, thresholdMs: number): s
   // Why not an immutable-field failure: it is not stuck but refused, its cure is in Git, and
   // flux.immutable-conflict names it; counting it here would hold the readiness check forever.
   const refused = IMMUTABLE.test(f.ready?.message ?? '');
-  if (!signals.length && !refused && f.state !== 'ready' && f.state !== 'waiting') {
-    const since = parseTime(f.ready?.lastTransitionTime) || parseTime(at(f.object, 'metadata', 'creationTimestamp'));
-    if (since && now - since > thresholdMs) signals.push(`not Ready for ${formatDuration(now - since)}`);
-  }
-  return signals;
+  const byAge = !signals.length && !refused && f.state !== 'ready' && f.state !== 'waiting';
+  const since = byAge ? parseTime(f.ready?.lastTransitionTime) || parseTime(at(f.object, 'metadata', 'creationTimestamp')) : undefined;
+  facts = since ? { signals, since } : { signals };
+  stuckFacts.set(f, facts);
+  return facts;
+}
+
+/**
+ * Why an object looks stuck: every signal the seed and Flux document, empty when none. Only the age
+ * reads the clock (a number, or the snapshot's, which notes when the age next matters).
+ */
+export function stuckSignals(f: FluxObject, clock: number | Clock, thresholdMs: number): string[] {
+  const { signals, since } = factsOf(f);
+  const time: Clock = typeof clock === 'number' ? { now: clock } : clock;
+  if (since && longerThan(time, since, thresholdMs)) return [...signals, `not Ready for ${durationSince(time, since)}`];
+  return [...signals];
 }
 
 /** "Kustomization flux-system/a → flux-system/b → flux-system/a". */
@@ -349,7 +372,7 @@ const flux_stuck: Check = {
         evidence.push(row(f.kind, f.object, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
         continue;
       }
-      const signals = stuckSignals(f, snapshot.now, thresholdMs);
+      const signals = stuckSignals(f, snapshot, thresholdMs);
       const blocker = f.state === 'waiting' ? blockerOf(f) : undefined;
       if (blocker && 'missing' in blocker) signals.push(`depends on missing ${kindName(f.kind)} ${blocker.missing}`);
       const cycle = blocker && 'cycle' in blocker ? canonicalCycle(blocker.cycle) : undefined;

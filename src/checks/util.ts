@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import type { KubeObject } from '../cluster.js';
 import { KINDS, type KindKey } from '../kinds.js';
-import { STATUS_SEVERITY, type CheckStatus, type Evidence, type FixId, type Snapshot, type Verdict } from './types.js';
+import { STATUS_SEVERITY, type CheckStatus, type Deadline, type Evidence, type FixId, type Snapshot, type Verdict } from './types.js';
 
 /** Follows `path` through nested objects and arrays; undefined as soon as a step is missing. */
 export function at(value: unknown, ...path: Array<string | number>): unknown {
@@ -228,6 +228,41 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** How long after `elapsed` ms formatDuration's text next changes (a second under a minute, else a minute). */
+function nextDurationChange(elapsed: number): number {
+  const s = Math.max(0, Math.floor(elapsed / 1000));
+  return s < 60 ? (s + 1) * 1000 - elapsed : (Math.floor(s / 60) + 1) * 60_000 - elapsed;
+}
+
+/** Notes that a clock check's verdict may change at `at`. */
+function noteDeadline(deadline: Deadline | undefined, at: number): void {
+  if (deadline && at < deadline.at) deadline.at = at;
+}
+
+/** The clock as a check reads it: the snapshot's now, and where to note when a reading changes. */
+export type Clock = Pick<Snapshot, 'now' | 'deadline'>;
+
+/** formatDuration of the time since `since`, noting when that text next changes. */
+export function durationSince(clock: Clock, since: number): string {
+  const elapsed = clock.now - since;
+  noteDeadline(clock.deadline, clock.now + nextDurationChange(elapsed));
+  return formatDuration(elapsed);
+}
+
+/** True once more than `ms` has passed since `since`; until then, notes when it will have. */
+export function longerThan(clock: Clock, since: number, ms: number): boolean {
+  const longer = clock.now - since > ms;
+  if (!longer) noteDeadline(clock.deadline, since + ms);
+  return longer;
+}
+
+/** True while less than `ms` has passed since `since`, noting when that ends. */
+export function shorterThan(clock: Clock, since: number, ms: number): boolean {
+  const shorter = clock.now - since < ms;
+  if (shorter) noteDeadline(clock.deadline, since + ms);
+  return shorter;
 }
 
 /** "1 HelmRelease", "3 HelmReleases". */

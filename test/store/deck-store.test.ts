@@ -129,6 +129,41 @@ test('the clock tick re-evaluates only the checks that depend on time', () => {
   assert.equal(after['kopia.pvc-bound'], before['kopia.pvc-bound']);
 });
 
+test('a clock check is re-evaluated on a tick only once what it read of the clock changes', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  syncAll(buffer);
+  const start = store.getState().now;
+  // Progressing since 9 minutes ago: stuck (not Ready for 10m) one minute from now.
+  buffer.event('kustomizations', {
+    type: 'ADDED',
+    object: {
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      metadata: { name: 'apps', namespace: 'flux-system', resourceVersion: '1' },
+      status: { conditions: [{ type: 'Ready', status: 'Unknown', reason: 'Progressing', lastTransitionTime: new Date(start - 9 * 60_000).toISOString() }] },
+    },
+  });
+  buffer.flush();
+  const stuck = () => store.getState().results['flux.stuck'];
+  const waiting = stuck();
+  assert.equal(waiting.status, 'pass');
+  for (let s = 1; s <= 60; s++) store.getState().tick(start + s * 1000);
+  assert.equal(stuck(), waiting, 'the same result object until the threshold passes');
+  store.getState().tick(start + 61_000);
+  assert.equal(stuck().status, 'fail');
+  assert.match(stuck().summary, /not Ready for 10m/);
+  const tenMinutes = stuck();
+  store.getState().tick(start + 100_000);
+  assert.equal(stuck(), tenMinutes, 'the age reads 10m until the next minute');
+  store.getState().tick(start + 121_000);
+  assert.match(stuck().summary, /not Ready for 11m/);
+  // A clock set back (the demo's scenario restarted) is judged afresh.
+  store.getState().tick(start);
+  assert.equal(stuck().status, 'pass');
+  buffer.close();
+});
+
 test('an object whose name is not text (JSON such as {"toString": 1}) does not stop the flush it came in', () => {
   const store = freshStore();
   const buffer = new FeedBuffer(store, 1000);
