@@ -100,6 +100,39 @@ test('5,000 watch events in one burst reach the store as one update', async () =
   buffer.close();
 });
 
+/** Polls until `done` holds, failing after `ms`. */
+async function until(done: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('an isolated event reaches the store at once; the burst behind it waits for the interval, as one batch', async () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  const service = (name: string, rv: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default', resourceVersion: rv },
+  });
+  const turn = () => new Promise((r) => setImmediate(r));
+  const batches = store.getState().batches;
+  buffer.event('services', { type: 'ADDED', object: service('a', '1') });
+  await turn();
+  // Not after the 1 s interval: in the same turn of the event loop.
+  assert.equal(store.getState().objects.services.size, 1);
+  assert.equal(store.getState().batches, batches + 1);
+  buffer.event('services', { type: 'ADDED', object: service('b', '2') });
+  buffer.event('services', { type: 'ADDED', object: service('c', '3') });
+  await turn();
+  assert.equal(store.getState().objects.services.size, 1, 'within the interval, a burst waits');
+  await until(() => store.getState().objects.services.size === 3, 5000, 'the burst applied');
+  assert.equal(store.getState().batches, batches + 2);
+  buffer.close();
+});
+
 test('Secret values never reach the store', () => {
   const store = freshStore();
   const buffer = new FeedBuffer(store, 1000);
