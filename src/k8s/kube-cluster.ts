@@ -26,6 +26,8 @@ export interface KubeClusterOptions {
   liveness?: Partial<LivenessTuning> | false;
   /** Diagnostics from the watchers: relists, retries, stale watches. */
   log?: (line: string) => void;
+  /** LIST every kind fed and open no watch (nor the liveness probe): a one-shot `drdeck check`. */
+  listOnly?: boolean;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -66,7 +68,7 @@ export class KubeCluster implements Cluster {
     this.discovery = new Discovery(api);
     this.reviews = new AccessReview(api);
     const log = options.log ?? (() => {});
-    this.probing = options.liveness !== false;
+    this.probing = options.liveness !== false && !options.listOnly;
     const liveness: LivenessTuning = { ...DEFAULT_LIVENESS, ...(options.liveness || {}) };
     this.liveness = new ServerLiveness({
       probe: (timeoutMs, signal) => this.probe(timeoutMs, signal),
@@ -177,6 +179,7 @@ export class KubeCluster implements Cluster {
         tuning: this.tuning,
         log,
         health: this.liveness,
+        listOnly: this.options.listOnly,
       });
       this.watchers.add(watcher);
       return watcher;
