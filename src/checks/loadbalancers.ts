@@ -155,13 +155,11 @@ export function addressProposals(snapshot: Snapshot, config: Config): Map<string
   };
   const hostOf = (ip: string) => hostPart(ip, ipFamily(ip) === 6 ? ipv6Prefix : ipv4Prefix);
   const claim = (ref: string, ip: string) => {
-    own(`ip:${canonicalIp(ip)}`, ref);
-    const host = hostOf(ip);
-    if (host !== undefined) own(`host:${host}`, ref);
+    for (const key of claimKeys(ip, hostOf)) own(key, ref);
   };
   for (const svc of services) {
-    const { v4, v6 } = requestedAddresses(svc, config);
-    for (const ip of [...v4, ...v6, ...ingressAddresses(svc)]) if (ipFamily(ip)) claim(refOf(svc), ip);
+    const { ref, keys } = serviceClaims(svc, config, hostOf);
+    for (const key of keys) own(key, ref);
   }
   const freeFor = (ref: string, key: string) => [...(owners.get(key) ?? [])].every((owner) => owner === ref);
   const proposals = new Map<string, AddressProposal | undefined>();
@@ -192,6 +190,29 @@ export function addressProposals(snapshot: Snapshot, config: Config): Map<string
     claim(ref, proposal.v4);
   }
   return proposals;
+}
+
+/** The owner keys of one address: the address itself, and its host part where the scheme gives one. */
+function claimKeys(ip: string, hostOf: (ip: string) => string | undefined): string[] {
+  const host = hostOf(ip);
+  return host === undefined ? [`ip:${canonicalIp(ip)}`] : [`ip:${canonicalIp(ip)}`, `host:${host}`];
+}
+
+/** A Service's claims by Service object, for the config they were worked out under. */
+const claimsOf = new WeakMap<object, { scheme: Config['loadbalancers']; ref: string; keys: string[] }>();
+
+/**
+ * What a Service claims (the addresses its annotation asks for and its status has, and their host
+ * parts), worked out once per Service object: an unchanged Service is the same object.
+ */
+function serviceClaims(svc: KubeObject, config: Config, hostOf: (ip: string) => string | undefined): { ref: string; keys: string[] } {
+  const known = claimsOf.get(svc);
+  if (known?.scheme === config.loadbalancers) return known;
+  const { v4, v6 } = requestedAddresses(svc, config);
+  const keys = [...v4, ...v6, ...ingressAddresses(svc)].filter((ip) => ipFamily(ip)).flatMap((ip) => claimKeys(ip, hostOf));
+  const claims = { scheme: config.loadbalancers, ref: refOf(svc), keys };
+  claimsOf.set(svc, claims);
+  return claims;
 }
 
 /** The three ways an annotation falls short, told apart in the summary and the evidence. */
@@ -238,6 +259,30 @@ function judgeAnnotation(parsed: ParsedAddresses & { raw?: string }, config: Con
   return { status: 'pass' };
 }
 
+/** Each Service's annotation finding and evidence row, with what they were judged under. */
+const annotationRows = new WeakMap<object, { scheme: Config['loadbalancers']; proposal?: string; finding: AnnotationFinding; evidence: Evidence }>();
+
+/**
+ * One Service's annotation finding and evidence row, judged once per Service object and proposal:
+ * an unchanged Service keeps its very row, so the result compares equal at a glance.
+ */
+function annotationRow(
+  svc: KubeObject,
+  config: Config,
+  proposed: AddressProposal | undefined,
+  field: string,
+): { finding: AnnotationFinding; evidence: Evidence } {
+  const proposal = proposed && `${proposed.v6},${proposed.v4}`;
+  const known = annotationRows.get(svc);
+  if (known && known.scheme === config.loadbalancers && known.proposal === proposal) return known;
+  const parsed = requestedAddresses(svc, config);
+  const finding = judgeAnnotation(parsed, config, proposed);
+  const value = finding.problem ? `${parsed.raw ?? 'unset'} (${finding.problem})` : (parsed.raw ?? '');
+  const judged = { scheme: config.loadbalancers, proposal, finding, evidence: row('services', svc, field, value, finding.status) };
+  annotationRows.set(svc, judged);
+  return judged;
+}
+
 function annotationHint(config: Config, proposals: ReadonlyArray<[string, string]>): string {
   return [
     'Seed issue 6: a dual-stack cluster needs both addresses in the annotation. Template (Helm values):',
@@ -264,12 +309,10 @@ const dualStackAnnotation: Check = {
     const found: Record<AnnotationProblem, string[]> = { bad: [], 'outside-scheme': [], none: [] };
     const proposals: Array<[string, string]> = [];
     const evidence = services.map((svc) => {
-      const parsed = requestedAddresses(svc, config);
-      const finding = judgeAnnotation(parsed, config, proposed.get(refOf(svc)));
+      const { finding, evidence } = annotationRow(svc, config, proposed.get(refOf(svc)), field);
       if (finding.kind) found[finding.kind].push(finding.kind === 'bad' ? `${refOf(svc)} ${finding.problem}` : refOf(svc));
       if (finding.proposal) proposals.push([refOf(svc), finding.proposal]);
-      const value = finding.problem ? `${parsed.raw ?? 'unset'} (${finding.problem})` : (parsed.raw ?? '');
-      return row('services', svc, field, value, finding.status);
+      return evidence;
     });
     if (!services.length) return verdict('pass', 'no LoadBalancer Services', []);
     const n = services.length;
