@@ -107,8 +107,23 @@ export function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLU
 
 const STATE_STATUS: Record<FluxState, CheckStatus> = { ready: 'pass', waiting: 'warn', progressing: 'warn', failed: 'fail' };
 
+/** Evidence rows by object, field and status: an unchanged object keeps its very rows. */
+const rows = new WeakMap<FluxObject, Map<string, Evidence>>();
+
+/** The row `row(f.kind, f.object, field, value, status)`, made once per object, field, value and status. */
+function fluxRow(f: FluxObject, field: string, value: string, status: CheckStatus): Evidence {
+  let mine = rows.get(f);
+  if (!mine) rows.set(f, (mine = new Map()));
+  const key = `${field}\n${status}`;
+  const known = mine.get(key);
+  if (known?.value === value) return known;
+  const made = row(f.kind, f.object, field, value, status);
+  mine.set(key, made);
+  return made;
+}
+
 function readyRow(f: FluxObject, status: CheckStatus = STATE_STATUS[f.state]): Evidence {
-  return row(f.kind, f.object, 'Ready', describeCondition(f.ready), status);
+  return fluxRow(f, 'Ready', describeCondition(f.ready), status);
 }
 
 /** "ceph-csi/x (reason)" for a summary. */
@@ -369,7 +384,7 @@ const flux_stuck: Check = {
     const blockerOf = blockerFinder(all);
     for (const f of all) {
       if (f.suspended) {
-        evidence.push(row(f.kind, f.object, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
+        evidence.push(fluxRow(f, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
         continue;
       }
       const signals = stuckSignals(f, snapshot, thresholdMs);
@@ -445,6 +460,18 @@ export const IMMUTABLE_HINT = [
   'and manage the shared resource in one place only.',
 ].join('\n');
 
+const inventories = new WeakMap<FluxObject, string[]>();
+
+/** The ids of a Kustomization's inventory, each once, read once per object. */
+function inventoryIds(f: FluxObject): string[] {
+  let ids = inventories.get(f);
+  if (!ids) {
+    ids = [...new Set(arr(at(f.object, 'status', 'inventory', 'entries')).map((e) => str(at(e, 'id'))))].filter((id): id is string => Boolean(id));
+    inventories.set(f, ids);
+  }
+  return ids;
+}
+
 const flux_immutable_conflict: Check = {
   id: 'flux.immutable-conflict',
   panel: 'flux',
@@ -457,12 +484,11 @@ const flux_immutable_conflict: Check = {
     const evidence: Evidence[] = [];
     const immutable: string[] = [];
     for (const ks of kustomizations) {
-      const ready = condition(ks, 'Ready');
-      const failing = ready?.status !== 'True' && IMMUTABLE.test(ready?.message ?? '');
-      if (failing) immutable.push(refOf(ks));
-      evidence.push(row('kustomizations', ks, 'Ready', describeCondition(ready), failing ? 'fail' : 'pass'));
-      const ids = new Set(arr(at(ks, 'status', 'inventory', 'entries')).map((e) => str(at(e, 'id'))));
-      for (const id of ids) if (id) pushTo(owners, id, refOf(ks));
+      const f = classify('kustomizations', ks);
+      const failing = f.ready?.status !== 'True' && IMMUTABLE.test(f.ready?.message ?? '');
+      if (failing) immutable.push(f.ref);
+      evidence.push(fluxRow(f, 'Ready', describeCondition(f.ready), failing ? 'fail' : 'pass'));
+      for (const id of inventoryIds(f)) pushTo(owners, id, f.ref);
     }
     const shared = [...owners].filter(([, list]) => list.length > 1);
     for (const [id, list] of shared) {
@@ -489,7 +515,7 @@ const flux_suspended: Check = {
   evaluate(snapshot) {
     const all = fluxObjects(snapshot);
     const suspended = all.filter((f) => f.suspended);
-    const evidence = all.map((f) => row(f.kind, f.object, 'spec.suspend', String(f.suspended), f.suspended ? 'warn' : 'pass'));
+    const evidence = all.map((f) => fluxRow(f, 'spec.suspend', String(f.suspended), f.suspended ? 'warn' : 'pass'));
     if (!suspended.length) return verdict('pass', `none of ${plural(all.length, 'Flux object')} suspended`, evidence);
     const g = groupLabel(suspended, (f) => f.ref);
     return verdict('warn', `${g.noun} suspended (ignore reconciles until resumed): ${nameList(g.names)}`, evidence);
