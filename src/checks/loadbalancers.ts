@@ -29,9 +29,15 @@ import {
   type ParsedAddresses,
 } from './util.js';
 
-/** Services of type LoadBalancer, sorted. */
-export function loadBalancerServices(snapshot: Snapshot): KubeObject[] {
-  return listObjects(snapshot, 'services').filter((s) => str(at(s, 'spec', 'type')) === 'LoadBalancer');
+/** loadBalancerServices' answers by the listing they were filtered from. */
+const loadBalancers = new WeakMap<readonly KubeObject[], readonly KubeObject[]>();
+
+/** Services of type LoadBalancer, sorted; one list per snapshot's Services, shared: read it, do not change it. */
+export function loadBalancerServices(snapshot: Snapshot): readonly KubeObject[] {
+  const services = listObjects(snapshot, 'services');
+  let list = loadBalancers.get(services);
+  if (!list) loadBalancers.set(services, (list = services.filter((s) => str(at(s, 'spec', 'type')) === 'LoadBalancer')));
+  return list;
 }
 
 type Requested = ParsedAddresses & { raw?: string };

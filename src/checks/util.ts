@@ -43,10 +43,17 @@ export function namespaceOf(object: unknown): string | undefined {
   return str(at(object, 'metadata', 'namespace')) || undefined;
 }
 
+/** refOf's answers by object: the checks name the same unchanged objects on every evaluation. */
+const refs = new WeakMap<object, string>();
+
 /** `namespace/name`, or `name` when cluster-scoped, as kubectl prints it. */
 export function refOf(object: unknown): string {
+  const known = typeof object === 'object' && object !== null ? refs.get(object) : undefined;
+  if (known !== undefined) return known;
   const ns = namespaceOf(object);
-  return ns ? `${ns}/${nameOf(object)}` : nameOf(object);
+  const ref = ns ? `${ns}/${nameOf(object)}` : nameOf(object);
+  if (typeof object === 'object' && object !== null) refs.set(object, ref);
+  return ref;
 }
 
 export function labelOf(object: unknown, key: string): string | undefined {
