@@ -377,6 +377,65 @@ const externalIp: Check = {
   },
 };
 
+/** One Service's part of loadbalancers.status-families: its row, and what it adds to the summary. */
+interface FamiliesFinding {
+  evidence?: Evidence;
+  problem?: string;
+  differ?: string;
+  policyCause?: boolean;
+}
+
+const familiesFindings = new WeakMap<object, { scheme: Config['loadbalancers']; finding: FamiliesFinding }>();
+
+/** judgeFamilies, once per Service object: an unchanged Service keeps its very row. */
+function familiesFinding(svc: KubeObject, config: Config): FamiliesFinding {
+  const known = familiesFindings.get(svc);
+  if (known?.scheme === config.loadbalancers) return known.finding;
+  const finding = judgeFamilies(svc, config);
+  familiesFindings.set(svc, { scheme: config.loadbalancers, finding });
+  return finding;
+}
+
+function judgeFamilies(svc: KubeObject, config: Config): FamiliesFinding {
+  const { v4, v6 } = requestedAddresses(svc, config);
+  const wanted = familiesIn([...v4, ...v6]);
+  const ingress = ingressAddresses(svc);
+  if (!wanted.size) return {};
+  if (!ingress.length) {
+    const hostnames = ingressHostnames(svc);
+    if (!hostnames.length) return { evidence: row('services', svc, 'status.loadBalancer.ingress', 'pending (see loadbalancers.external-ip)', 'pending') };
+    // A load balancer that answers with a name: not LB-IPAM's addresses, whatever the annotation asks.
+    const value = `hostname ${hostnames.join(', ')} only; the annotation asks ${[...v4, ...v6].join(', ')} (another load balancer answered, not LB-IPAM)`;
+    return {
+      differ: `${refOf(svc)} has hostname ${hostnames.join(', ')}, not ${[...v4, ...v6].join(', ')}`,
+      evidence: row('services', svc, 'status.loadBalancer.ingress', value, 'warn'),
+    };
+  }
+  const got = familiesIn(ingress);
+  const missing = [...wanted].filter((f) => !got.has(f));
+  if (!missing.length) {
+    // Every family is there: the addresses should be the ones asked for (compared canonically).
+    const other = [...v4, ...v6].filter((ip) => !ingress.some((have) => sameIp(have, ip)));
+    if (!other.length) return { evidence: row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass') };
+    const text = `${ingress.join(', ')}; the annotation asks ${other.join(', ')}`;
+    return {
+      differ: `${refOf(svc)} has ${ingress.join(', ')}, not ${other.join(', ')}`,
+      evidence: row('services', svc, 'status.loadBalancer.ingress', `${text} (LB-IPAM has not applied the annotation)`, 'warn'),
+    };
+  }
+  const families = serviceFamilies(svc);
+  const policy = policyOf(svc);
+  const policyBlocks = policy.startsWith('SingleStack') || missing.some((f) => !families.includes(f));
+  const cause = policyBlocks
+    ? `ipFamilyPolicy ${policy}, ipFamilies ${families.join(',')}`
+    : `ipFamilyPolicy ${policy}: is there a Cilium LB-IPAM pool for ${missing.join('/')}?`;
+  return {
+    policyCause: policyBlocks,
+    problem: `${refOf(svc)} has no ${missing.join('/')} (${cause})`,
+    evidence: row('services', svc, 'status.loadBalancer.ingress', `${ingress.join(', ')}; missing ${missing.join(', ')}: ${cause}`, 'fail'),
+  };
+}
+
 const statusFamilies: Check = {
   id: 'loadbalancers.status-families',
   panel: 'loadbalancers',
@@ -389,43 +448,11 @@ const statusFamilies: Check = {
     let policyCause = false;
     const evidence: Evidence[] = [];
     for (const svc of loadBalancerServices(snapshot)) {
-      const { v4, v6 } = requestedAddresses(svc, config);
-      const wanted = familiesIn([...v4, ...v6]);
-      const ingress = ingressAddresses(svc);
-      if (!wanted.size) continue;
-      if (!ingress.length) {
-        const hostnames = ingressHostnames(svc);
-        if (!hostnames.length) {
-          evidence.push(row('services', svc, 'status.loadBalancer.ingress', 'pending (see loadbalancers.external-ip)', 'pending'));
-          continue;
-        }
-        // A load balancer that answers with a name: not LB-IPAM's addresses, whatever the annotation asks.
-        differ.push(`${refOf(svc)} has hostname ${hostnames.join(', ')}, not ${[...v4, ...v6].join(', ')}`);
-        const value = `hostname ${hostnames.join(', ')} only; the annotation asks ${[...v4, ...v6].join(', ')} (another load balancer answered, not LB-IPAM)`;
-        evidence.push(row('services', svc, 'status.loadBalancer.ingress', value, 'warn'));
-        continue;
-      }
-      const got = familiesIn(ingress);
-      const missing = [...wanted].filter((f) => !got.has(f));
-      if (!missing.length) {
-        // Every family is there: the addresses should be the ones asked for (compared canonically).
-        const other = [...v4, ...v6].filter((ip) => !ingress.some((have) => sameIp(have, ip)));
-        if (other.length) {
-          const text = `${ingress.join(', ')}; the annotation asks ${other.join(', ')}`;
-          differ.push(`${refOf(svc)} has ${ingress.join(', ')}, not ${other.join(', ')}`);
-          evidence.push(row('services', svc, 'status.loadBalancer.ingress', `${text} (LB-IPAM has not applied the annotation)`, 'warn'));
-        } else evidence.push(row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass'));
-        continue;
-      }
-      const families = serviceFamilies(svc);
-      const policy = policyOf(svc);
-      const policyBlocks = policy.startsWith('SingleStack') || missing.some((f) => !families.includes(f));
-      if (policyBlocks) policyCause = true;
-      const cause = policyBlocks
-        ? `ipFamilyPolicy ${policy}, ipFamilies ${families.join(',')}`
-        : `ipFamilyPolicy ${policy}: is there a Cilium LB-IPAM pool for ${missing.join('/')}?`;
-      problems.push(`${refOf(svc)} has no ${missing.join('/')} (${cause})`);
-      evidence.push(row('services', svc, 'status.loadBalancer.ingress', `${ingress.join(', ')}; missing ${missing.join(', ')}: ${cause}`, 'fail'));
+      const finding = familiesFinding(svc, config);
+      if (finding.evidence) evidence.push(finding.evidence);
+      if (finding.differ) differ.push(finding.differ);
+      if (finding.problem) problems.push(finding.problem);
+      if (finding.policyCause) policyCause = true;
     }
     const differs = differ.length ? `${differ.length} with other addresses than the annotation asks: ${nameList(differ, 2)}` : '';
     if (!problems.length) {
