@@ -13,11 +13,12 @@ import {
   conditions,
   deploymentFinding,
   describeCondition,
-  formatDuration,
+  durationSince,
   getObject,
   isEpoch,
   kindName,
   listObjects,
+  longerThan,
   missingRow,
   nameList,
   namespaceOf,
@@ -30,6 +31,7 @@ import {
   str,
   verdict,
   worstOf,
+  type Clock,
   type Condition,
 } from './util.js';
 
@@ -64,7 +66,19 @@ export interface FluxObject {
   suspended: boolean;
 }
 
+/** Classified objects by object (an unchanged object is the same object): classified once. */
+const classified = new WeakMap<KubeObject, FluxObject>();
+
+/** The object's state for the Flux checks; the same FluxObject while the object is the same. */
 export function classify(kind: FluxKind, object: KubeObject): FluxObject {
+  const known = classified.get(object);
+  if (known?.kind === kind) return known;
+  const f = classifyOnce(kind, object);
+  classified.set(object, f);
+  return f;
+}
+
+function classifyOnce(kind: FluxKind, object: KubeObject): FluxObject {
   const ready = condition(object, 'Ready');
   let state: FluxState;
   if (ready?.status === 'True') state = 'ready';
@@ -74,15 +88,42 @@ export function classify(kind: FluxKind, object: KubeObject): FluxObject {
   return { kind, object, ref: refOf(object), ready, state, suspended: at(object, 'spec', 'suspend') === true };
 }
 
-/** Every Flux object of these kinds, classified. */
-export function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLUX_KINDS): FluxObject[] {
-  return kinds.flatMap((kind) => listObjects(snapshot, kind).map((o) => classify(kind, o)));
+/** The latest fluxObjects answer for each list of kinds, with the listings it was made from. */
+const latestFlux = new WeakMap<readonly FluxKind[], { lists: ReadonlyArray<readonly KubeObject[]>; all: readonly FluxObject[] }>();
+
+/**
+ * Every Flux object of these kinds, classified. The same array while no kind's objects changed, so
+ * that the Flux checks of one evaluation (and the clock's re-evaluations) share one walk; read it,
+ * do not change it.
+ */
+export function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLUX_KINDS): readonly FluxObject[] {
+  const lists = kinds.map((kind) => listObjects(snapshot, kind));
+  const known = latestFlux.get(kinds);
+  if (known && known.lists.every((list, i) => list === lists[i])) return known.all;
+  const all = kinds.flatMap((kind, i) => lists[i].map((o) => classify(kind, o)));
+  latestFlux.set(kinds, { lists, all });
+  return all;
 }
 
 const STATE_STATUS: Record<FluxState, CheckStatus> = { ready: 'pass', waiting: 'warn', progressing: 'warn', failed: 'fail' };
 
+/** Evidence rows by object, field and status: an unchanged object keeps its very rows. */
+const rows = new WeakMap<FluxObject, Map<string, Evidence>>();
+
+/** The row `row(f.kind, f.object, field, value, status)`, made once per object, field, value and status. */
+function fluxRow(f: FluxObject, field: string, value: string, status: CheckStatus): Evidence {
+  let mine = rows.get(f);
+  if (!mine) rows.set(f, (mine = new Map()));
+  const key = `${field}\n${status}`;
+  const known = mine.get(key);
+  if (known?.value === value) return known;
+  const made = row(f.kind, f.object, field, value, status);
+  mine.set(key, made);
+  return made;
+}
+
 function readyRow(f: FluxObject, status: CheckStatus = STATE_STATUS[f.state]): Evidence {
-  return row(f.kind, f.object, 'Ready', describeCondition(f.ready), status);
+  return fluxRow(f, 'Ready', describeCondition(f.ready), status);
 }
 
 /** "ceph-csi/x (reason)" for a summary. */
@@ -187,6 +228,15 @@ const fluxKey = (kind: FluxKind, ref: string) => `${kind}:${ref}`;
  * not 125,000), and the walk is iterative, so no depth overflows the stack.
  */
 export function blockerFinder(all: readonly FluxObject[]): (f: FluxObject) => Blocker | undefined {
+  let finder = finders.get(all);
+  if (!finder) finders.set(all, (finder = newBlockerFinder(all)));
+  return finder;
+}
+
+/** Finders by the list they search: a chain depends only on the objects, so it is resolved once per list. */
+const finders = new WeakMap<readonly FluxObject[], (f: FluxObject) => Blocker | undefined>();
+
+function newBlockerFinder(all: readonly FluxObject[]): (f: FluxObject) => Blocker | undefined {
   const byKey = new Map(all.map((f) => [fluxKey(f.kind, f.ref), f]));
   // The chain from an object: a Blocker, or null when none of its dependencies blocks it.
   const memo = new Map<FluxObject, Blocker | null>();
@@ -244,8 +294,18 @@ export function blockerFinder(all: readonly FluxObject[]): (f: FluxObject) => Bl
   };
 }
 
-/** Why an object looks stuck: every signal the seed and Flux document, empty when none. */
-export function stuckSignals(f: FluxObject, now: number, thresholdMs: number): string[] {
+/** What of an object's stuck signals does not depend on the clock, worked out once per object. */
+interface StuckFacts {
+  signals: readonly string[];
+  /** Since when it has not been Ready, where only its age can make it stuck. */
+  since?: number;
+}
+
+const stuckFacts = new WeakMap<FluxObject, StuckFacts>();
+
+function factsOf(f: FluxObject): StuckFacts {
+  let facts = stuckFacts.get(f);
+  if (facts) return facts;
   const signals: string[] = [];
   const conds = conditions(f.object);
   const notReconciled = conds.find((c) => c.message.includes(NOT_RECONCILED));
@@ -266,11 +326,22 @@ export function stuckSignals(f: FluxObject, now: number, thresholdMs: number): s
   // Why not an immutable-field failure: it is not stuck but refused, its cure is in Git, and
   // flux.immutable-conflict names it; counting it here would hold the readiness check forever.
   const refused = IMMUTABLE.test(f.ready?.message ?? '');
-  if (!signals.length && !refused && f.state !== 'ready' && f.state !== 'waiting') {
-    const since = parseTime(f.ready?.lastTransitionTime) || parseTime(at(f.object, 'metadata', 'creationTimestamp'));
-    if (since && now - since > thresholdMs) signals.push(`not Ready for ${formatDuration(now - since)}`);
-  }
-  return signals;
+  const byAge = !signals.length && !refused && f.state !== 'ready' && f.state !== 'waiting';
+  const since = byAge ? parseTime(f.ready?.lastTransitionTime) || parseTime(at(f.object, 'metadata', 'creationTimestamp')) : undefined;
+  facts = since ? { signals, since } : { signals };
+  stuckFacts.set(f, facts);
+  return facts;
+}
+
+/**
+ * Why an object looks stuck: every signal the seed and Flux document, empty when none. Only the age
+ * reads the clock (a number, or the snapshot's, which notes when the age next matters).
+ */
+export function stuckSignals(f: FluxObject, clock: number | Clock, thresholdMs: number): string[] {
+  const { signals, since } = factsOf(f);
+  const time: Clock = typeof clock === 'number' ? { now: clock } : clock;
+  if (since && longerThan(time, since, thresholdMs)) return [...signals, `not Ready for ${durationSince(time, since)}`];
+  return [...signals];
 }
 
 /** "Kustomization flux-system/a → flux-system/b → flux-system/a". */
@@ -313,10 +384,10 @@ const flux_stuck: Check = {
     const blockerOf = blockerFinder(all);
     for (const f of all) {
       if (f.suspended) {
-        evidence.push(row(f.kind, f.object, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
+        evidence.push(fluxRow(f, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
         continue;
       }
-      const signals = stuckSignals(f, snapshot.now, thresholdMs);
+      const signals = stuckSignals(f, snapshot, thresholdMs);
       const blocker = f.state === 'waiting' ? blockerOf(f) : undefined;
       if (blocker && 'missing' in blocker) signals.push(`depends on missing ${kindName(f.kind)} ${blocker.missing}`);
       const cycle = blocker && 'cycle' in blocker ? canonicalCycle(blocker.cycle) : undefined;
@@ -389,6 +460,18 @@ export const IMMUTABLE_HINT = [
   'and manage the shared resource in one place only.',
 ].join('\n');
 
+const inventories = new WeakMap<FluxObject, string[]>();
+
+/** The ids of a Kustomization's inventory, each once, read once per object. */
+function inventoryIds(f: FluxObject): string[] {
+  let ids = inventories.get(f);
+  if (!ids) {
+    ids = [...new Set(arr(at(f.object, 'status', 'inventory', 'entries')).map((e) => str(at(e, 'id'))))].filter((id): id is string => Boolean(id));
+    inventories.set(f, ids);
+  }
+  return ids;
+}
+
 const flux_immutable_conflict: Check = {
   id: 'flux.immutable-conflict',
   panel: 'flux',
@@ -401,12 +484,11 @@ const flux_immutable_conflict: Check = {
     const evidence: Evidence[] = [];
     const immutable: string[] = [];
     for (const ks of kustomizations) {
-      const ready = condition(ks, 'Ready');
-      const failing = ready?.status !== 'True' && IMMUTABLE.test(ready?.message ?? '');
-      if (failing) immutable.push(refOf(ks));
-      evidence.push(row('kustomizations', ks, 'Ready', describeCondition(ready), failing ? 'fail' : 'pass'));
-      const ids = new Set(arr(at(ks, 'status', 'inventory', 'entries')).map((e) => str(at(e, 'id'))));
-      for (const id of ids) if (id) pushTo(owners, id, refOf(ks));
+      const f = classify('kustomizations', ks);
+      const failing = f.ready?.status !== 'True' && IMMUTABLE.test(f.ready?.message ?? '');
+      if (failing) immutable.push(f.ref);
+      evidence.push(fluxRow(f, 'Ready', describeCondition(f.ready), failing ? 'fail' : 'pass'));
+      for (const id of inventoryIds(f)) pushTo(owners, id, f.ref);
     }
     const shared = [...owners].filter(([, list]) => list.length > 1);
     for (const [id, list] of shared) {
@@ -433,7 +515,7 @@ const flux_suspended: Check = {
   evaluate(snapshot) {
     const all = fluxObjects(snapshot);
     const suspended = all.filter((f) => f.suspended);
-    const evidence = all.map((f) => row(f.kind, f.object, 'spec.suspend', String(f.suspended), f.suspended ? 'warn' : 'pass'));
+    const evidence = all.map((f) => fluxRow(f, 'spec.suspend', String(f.suspended), f.suspended ? 'warn' : 'pass'));
     if (!suspended.length) return verdict('pass', `none of ${plural(all.length, 'Flux object')} suspended`, evidence);
     const g = groupLabel(suspended, (f) => f.ref);
     return verdict('warn', `${g.noun} suspended (ignore reconciles until resumed): ${nameList(g.names)}`, evidence);

@@ -80,6 +80,17 @@ function saysUnreachable(result: CheckResult): boolean {
 
 /** Evaluates one check; whatever happens inside, the result is a CheckResult. */
 export function runCheck(check: Check, snapshot: Snapshot, config: Config): CheckResult {
+  return runTimed(check, snapshot, config).result;
+}
+
+/** runCheck, and for a clock check the time at which its verdict may change (Infinity: never by itself). */
+function runTimed(check: Check, snapshot: Snapshot, config: Config): { result: CheckResult; until: number } {
+  const deadline = { at: Infinity };
+  const result = runNoted(check, check.clock ? { ...snapshot, deadline } : snapshot, config);
+  return { result, until: deadline.at };
+}
+
+function runNoted(check: Check, snapshot: Snapshot, config: Config): CheckResult {
   let result: Verdict;
   try {
     result = unreachableVerdict(check, snapshot) ?? blockedVerdict(check, snapshot) ?? check.evaluate(snapshot, config);
@@ -102,6 +113,31 @@ export function runCheck(check: Check, snapshot: Snapshot, config: Config): Chec
 /** Every check once. */
 export function evaluateAll(snapshot: Snapshot, config: Config): CheckResults {
   return Object.fromEntries(ALL_CHECKS.map((c) => [c.id, runCheck(c, snapshot, config)]));
+}
+
+/**
+ * `isDeepStrictEqual` for the plain data a result is made of (objects, arrays, primitives), first
+ * by identity at every level. Why not `isDeepStrictEqual` itself: on evidence of 20,000 rows its
+ * generic walk was most of a commit's time; rows a check kept the same are the same object here.
+ */
+export function sameData(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (Array.isArray(a)) {
+    const list = b as unknown[];
+    if (a.length !== list.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameData(a[i], list[i])) return false;
+    return true;
+  }
+  if (Object.getPrototypeOf(a) !== Object.prototype) return isDeepStrictEqual(a, b);
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.prototype.hasOwnProperty.call(b, key)) return false;
+    if (!sameData((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 function readsAny(check: Check, changed: ReadonlySet<InputKey>): boolean {
@@ -129,11 +165,25 @@ export function evaluateDirty(
   for (const check of ALL_CHECKS) {
     const before = previous[check.id];
     const flipped = before !== undefined && (unreachable ? changedInputs.size > 0 || !saysUnreachable(before) : saysUnreachable(before));
-    const dirty = !before || flipped || readsAny(check, changedInputs) || (clockTicked && check.clock === true);
-    const fresh = dirty ? runCheck(check, snapshot, config) : before;
-    const kept = before && fresh !== before && isDeepStrictEqual(fresh, before) ? before : fresh;
+    const dirty = !before || flipped || readsAny(check, changedInputs) || (clockTicked && check.clock === true && due(before, snapshot.now));
+    if (!dirty) {
+      next[check.id] = before;
+      continue;
+    }
+    const { result: fresh, until } = runTimed(check, snapshot, config);
+    const kept = before && sameData(fresh, before) ? before : fresh;
     if (kept !== before) changed = true;
+    if (check.clock) validity.set(kept, { from: snapshot.now, until });
     next[check.id] = kept;
   }
   return changed ? next : previous;
+}
+
+/** For a clock check's result: the clock it was evaluated at, and when its verdict may change. */
+const validity = new WeakMap<CheckResult, { from: number; until: number }>();
+
+/** True when a clock check's result may be out of date at `now` (a deadline passed, or the clock went back). */
+function due(result: CheckResult, now: number): boolean {
+  const valid = validity.get(result);
+  return !valid || now >= valid.until || now < valid.from;
 }

@@ -29,15 +29,34 @@ import {
   type ParsedAddresses,
 } from './util.js';
 
-/** Services of type LoadBalancer, sorted. */
-export function loadBalancerServices(snapshot: Snapshot): KubeObject[] {
-  return listObjects(snapshot, 'services').filter((s) => str(at(s, 'spec', 'type')) === 'LoadBalancer');
+/** loadBalancerServices' answers by the listing they were filtered from. */
+const loadBalancers = new WeakMap<readonly KubeObject[], readonly KubeObject[]>();
+
+/** Services of type LoadBalancer, sorted; one list per snapshot's Services, shared: read it, do not change it. */
+export function loadBalancerServices(snapshot: Snapshot): readonly KubeObject[] {
+  const services = listObjects(snapshot, 'services');
+  let list = loadBalancers.get(services);
+  if (!list) loadBalancers.set(services, (list = services.filter((s) => str(at(s, 'spec', 'type')) === 'LoadBalancer')));
+  return list;
 }
 
-/** The addresses the LB-IPAM annotation asks for; `raw` undefined when there is no annotation. */
-export function requestedAddresses(service: unknown, config: Config): ParsedAddresses & { raw?: string } {
-  const raw = annotationOf(service, config.loadbalancers.annotation);
-  return { ...parseAddressList(raw), raw };
+type Requested = ParsedAddresses & { raw?: string };
+
+/** Parsed annotations by Service object (an unchanged Service is the same object): parsed once. */
+const requested = new WeakMap<object, { annotation: string; addresses: Requested }>();
+
+/**
+ * The addresses the LB-IPAM annotation asks for; `raw` undefined when there is no annotation.
+ * Shared by every caller for the same Service: read it, do not change it.
+ */
+export function requestedAddresses(service: unknown, config: Config): Requested {
+  const { annotation } = config.loadbalancers;
+  const known = typeof service === 'object' && service !== null ? requested.get(service) : undefined;
+  if (known?.annotation === annotation) return known.addresses;
+  const raw = annotationOf(service, annotation);
+  const addresses = { ...parseAddressList(raw), raw };
+  if (typeof service === 'object' && service !== null) requested.set(service, { annotation, addresses });
+  return addresses;
 }
 
 /** The IPs in `status.loadBalancer.ingress`. */
@@ -78,6 +97,18 @@ function policyOf(service: unknown): string {
  * canonically: `FD00:101:0:0:0:0:1B:0122` has host part "122" under the prefix `fd00:101::1b:`.
  */
 function hostPart(address: string, prefix: string): string | undefined {
+  let known = hostParts.get(prefix);
+  if (!known || known.size >= 50_000) hostParts.set(prefix, (known = new Map()));
+  if (known.has(address)) return known.get(address);
+  const host = findHostPart(address, prefix);
+  known.set(address, host);
+  return host;
+}
+
+/** hostPart's answers by prefix, then address: the same few thousand addresses on every evaluation. */
+const hostParts = new Map<string, Map<string, string | undefined>>();
+
+function findHostPart(address: string, prefix: string): string | undefined {
   const canonical = canonicalIp(address);
   if (ipFamily(canonical) === 6 && !isIpv4Mapped(canonical)) {
     // The last group is the host part when the prefix and it spell the same address.
@@ -130,13 +161,11 @@ export function addressProposals(snapshot: Snapshot, config: Config): Map<string
   };
   const hostOf = (ip: string) => hostPart(ip, ipFamily(ip) === 6 ? ipv6Prefix : ipv4Prefix);
   const claim = (ref: string, ip: string) => {
-    own(`ip:${canonicalIp(ip)}`, ref);
-    const host = hostOf(ip);
-    if (host !== undefined) own(`host:${host}`, ref);
+    for (const key of claimKeys(ip, hostOf)) own(key, ref);
   };
   for (const svc of services) {
-    const { v4, v6 } = requestedAddresses(svc, config);
-    for (const ip of [...v4, ...v6, ...ingressAddresses(svc)]) if (ipFamily(ip)) claim(refOf(svc), ip);
+    const { ref, keys } = serviceClaims(svc, config, hostOf);
+    for (const key of keys) own(key, ref);
   }
   const freeFor = (ref: string, key: string) => [...(owners.get(key) ?? [])].every((owner) => owner === ref);
   const proposals = new Map<string, AddressProposal | undefined>();
@@ -167,6 +196,29 @@ export function addressProposals(snapshot: Snapshot, config: Config): Map<string
     claim(ref, proposal.v4);
   }
   return proposals;
+}
+
+/** The owner keys of one address: the address itself, and its host part where the scheme gives one. */
+function claimKeys(ip: string, hostOf: (ip: string) => string | undefined): string[] {
+  const host = hostOf(ip);
+  return host === undefined ? [`ip:${canonicalIp(ip)}`] : [`ip:${canonicalIp(ip)}`, `host:${host}`];
+}
+
+/** A Service's claims by Service object, for the config they were worked out under. */
+const claimsOf = new WeakMap<object, { scheme: Config['loadbalancers']; ref: string; keys: string[] }>();
+
+/**
+ * What a Service claims (the addresses its annotation asks for and its status has, and their host
+ * parts), worked out once per Service object: an unchanged Service is the same object.
+ */
+function serviceClaims(svc: KubeObject, config: Config, hostOf: (ip: string) => string | undefined): { ref: string; keys: string[] } {
+  const known = claimsOf.get(svc);
+  if (known?.scheme === config.loadbalancers) return known;
+  const { v4, v6 } = requestedAddresses(svc, config);
+  const keys = [...v4, ...v6, ...ingressAddresses(svc)].filter((ip) => ipFamily(ip)).flatMap((ip) => claimKeys(ip, hostOf));
+  const claims = { scheme: config.loadbalancers, ref: refOf(svc), keys };
+  claimsOf.set(svc, claims);
+  return claims;
 }
 
 /** The three ways an annotation falls short, told apart in the summary and the evidence. */
@@ -213,6 +265,30 @@ function judgeAnnotation(parsed: ParsedAddresses & { raw?: string }, config: Con
   return { status: 'pass' };
 }
 
+/** Each Service's annotation finding and evidence row, with what they were judged under. */
+const annotationRows = new WeakMap<object, { scheme: Config['loadbalancers']; proposal?: string; finding: AnnotationFinding; evidence: Evidence }>();
+
+/**
+ * One Service's annotation finding and evidence row, judged once per Service object and proposal:
+ * an unchanged Service keeps its very row, so the result compares equal at a glance.
+ */
+function annotationRow(
+  svc: KubeObject,
+  config: Config,
+  proposed: AddressProposal | undefined,
+  field: string,
+): { finding: AnnotationFinding; evidence: Evidence } {
+  const proposal = proposed && `${proposed.v6},${proposed.v4}`;
+  const known = annotationRows.get(svc);
+  if (known && known.scheme === config.loadbalancers && known.proposal === proposal) return known;
+  const parsed = requestedAddresses(svc, config);
+  const finding = judgeAnnotation(parsed, config, proposed);
+  const value = finding.problem ? `${parsed.raw ?? 'unset'} (${finding.problem})` : (parsed.raw ?? '');
+  const judged = { scheme: config.loadbalancers, proposal, finding, evidence: row('services', svc, field, value, finding.status) };
+  annotationRows.set(svc, judged);
+  return judged;
+}
+
 function annotationHint(config: Config, proposals: ReadonlyArray<[string, string]>): string {
   return [
     'Seed issue 6: a dual-stack cluster needs both addresses in the annotation. Template (Helm values):',
@@ -239,12 +315,10 @@ const dualStackAnnotation: Check = {
     const found: Record<AnnotationProblem, string[]> = { bad: [], 'outside-scheme': [], none: [] };
     const proposals: Array<[string, string]> = [];
     const evidence = services.map((svc) => {
-      const parsed = requestedAddresses(svc, config);
-      const finding = judgeAnnotation(parsed, config, proposed.get(refOf(svc)));
+      const { finding, evidence } = annotationRow(svc, config, proposed.get(refOf(svc)), field);
       if (finding.kind) found[finding.kind].push(finding.kind === 'bad' ? `${refOf(svc)} ${finding.problem}` : refOf(svc));
       if (finding.proposal) proposals.push([refOf(svc), finding.proposal]);
-      const value = finding.problem ? `${parsed.raw ?? 'unset'} (${finding.problem})` : (parsed.raw ?? '');
-      return row('services', svc, field, value, finding.status);
+      return evidence;
     });
     if (!services.length) return verdict('pass', 'no LoadBalancer Services', []);
     const n = services.length;
@@ -303,6 +377,65 @@ const externalIp: Check = {
   },
 };
 
+/** One Service's part of loadbalancers.status-families: its row, and what it adds to the summary. */
+interface FamiliesFinding {
+  evidence?: Evidence;
+  problem?: string;
+  differ?: string;
+  policyCause?: boolean;
+}
+
+const familiesFindings = new WeakMap<object, { scheme: Config['loadbalancers']; finding: FamiliesFinding }>();
+
+/** judgeFamilies, once per Service object: an unchanged Service keeps its very row. */
+function familiesFinding(svc: KubeObject, config: Config): FamiliesFinding {
+  const known = familiesFindings.get(svc);
+  if (known?.scheme === config.loadbalancers) return known.finding;
+  const finding = judgeFamilies(svc, config);
+  familiesFindings.set(svc, { scheme: config.loadbalancers, finding });
+  return finding;
+}
+
+function judgeFamilies(svc: KubeObject, config: Config): FamiliesFinding {
+  const { v4, v6 } = requestedAddresses(svc, config);
+  const wanted = familiesIn([...v4, ...v6]);
+  const ingress = ingressAddresses(svc);
+  if (!wanted.size) return {};
+  if (!ingress.length) {
+    const hostnames = ingressHostnames(svc);
+    if (!hostnames.length) return { evidence: row('services', svc, 'status.loadBalancer.ingress', 'pending (see loadbalancers.external-ip)', 'pending') };
+    // A load balancer that answers with a name: not LB-IPAM's addresses, whatever the annotation asks.
+    const value = `hostname ${hostnames.join(', ')} only; the annotation asks ${[...v4, ...v6].join(', ')} (another load balancer answered, not LB-IPAM)`;
+    return {
+      differ: `${refOf(svc)} has hostname ${hostnames.join(', ')}, not ${[...v4, ...v6].join(', ')}`,
+      evidence: row('services', svc, 'status.loadBalancer.ingress', value, 'warn'),
+    };
+  }
+  const got = familiesIn(ingress);
+  const missing = [...wanted].filter((f) => !got.has(f));
+  if (!missing.length) {
+    // Every family is there: the addresses should be the ones asked for (compared canonically).
+    const other = [...v4, ...v6].filter((ip) => !ingress.some((have) => sameIp(have, ip)));
+    if (!other.length) return { evidence: row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass') };
+    const text = `${ingress.join(', ')}; the annotation asks ${other.join(', ')}`;
+    return {
+      differ: `${refOf(svc)} has ${ingress.join(', ')}, not ${other.join(', ')}`,
+      evidence: row('services', svc, 'status.loadBalancer.ingress', `${text} (LB-IPAM has not applied the annotation)`, 'warn'),
+    };
+  }
+  const families = serviceFamilies(svc);
+  const policy = policyOf(svc);
+  const policyBlocks = policy.startsWith('SingleStack') || missing.some((f) => !families.includes(f));
+  const cause = policyBlocks
+    ? `ipFamilyPolicy ${policy}, ipFamilies ${families.join(',')}`
+    : `ipFamilyPolicy ${policy}: is there a Cilium LB-IPAM pool for ${missing.join('/')}?`;
+  return {
+    policyCause: policyBlocks,
+    problem: `${refOf(svc)} has no ${missing.join('/')} (${cause})`,
+    evidence: row('services', svc, 'status.loadBalancer.ingress', `${ingress.join(', ')}; missing ${missing.join(', ')}: ${cause}`, 'fail'),
+  };
+}
+
 const statusFamilies: Check = {
   id: 'loadbalancers.status-families',
   panel: 'loadbalancers',
@@ -315,43 +448,11 @@ const statusFamilies: Check = {
     let policyCause = false;
     const evidence: Evidence[] = [];
     for (const svc of loadBalancerServices(snapshot)) {
-      const { v4, v6 } = requestedAddresses(svc, config);
-      const wanted = familiesIn([...v4, ...v6]);
-      const ingress = ingressAddresses(svc);
-      if (!wanted.size) continue;
-      if (!ingress.length) {
-        const hostnames = ingressHostnames(svc);
-        if (!hostnames.length) {
-          evidence.push(row('services', svc, 'status.loadBalancer.ingress', 'pending (see loadbalancers.external-ip)', 'pending'));
-          continue;
-        }
-        // A load balancer that answers with a name: not LB-IPAM's addresses, whatever the annotation asks.
-        differ.push(`${refOf(svc)} has hostname ${hostnames.join(', ')}, not ${[...v4, ...v6].join(', ')}`);
-        const value = `hostname ${hostnames.join(', ')} only; the annotation asks ${[...v4, ...v6].join(', ')} (another load balancer answered, not LB-IPAM)`;
-        evidence.push(row('services', svc, 'status.loadBalancer.ingress', value, 'warn'));
-        continue;
-      }
-      const got = familiesIn(ingress);
-      const missing = [...wanted].filter((f) => !got.has(f));
-      if (!missing.length) {
-        // Every family is there: the addresses should be the ones asked for (compared canonically).
-        const other = [...v4, ...v6].filter((ip) => !ingress.some((have) => sameIp(have, ip)));
-        if (other.length) {
-          const text = `${ingress.join(', ')}; the annotation asks ${other.join(', ')}`;
-          differ.push(`${refOf(svc)} has ${ingress.join(', ')}, not ${other.join(', ')}`);
-          evidence.push(row('services', svc, 'status.loadBalancer.ingress', `${text} (LB-IPAM has not applied the annotation)`, 'warn'));
-        } else evidence.push(row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass'));
-        continue;
-      }
-      const families = serviceFamilies(svc);
-      const policy = policyOf(svc);
-      const policyBlocks = policy.startsWith('SingleStack') || missing.some((f) => !families.includes(f));
-      if (policyBlocks) policyCause = true;
-      const cause = policyBlocks
-        ? `ipFamilyPolicy ${policy}, ipFamilies ${families.join(',')}`
-        : `ipFamilyPolicy ${policy}: is there a Cilium LB-IPAM pool for ${missing.join('/')}?`;
-      problems.push(`${refOf(svc)} has no ${missing.join('/')} (${cause})`);
-      evidence.push(row('services', svc, 'status.loadBalancer.ingress', `${ingress.join(', ')}; missing ${missing.join(', ')}: ${cause}`, 'fail'));
+      const finding = familiesFinding(svc, config);
+      if (finding.evidence) evidence.push(finding.evidence);
+      if (finding.differ) differ.push(finding.differ);
+      if (finding.problem) problems.push(finding.problem);
+      if (finding.policyCause) policyCause = true;
     }
     const differs = differ.length ? `${differ.length} with other addresses than the annotation asks: ${nameList(differ, 2)}` : '';
     if (!problems.length) {

@@ -13,7 +13,7 @@ import {
   conditions,
   deploymentAvailable,
   describeCondition,
-  formatDuration,
+  durationSince,
   getObject,
   labelOf,
   listIn,
@@ -27,6 +27,7 @@ import {
   refOf,
   pushTo,
   row,
+  shorterThan,
   str,
   verdict,
   worst,
@@ -36,7 +37,7 @@ import {
 export const SSA_LABEL = 'kustomize.toolkit.fluxcd.io/ssa';
 
 /** The RDs in the configured namespaces, sorted. */
-export function replicationDestinations(snapshot: Snapshot, config: Config): KubeObject[] {
+export function replicationDestinations(snapshot: Snapshot, config: Config): readonly KubeObject[] {
   return listIn(snapshot, 'replicationdestinations', config.restores.namespaces);
 }
 
@@ -261,7 +262,7 @@ function latestConditionText(pvc: KubeObject): string | undefined {
 function unboundPvc(snapshot: Snapshot, pvc: KubeObject): { status: CheckStatus; value: string; why: string } {
   const phase = str(at(pvc, 'status', 'phase')) ?? 'no phase yet';
   const created = parseTime(at(pvc, 'metadata', 'creationTimestamp'));
-  const age = created === undefined ? '' : ` for ${formatDuration(snapshot.now - created)}`;
+  const age = created === undefined ? '' : ` for ${durationSince(snapshot, created)}`;
   const className = storageClassOf(pvc);
   const classText = className === undefined ? 'default StorageClass' : className === '' ? 'no StorageClass (static)' : `StorageClass ${className}`;
   const volume = str(at(pvc, 'spec', 'volumeName'));
@@ -390,8 +391,8 @@ function appState(snapshot: Snapshot, deployment: KubeObject): { status: CheckSt
     const lastBound = bound.every((t) => t !== undefined) ? Math.max(...(bound as number[])) : undefined;
     const since = parseTime(progressing.lastTransitionTime);
     const deadlineMs = (num(at(deployment, 'spec', 'progressDeadlineSeconds')) ?? PROGRESS_DEADLINE_S) * 1000;
-    if (lastBound !== undefined && since !== undefined && since < lastBound && snapshot.now - lastBound < deadlineMs) {
-      const why = `starting: its PVCs bound ${formatDuration(snapshot.now - lastBound)} ago`;
+    if (lastBound !== undefined && since !== undefined && since < lastBound && shorterThan(snapshot, lastBound, deadlineMs)) {
+      const why = `starting: its PVCs bound ${durationSince(snapshot, lastBound)} ago`;
       return { status: 'warn', value: `${replicas}; ${why} (${progressing.reason || 'Progressing False'} while waiting)`, why };
     }
     const why = `${progressing.reason || 'Progressing False'}: ${progressing.message || 'no progress'}`;

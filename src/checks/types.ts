@@ -103,6 +103,16 @@ export interface Snapshot {
   routerRecords?: RouterRecords;
   /** Where the objects come from; absent means a live cluster. */
   source?: CheckSource;
+  /**
+   * Where a clock check notes when what it read of the clock next changes (runCheck supplies it; the
+   * helpers `durationSince`, `longerThan` and `shorterThan` fill it in).
+   */
+  deadline?: Deadline;
+}
+
+/** The earliest time (the snapshot's clock) at which a clock check's verdict may change. */
+export interface Deadline {
+  at: number;
 }
 
 export interface Check {
@@ -115,7 +125,11 @@ export interface Check {
   inputs: readonly InputKey[];
   /** Kinds read when present (a missing OCIRepository CRD does not make Flux unknown). */
   optional?: readonly InputKey[];
-  /** True when the verdict depends on the clock (ages, thresholds): re-evaluated on each tick. */
+  /**
+   * True when the verdict depends on the clock (ages, thresholds): re-evaluated on a tick once a
+   * deadline it noted has passed. It reads the clock only through `durationSince`, `longerThan`
+   * and `shorterThan` (src/checks/util.ts), which note those deadlines.
+   */
   clock?: boolean;
   evaluate(snapshot: Snapshot, config: Config): Verdict;
 }

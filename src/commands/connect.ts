@@ -36,6 +36,8 @@ export interface ConnectOptions {
   loadClientFirst?: boolean;
   /** Headless one-shot commands (check) neither read nor write the timeline. */
   noTimeline?: boolean;
+  /** A one-shot read (check): LIST each kind, open no watch. */
+  listOnly?: boolean;
   /** `--log FILE`: diagnostics and operational lines appended there (0600). Nothing is logged without it. */
   log?: string;
   /** The dashboard will own the terminal: notices go to its notice line instead of stderr. */
@@ -101,7 +103,12 @@ export async function connect(opts: ConnectOptions): Promise<Connected> {
       // Kubeconfig mistakes (no file, unknown context) end here, as one line.
       const kubeconfig = resolveKubeconfig({ kubeconfig: opts.kubeconfig, context: opts.context });
       const { KubeCluster } = await import('../k8s/kube-cluster.js');
-      const kube = new KubeCluster({ kubeconfig, requestTimeoutMs: config.requestTimeoutMs, log: log && ((line) => log.write(`watch ${line}`)) });
+      const kube = new KubeCluster({
+        kubeconfig,
+        requestTimeoutMs: config.requestTimeoutMs,
+        log: log && ((line) => log.write(`watch ${line}`)),
+        listOnly: opts.listOnly,
+      });
       if (opts.loadClientFirst) await kube.connect();
       cluster = kube;
       where = `the cluster ${kube.name} (${kube.server})`;

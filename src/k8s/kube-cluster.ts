@@ -29,6 +29,8 @@ export interface KubeClusterOptions {
   views?: Partial<ViewTuning>;
   /** Diagnostics from the watchers: relists, retries, stale watches. */
   log?: (line: string) => void;
+  /** LIST every kind fed and open no watch (nor the liveness probe): a one-shot `drdeck check`. */
+  listOnly?: boolean;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
@@ -72,7 +74,7 @@ export class KubeCluster implements Cluster {
     this.reviews = new AccessReview(api);
     this.views = new KubeViews(api, this.discovery, { ...DEFAULT_VIEW_TUNING, ...options.views });
     const log = options.log ?? (() => {});
-    this.probing = options.liveness !== false;
+    this.probing = options.liveness !== false && !options.listOnly;
     const liveness: LivenessTuning = { ...DEFAULT_LIVENESS, ...(options.liveness || {}) };
     this.liveness = new ServerLiveness({
       probe: (timeoutMs, signal) => this.probe(timeoutMs, signal),
@@ -183,6 +185,7 @@ export class KubeCluster implements Cluster {
         tuning: this.tuning,
         log,
         health: this.liveness,
+        listOnly: this.options.listOnly,
       });
       this.watchers.add(watcher);
       return watcher;

@@ -98,6 +98,8 @@ export interface WatcherOptions {
   /** Hears every answer and failure (the cluster's "the server is back" signal). */
   health?: ServerHealth;
   random?: () => number;
+  /** LIST once (retrying until it succeeds) and stop: no watch is opened (a one-shot `drdeck check`). */
+  listOnly?: boolean;
 }
 
 interface RawEvent {
@@ -180,7 +182,7 @@ export class KindWatcher {
   }
 
   private async run(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.stopped && !(this.options.listOnly && this.rv !== undefined)) {
       this.attempt = new AbortController();
       this.interruption = undefined;
       let delay: number;
@@ -208,6 +210,7 @@ export class KindWatcher {
       }
       this.version = availability.version;
       await this.list();
+      if (this.options.listOnly) return 0;
     }
     this.verb = 'watch';
     await this.watch();

@@ -1,8 +1,9 @@
 /**
  * Coalesces watch traffic before it reaches the store: events collect in a batch that is applied
  * in one store update per flush. Why: a relist or a burst of 5,000 events would otherwise be 5,000
- * store updates and as many renders; one flush every 100 ms keeps the screen under 10 frames a
- * second while staying well inside the "within one second" freshness an operator expects.
+ * store updates and as many renders; at most one flush every 100 ms keeps the screen under 10
+ * frames a second. An isolated event (none flushed in the last 100 ms) is applied at once, on the
+ * leading edge: only what a burst adds waits for the interval.
  *
  * It is also where text from the cluster, the resolver and the router enters drdeck: every string
  * is capped and its control characters escaped here (src/text/sanitize.ts), once, so the checks and
@@ -35,6 +36,9 @@ function cleanSync(state: SyncState): SyncState {
 export class FeedBuffer implements FeedSink {
   private batch: Batch = emptyBatch();
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
+  /** When the last flush ran (performance.now), for the leading edge. */
+  private flushedAt = -Infinity;
   private closed = false;
 
   constructor(
@@ -79,8 +83,8 @@ export class FeedBuffer implements FeedSink {
 
   /** Applies whatever is queued now (tests and the headless check use this instead of waiting). */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancel();
+    this.flushedAt = performance.now();
     const batch = this.batch;
     this.batch = emptyBatch();
     if (batch.resets.size || batch.events.length || batch.sync.size || batch.dns.length || batch.dnsForget?.length || batch.routerRecords) {
@@ -90,12 +94,21 @@ export class FeedBuffer implements FeedSink {
 
   close(): void {
     this.closed = true;
+    this.cancel();
+  }
+
+  private cancel(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = this.immediate = undefined;
   }
 
   private schedule(): void {
-    if (this.timer || this.closed) return;
-    this.timer = setTimeout(() => this.flush(), this.flushMs);
+    if (this.timer || this.immediate || this.closed) return;
+    const wait = this.flushedAt + this.flushMs - performance.now();
+    // Why setImmediate and not a flush right here: what arrives in the same turn (a LIST's objects
+    // and its sync state, the events of one chunk of a watch stream) still makes one batch.
+    if (wait <= 0) this.immediate = setImmediate(() => this.flush());
+    else this.timer = setTimeout(() => this.flush(), wait);
   }
 }

@@ -295,12 +295,18 @@ export function createFixesSlice(env: FixEnvironment | undefined): StateCreator<
   };
 }
 
-/** The fixes a panel offers now: not read-only, and with something to act on. */
-export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config'> & Parameters<typeof snapshotOf>[0], panel: string): FixId[] {
+/**
+ * The fixes a panel offers now: not read-only, named by one of the panel's check results, and with
+ * something to act on. Why from the results: the help bar selects this on every store update, and
+ * a fix's targets walk the watched objects; the results keep their identity until a verdict
+ * changes, so a panel whose checks name no fix (the usual case) costs nothing per batch.
+ */
+export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config' | 'results'> & Parameters<typeof snapshotOf>[0], panel: string): FixId[] {
   if (state.readOnly) return [];
-  // Why the cache: the help bar selects this on every store update (the 1 Hz clock included). A fix's
-  // targets depend on what the watches and the resolver delivered, and on the clock only through
-  // thresholds counted in minutes (stuck after N minutes): so the minute is part of the key.
+  const named = namedFixes(state.results, panel);
+  if (named.length === 0) return named;
+  // A fix's targets depend on what the watches and the resolver delivered, and on the clock only
+  // through thresholds counted in minutes (stuck after N minutes): so the minute is part of the key.
   const inputs = [state.objects, state.sync, state.dns, state.routerRecords, state.config, Math.floor(state.now / 60_000)] as const;
   let cached = offeredCache.get(state.objects);
   if (!cached || cached.inputs.some((input, i) => input !== inputs[i])) {
@@ -308,15 +314,31 @@ export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config'> & Par
     offeredCache.set(state.objects, cached);
   }
   let offered = cached.byPanel.get(panel);
-  if (!offered) {
+  if (!offered || offered.named !== named) {
     const snapshot = snapshotOf(state);
-    offered = ALL_FIXES.filter((f) => f.panel === panel && f.targets(snapshot, state.config).length > 0).map((f) => f.id);
+    const ids = named.filter((id) => ALL_FIXES.find((f) => f.id === id)!.targets(snapshot, state.config).length > 0);
+    offered = { named, ids };
     cached.byPanel.set(panel, offered);
   }
-  return offered;
+  return offered.ids;
 }
 
-const offeredCache = new WeakMap<object, { inputs: readonly unknown[]; byPanel: Map<string, FixId[]> }>();
+const offeredCache = new WeakMap<object, { inputs: readonly unknown[]; byPanel: Map<string, { named: FixId[]; ids: FixId[] }> }>();
+
+/** The panel's fixes that its results name, in the fix table's order; the same array while the results are. */
+function namedFixes(results: DeckState['results'], panel: string): FixId[] {
+  let byPanel = namedCache.get(results);
+  if (!byPanel) namedCache.set(results, (byPanel = new Map()));
+  let named = byPanel.get(panel);
+  if (!named) {
+    const wanted = new Set(Object.values(results).flatMap((r) => r.fixes));
+    named = ALL_FIXES.filter((f) => f.panel === panel && wanted.has(f.id)).map((f) => f.id);
+    byPanel.set(panel, named);
+  }
+  return named;
+}
+
+const namedCache = new WeakMap<object, Map<string, FixId[]>>();
 
 /**
  * The fixes the help bar lists for a panel: those offered, less those the access review refused.

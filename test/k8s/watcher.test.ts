@@ -50,7 +50,7 @@ const svc = (name: string, rv: string): KubeObject => ({ apiVersion: 'v1', kind:
 const listOf = (rv: string, ...items: KubeObject[]) => ({ kind: 'ServiceList', apiVersion: 'v1', metadata: { resourceVersion: rv }, items });
 
 /** A sink that records everything, and a cluster on the fake server with fast timings. */
-function watch(kinds: KindKey[]) {
+function watch(kinds: KindKey[], options: { listOnly?: boolean } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'drdeck-fake-'));
   const kubeconfig = join(dir, 'kubeconfig');
   writeFileSync(
@@ -68,6 +68,7 @@ function watch(kinds: KindKey[]) {
     requestTimeoutMs: 5000,
     watch: { backoffInitialMs: 200, backoffMaxMs: 400, staleMs: 5000 },
     log: (line) => log.push(line),
+    ...options,
   });
   const record = { resets: [] as Array<[KindKey, string[]]>, events: [] as Array<[KindKey, WatchEvent]>, sync: [] as Array<[KindKey, SyncState]> };
   const sink: FeedSink = {
@@ -163,4 +164,29 @@ test('a kind whose group is not served is not installed, and the sink hears noth
   const heard = record.sync.length + record.resets.length + record.events.length;
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.equal(record.sync.length + record.resets.length + record.events.length, heard);
+});
+
+test('a one-shot read (listOnly) LISTs each kind and opens no watch', async () => {
+  seen = [];
+  onList = (_req, res) => json(res, 200, listOf('10', svc('a', '9')));
+  onWatch = (_req, res) => res.writeHead(200).flushHeaders();
+  const { cluster, record } = watch(['services', 'gateways'], { listOnly: true });
+  try {
+    await until(
+      'both kinds answered',
+      () => record.sync.some(([k, s]) => k === 'services' && s.phase === 'synced') && record.sync.some(([k]) => k === 'gateways'),
+    );
+    // Why a bounded wait for something that must not come: a watch would follow its list at once.
+    await until('a watch that should not come', () => seen.some((r) => r.includes('watch=true')), 500).catch(() => {});
+    const services = seen.filter((r) => r.startsWith('GET /api/v1/services'));
+    assert.equal(services.length, 1, `one LIST of Services, nothing more: ${services.join(', ')}`);
+    assert.doesNotMatch(services[0], /watch=true/);
+    assert.ok(record.resets.some(([kind, names]) => kind === 'services' && names.join() === 'a'));
+    assert.deepEqual(
+      seen.filter((r) => r.includes('watch=true')),
+      [],
+    );
+  } finally {
+    cluster.close();
+  }
 });

@@ -100,6 +100,39 @@ test('5,000 watch events in one burst reach the store as one update', async () =
   buffer.close();
 });
 
+/** Polls until `done` holds, failing after `ms`. */
+async function until(done: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('an isolated event reaches the store at once; the burst behind it waits for the interval, as one batch', async () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  const service = (name: string, rv: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: 'default', resourceVersion: rv },
+  });
+  const turn = () => new Promise((r) => setImmediate(r));
+  const batches = store.getState().batches;
+  buffer.event('services', { type: 'ADDED', object: service('a', '1') });
+  await turn();
+  // Not after the 1 s interval: in the same turn of the event loop.
+  assert.equal(store.getState().objects.services.size, 1);
+  assert.equal(store.getState().batches, batches + 1);
+  buffer.event('services', { type: 'ADDED', object: service('b', '2') });
+  buffer.event('services', { type: 'ADDED', object: service('c', '3') });
+  await turn();
+  assert.equal(store.getState().objects.services.size, 1, 'within the interval, a burst waits');
+  await until(() => store.getState().objects.services.size === 3, 5000, 'the burst applied');
+  assert.equal(store.getState().batches, batches + 2);
+  buffer.close();
+});
+
 test('Secret values never reach the store', () => {
   const store = freshStore();
   const buffer = new FeedBuffer(store, 1000);
@@ -127,6 +160,41 @@ test('the clock tick re-evaluates only the checks that depend on time', () => {
   store.getState().tick(store.getState().now + 60_000);
   const after = store.getState().results;
   assert.equal(after['kopia.pvc-bound'], before['kopia.pvc-bound']);
+});
+
+test('a clock check is re-evaluated on a tick only once what it read of the clock changes', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 1000);
+  syncAll(buffer);
+  const start = store.getState().now;
+  // Progressing since 9 minutes ago: stuck (not Ready for 10m) one minute from now.
+  buffer.event('kustomizations', {
+    type: 'ADDED',
+    object: {
+      apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+      kind: 'Kustomization',
+      metadata: { name: 'apps', namespace: 'flux-system', resourceVersion: '1' },
+      status: { conditions: [{ type: 'Ready', status: 'Unknown', reason: 'Progressing', lastTransitionTime: new Date(start - 9 * 60_000).toISOString() }] },
+    },
+  });
+  buffer.flush();
+  const stuck = () => store.getState().results['flux.stuck'];
+  const waiting = stuck();
+  assert.equal(waiting.status, 'pass');
+  for (let s = 1; s <= 60; s++) store.getState().tick(start + s * 1000);
+  assert.equal(stuck(), waiting, 'the same result object until the threshold passes');
+  store.getState().tick(start + 61_000);
+  assert.equal(stuck().status, 'fail');
+  assert.match(stuck().summary, /not Ready for 10m/);
+  const tenMinutes = stuck();
+  store.getState().tick(start + 100_000);
+  assert.equal(stuck(), tenMinutes, 'the age reads 10m until the next minute');
+  store.getState().tick(start + 121_000);
+  assert.match(stuck().summary, /not Ready for 11m/);
+  // A clock set back (the demo's scenario restarted) is judged afresh.
+  store.getState().tick(start);
+  assert.equal(stuck().status, 'pass');
+  buffer.close();
 });
 
 test('an object whose name is not text (JSON such as {"toString": 1}) does not stop the flush it came in', () => {
