@@ -6,15 +6,25 @@ import { useKeys } from '../hooks/use-keys.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { Confirm } from './Confirm.js';
 import { Dashboard, gridColumnsFor } from './Dashboard.js';
+import { nextStepLine } from '../store/selectors.js';
 import { Detail } from './Detail.js';
 import { Git } from './Git.js';
 import { Header } from './Header.js';
 import { Help } from './Help.js';
 import { HelpBar } from './HelpBar.js';
-import { NextStep } from './NextStep.js';
+import { NextStep, nextStepRows } from './NextStep.js';
 import { cut } from './text.js';
 import { color } from './theme.js';
 import { Timeline } from './Timeline.js';
+
+/** The smallest terminal drdeck draws in: an operator's bastion window. */
+export const MIN_COLUMNS = 80;
+export const MIN_ROWS = 24;
+
+/** "drdeck needs 80x24, have 60x20": all a smaller terminal shows (q still quits). */
+export function tooSmallText(columns: number, rows: number): string {
+  return `drdeck needs ${MIN_COLUMNS}x${MIN_ROWS}, have ${columns}x${rows}`;
+}
 
 export function App() {
   useKeys();
@@ -35,6 +45,10 @@ export function App() {
   const more = notices.length > 1 ? ` (+${notices.length - 1} more)` : '';
   const notice = notices.length ? `! ${cut(notices[0], width - 2 - more.length)}${more}` : '';
   const bodyHeight = height - 2 - (notice ? 1 : 0);
+  // Next: is wrapped whole; it may take up to a third of the dashboard before it points elsewhere.
+  const nextLine = useDeck(nextStepLine);
+  const nextMax = Math.max(1, Math.floor(bodyHeight / 3));
+  const nextRows = Math.min(nextMax, nextStepRows(nextLine, width).length);
 
   useEffect(() => setLayout({ gridColumns: gridColumnsFor(width) }), [width, setLayout]);
   useEffect(() => {
@@ -53,10 +67,22 @@ export function App() {
   else
     body = (
       <>
-        <NextStep width={width} />
-        <Dashboard key={size} width={width} height={bodyHeight - 1} />
+        <NextStep width={width} maxRows={nextMax} />
+        <Dashboard key={size} width={width} height={bodyHeight - nextRows} />
       </>
     );
+
+  // Why after the hooks: a resize back to a usable size must find them all in place.
+  if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
+    return (
+      <Box flexDirection="column" width={width}>
+        <Text wrap="truncate-end">{cut(tooSmallText(columns, rows), width)}</Text>
+        <Text dimColor wrap="truncate-end">
+          {cut('q quits; a larger window redraws', width)}
+        </Text>
+      </Box>
+    );
+  }
 
   return (
     <Box flexDirection="column" width={width} height={height}>
