@@ -5,6 +5,7 @@
 import { Box, Text } from 'ink';
 import { useShallow } from 'zustand/react/shallow';
 import { PANEL_TITLES, PANELS, type PanelId } from '../checks/types.js';
+import { apiUnreachable, clockTime, UNREACHABLE_PREFIX } from '../checks/unreachable.js';
 import { useDeck } from '../hooks/use-deck.js';
 import { panelCheckIds, unreachableNote } from '../store/selectors.js';
 import { filterResults } from './filter.js';
@@ -22,22 +23,27 @@ const TITLE_CELLS = Math.max(...PANELS.map((p) => PANEL_TITLES[p].length));
 /** Room for counts such as "✗5 !1 ✓6" (a wider one pushes its finding along, never over). */
 const COUNT_CELLS = 9;
 
+/**
+ * What every panel's row says while the server does not answer: that, and since when its data is
+ * stale (or that none ever came), never the last verdicts, which would read as things missing.
+ */
+function downRowText(state: Parameters<typeof unreachableNote>[0]): string {
+  if (!unreachableNote(state, false)) return '';
+  const what = state.serverSilentSince !== undefined ? 'the API server stopped answering' : UNREACHABLE_PREFIX;
+  const fresh = state.serverSilentSince ?? apiUnreachable(state.sync)?.lastFresh;
+  return `${SYMBOL.unknown} ${what}; ${fresh === undefined ? 'no data yet' : `stale since ${clockTime(fresh)}`}`;
+}
+
 function IndexRow({ panel, focused, width }: { panel: PanelId; focused: boolean; width: number }) {
   const ids = panelCheckIds(panel);
   const all = useDeck(useShallow((s) => ids.map((id) => s.results[id]).filter((r) => r !== undefined)));
   const filter = useDeck((s) => s.filter);
-  const down = useDeck((s) => unreachableNote(s, false) !== '');
+  const down = useDeck(downRowText);
   const results = filter ? filterResults(all, filter) : all;
   const counts = down ? `${SYMBOL.unknown}${all.length}` : countText(results.map((r) => r.status));
   const head = `${focused ? '▶' : ' '} ${PANEL_TITLES[panel].padEnd(TITLE_CELLS)} ${counts.padEnd(COUNT_CELLS)} `;
   const room = width - [...head].length;
-  const finding = down
-    ? cut('stale: the API server does not answer', room)
-    : filter && !results.length
-      ? 'no match'
-      : results.length
-        ? worstFindingText(results, room)
-        : 'no checks yet';
+  const finding = down ? cut(down, room) : filter && !results.length ? 'no match' : results.length ? worstFindingText(results, room) : 'no checks yet';
   const worst = down ? 'unknown' : (results.map((r) => r.status).find((s) => s === 'fail') ?? results.map((r) => r.status).find((s) => s === 'warn'));
   return (
     <Text wrap="truncate-end" inverse={focused} bold={focused}>

@@ -19,7 +19,10 @@ export function helpRows(width: number): HelpRow[] {
     // The action wraps under itself, after the key column.
     const action = wrapRows(b.action, Math.max(20, width - 2 - keyWidth)).map((row) => row.replace(/^ {2}/, ''));
     action.forEach((row, i) =>
-      rows.push({ key: `${b.keys} ${b.action} ${i}`, text: `  ${i === 0 ? b.keys + ' '.repeat(Math.max(0, keyWidth - cellWidth(b.keys))) : ' '.repeat(keyWidth)}${row}` }),
+      rows.push({
+        key: `${b.keys} ${b.action} ${i}`,
+        text: `  ${i === 0 ? b.keys + ' '.repeat(Math.max(0, keyWidth - cellWidth(b.keys))) : ' '.repeat(keyWidth)}${row}`,
+      }),
     );
   }
   rows.push({ key: 'status', text: '', statuses: true });

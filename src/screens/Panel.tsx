@@ -74,7 +74,7 @@ function FixRows({ activity, rows }: { activity: FixActivity; rows: string[] }) 
     <>
       {rows.map((row, i) => (
         <Text key={`fix${i}`} wrap="truncate-end" color={tone ? color(tone) : undefined}>
-          {i === 0 ? (busy ? <Spinner /> : symbol || ' ') : ' '} {row}
+          {i === 0 ? busy ? <Spinner /> : symbol || ' ' : ' '} {row}
         </Text>
       ))}
     </>
@@ -89,7 +89,6 @@ function activityRows(activity: FixActivity, width: number, room: number): strin
   return [...rows.slice(0, Math.max(0, room - 1)), 'enter: the whole reason in the detail'];
 }
 
-
 export function Panel({ panel, width, height }: PanelProps) {
   const ids = panelCheckIds(panel);
   const all = useDeck(useShallow((s) => ids.map((id) => s.results[id]).filter((r) => r !== undefined)));
@@ -103,7 +102,7 @@ export function Panel({ panel, width, height }: PanelProps) {
   // The DNS panel says what the router holds, where a router is configured.
   const router = useDeck((s) => (panel === 'dns' && s.routerRecords ? routerRecordsText(s.routerRecords) : ''));
   const noteRows = down
-    ? [...wrapRows(down, width), `${SYMBOL.unknown} ${all.length} ${all.length === 1 ? 'check' : 'checks'} unknown until it answers (last verdicts are stale)`]
+    ? [...wrapRows(down, width), `${SYMBOL.unknown} ${all.length} ${all.length === 1 ? 'check' : 'checks'} unknown until it answers`]
     : note
       ? wrapRows(note, width)
       : [];

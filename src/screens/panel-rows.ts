@@ -38,11 +38,20 @@ export function countText(statuses: readonly CheckStatus[]): string {
  */
 export function findingWordings(result: CheckResult): string[] {
   const s = result.summary;
-  const clauses = ['; ', ' (', ': ', ', ']
-    .map((sep) => s.indexOf(sep))
-    .filter((at) => at > 0)
+  // Clause ends: every "; " and " (", and the first ": " or ", " only before any "; " (later
+  // ones would leave "24 failed; failed" dangling).
+  const firstSemi = s.indexOf('; ') < 0 ? Infinity : s.indexOf('; ');
+  const cuts = new Set<number>();
+  for (const sep of ['; ', ' (']) for (let at = s.indexOf(sep); at > 0; at = s.indexOf(sep, at + 1)) cuts.add(at);
+  for (const sep of [': ', ', ']) {
+    const at = s.indexOf(sep);
+    if (at > 0 && at < firstSemi) cuts.add(at);
+  }
+  const balanced = (t: string) => t.split('(').length === t.split(')').length;
+  const clauses = [...cuts]
     .sort((a, b) => b - a)
-    .map((at) => s.slice(0, at).replace(/[,;:]$/, ''));
+    .map((at) => s.slice(0, at).replace(/[,;:]$/, ''))
+    .filter(balanced);
   return [s, ...clauses, TITLES.get(result.id) ?? result.id];
 }
 
@@ -136,8 +145,6 @@ export function fitFindings(items: readonly FindingItem[], height: number, width
   const rest = items.slice(shown.length);
   const passing = rest.filter((item) => item.status === 'pass').length;
   const more =
-    passing === rest.length
-      ? `${SYMBOL.pass} ${rest.length} more passing`
-      : `+${rest.length} more finding${rest.length === 1 ? '' : 's'} (enter: the detail)`;
+    passing === rest.length ? `${SYMBOL.pass} ${rest.length} more passing` : `+${rest.length} more finding${rest.length === 1 ? '' : 's'} (enter: the detail)`;
   return { shown, more: rest.length ? more : '' };
 }

@@ -79,7 +79,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'g', action: 'the Git view: checklist of the repository, file:line', screens: ['dashboard'], bar: 'g git' },
   { keys: '0', action: 'Flux was deployed now: set t0 by hand (when no Flux object tells)', screens: ['timeline'] },
   { keys: 'letter in the bar', action: 'a fix of the focused panel: plan and dry run, then y (or the name typed) to apply', screens: ['dashboard', 'detail'] },
-  { keys: '[letter] after Next:', action: 'the next step\'s fix, from any panel: focuses its panel and opens its plan', screens: ['dashboard'] },
+  { keys: '[letter] after Next:', action: "the next step's fix, from any panel: focuses its panel and opens its plan", screens: ['dashboard'] },
   {
     keys: 'Ctrl-R',
     action: 'retry watches and DNS now; in Git: re-read the repo',

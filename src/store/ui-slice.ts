@@ -35,7 +35,9 @@ export interface UiSlice {
   /** The `?` screen's first row, and the last it can start at (set by the screen). */
   helpScroll: number;
   helpScrollLimit: number;
-  setLayout(layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit' | 'gitScrollLimit' | 'helpScrollLimit'>>): void;
+  setLayout(
+    layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit' | 'gitScrollLimit' | 'helpScrollLimit'>>,
+  ): void;
   dispatch(command: Command): void;
 }
 
@@ -103,8 +105,7 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
       else if (command.type === 'retry') state.retryNow();
       return;
     }
-    if (state.helpOpen && command.type === 'scroll')
-      return set({ helpScroll: Math.max(0, Math.min(state.helpScrollLimit, state.helpScroll + command.by)) });
+    if (state.helpOpen && command.type === 'scroll') return set({ helpScroll: Math.max(0, Math.min(state.helpScrollLimit, state.helpScroll + command.by)) });
     switch (command.type) {
       case 'focus':
         return set({ focus: movedFocus(state.focus, command.direction, state.gridColumns) });
