@@ -140,7 +140,7 @@ const REACH_ADVICE: Readonly<Record<string, string>> = {
 };
 
 type NextState = Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'> &
-  Partial<Pick<DeckState, 'fixAccess'>> &
+  Partial<Pick<DeckState, 'fixAccess' | 'fixes'>> &
   ServerState &
   Partial<LeftState>;
 
@@ -152,7 +152,13 @@ type NextState = Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'read
 export function nextFixIds(state: NextState): FixId[] {
   if (state.serverSilentSince !== undefined || apiUnreachable(state.sync) || !state.timeline) return [];
   const next = nextStep(state.timeline, state.results, state.timelineSpec);
-  if (!next.phase) return state.git && state.objects && !state.readOnly ? liveFixesLeft(state as LeftState) : [];
+  if (!next.phase) {
+    if (!state.git || !state.objects || state.readOnly) return [];
+    // The live fixes a red check asks for, less one whose last attempt failed (its cause is likely
+    // in Git: Flux's reconcile fails on the PVC until the repository changes); its panel still offers it.
+    const asked = new Set(Object.values(state.results).flatMap((r) => (r.status === 'pass' ? [] : r.fixes)));
+    return liveFixesLeft(state as LeftState).filter((id) => asked.has(id) && state.fixes?.[id]?.phase !== 'failed');
+  }
   // A fix the access review refused is not offered: its key would only say "not allowed".
   const offered = next.fixId && !state.readOnly && state.fixAccess?.[next.fixId]?.allowed !== false;
   return offered ? [next.fixId!] : [];
@@ -173,19 +179,20 @@ export function nextStepLine(state: NextState): string {
   // Every phase holds: the apps run; what is still red is said, with where it is cured.
   if (!next.phase && state.git && state.objects) {
     const left = whatIsLeft(state as LeftState);
-    const red = redChecksText(state.results);
+    const red = redPanelsText(state.results);
     if (!left.git && !offers.length && !red) return `Next: ${next.text}`;
-    const git = left.git ? [`${leftParts({ ...left, fixKeys: [] })[0]}${left.gitItems?.length ? `: ${left.gitItems.join('; ')}` : ''}`] : [];
+    const git = left.git ? [`${leftParts({ ...left, fixKeys: [] })[0]}${left.gitItems?.length ? `: ${[...new Set(left.gitItems)].join(', ')}` : ''}`] : [];
     return `Next: ${[...offers, `apps running, still red: ${red || 'nothing live'}`, ...git].join(' · ')}`;
   }
   // The key first: the step's text wraps under it.
   return `Next: ${offers.length ? `${offers.join(' · ')} · ` : ''}${next.text}`;
 }
 
-/** "✗ dns.records, loadbalancers.external-ip": the checks still failing (or '' when none). */
-function redChecksText(results: DeckState['results']): string {
+/** "✗6 on Flux, LoadBalancers, DNS": how many checks still fail, and on which panels (or '' when none). */
+function redPanelsText(results: DeckState['results']): string {
   const red = Object.values(results).filter((r) => r.status === 'fail');
-  return red.length ? `${SYMBOL_FAIL}${red.length} ${red.map((r) => r.id).join(', ')}` : '';
+  const panels = PANELS.filter((p) => red.some((r) => r.panel === p)).map((p) => PANEL_TITLES[p]);
+  return red.length ? `${SYMBOL_FAIL}${red.length} on ${panels.join(', ')}` : '';
 }
 
 const SYMBOL_FAIL = '✗';
@@ -237,7 +244,7 @@ export interface Left {
   fromRepo: boolean;
   /** The keys of the live fixes still offered (each one once, in the fix table's order). */
   fixKeys: string[];
-  /** What each Git change is: a failing checklist item as "title (file)", else a failing check's Git hint. */
+  /** Where each Git change is: a failing checklist item's file (its last two segments), else a failing check's Git hint. */
   gitItems?: string[];
 }
 
@@ -251,6 +258,11 @@ export function gitCuredFailures(state: Pick<DeckState, 'results'>): number {
 /** The live fixes still offered on any panel (access refusals left out), in panel order. */
 export function liveFixesLeft(state: LeftState): FixId[] {
   return [...new Set(PANELS.flatMap((panel) => barFixes(state, panel)))];
+}
+
+/** "volsync/kopia-repository-pvc.yaml": a repository file by its last two segments, enough to find it. */
+function shortPath(file: string): string {
+  return file.split('/').slice(-2).join('/');
 }
 
 /** What is left after (or during) a recovery: Git changes and live fixes. */
@@ -268,7 +280,7 @@ export function whatIsLeft(state: LeftState): Left {
     gitItems: list
       ? failing.map((item) => {
           const file = item.evidence.find((e) => e.status === 'fail' && e.file)?.file ?? item.evidence.find((e) => e.file)?.file;
-          return file ? `${item.title} (${file})` : item.title;
+          return file ? shortPath(file) : item.title;
         })
       : Object.values(state.results)
           .filter((r) => r.status === 'fail' && r.gitHint)
