@@ -154,10 +154,12 @@ export function nextFixIds(state: NextState): FixId[] {
   const next = nextStep(state.timeline, state.results, state.timelineSpec);
   if (!next.phase) {
     if (!state.git || !state.objects || state.readOnly) return [];
-    // The live fixes a red check asks for, less one whose last attempt failed (its cause is likely
-    // in Git: Flux's reconcile fails on the PVC until the repository changes); its panel still offers it.
+    // The live fixes a red check asks for, each once: not one already tried that left its check red
+    // (the cause is then in Git: Flux's reconcile fails on the PVC, a recreated RD comes back
+    // IfNotPresent until the repository changes). Its panel still offers it.
     const asked = new Set(Object.values(state.results).flatMap((r) => (r.status === 'pass' ? [] : r.fixes)));
-    return liveFixesLeft(state as LeftState).filter((id) => asked.has(id) && state.fixes?.[id]?.phase !== 'failed');
+    const tried = (id: FixId) => ['done', 'failed', 'refused'].includes(state.fixes?.[id]?.phase ?? '');
+    return liveFixesLeft(state as LeftState).filter((id) => asked.has(id) && !tried(id));
   }
   // A fix the access review refused is not offered: its key would only say "not allowed".
   const offered = next.fixId && !state.readOnly && state.fixAccess?.[next.fixId]?.allowed !== false;
