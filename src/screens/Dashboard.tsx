@@ -12,6 +12,7 @@ import { filterResults } from './filter.js';
 import { Panel } from './Panel.js';
 import { countText, worstFindingText } from './panel-rows.js';
 import { cut } from './text.js';
+import { cellWidth } from '../text/cells.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
 /** Kept for the layout's callers: the panels stand in one column at every size now. */
@@ -27,22 +28,26 @@ const COUNT_CELLS = 9;
  * What every panel's row says while the server does not answer: that, and since when its data is
  * stale (or that none ever came), never the last verdicts, which would read as things missing.
  */
-function downRowText(state: Parameters<typeof unreachableNote>[0]): string {
-  if (!unreachableNote(state, false)) return '';
-  const what = state.serverSilentSince !== undefined ? 'the API server stopped answering' : UNREACHABLE_PREFIX;
-  const fresh = state.serverSilentSince ?? apiUnreachable(state.sync)?.lastFresh;
-  return `${SYMBOL.unknown} ${what}; ${fresh === undefined ? 'no data yet' : `stale since ${clockTime(fresh)}`}`;
+function downRowText(state: Parameters<typeof unreachableNote>[0], room = Infinity): string {
+  const note = unreachableNote(state, false);
+  if (!note) return '';
+  // The whole note where it fits ("cannot reach the API server: connection refused (since 18:02:11)").
+  if (cellWidth(note) + 2 <= room) return `${SYMBOL.unknown} ${note}`;
+  if (state.serverSilentSince !== undefined) return `${SYMBOL.unknown} stopped answering since ${clockTime(state.serverSilentSince)}`;
+  const fresh = apiUnreachable(state.sync)?.lastFresh;
+  return `${SYMBOL.unknown} ${UNREACHABLE_PREFIX}; ${fresh === undefined ? 'no data yet' : `stale since ${clockTime(fresh)}`}`;
 }
 
 function IndexRow({ panel, focused, width }: { panel: PanelId; focused: boolean; width: number }) {
   const ids = panelCheckIds(panel);
   const all = useDeck(useShallow((s) => ids.map((id) => s.results[id]).filter((r) => r !== undefined)));
   const filter = useDeck((s) => s.filter);
-  const down = useDeck(downRowText);
+  const isDown = useDeck((s) => unreachableNote(s, false) !== '');
   const results = filter ? filterResults(all, filter) : all;
-  const counts = down ? `${SYMBOL.unknown}${all.length}` : countText(results.map((r) => r.status));
+  const counts = isDown ? `${SYMBOL.unknown}${all.length}` : countText(results.map((r) => r.status));
   const head = `${focused ? '▶' : ' '} ${PANEL_TITLES[panel].padEnd(TITLE_CELLS)} ${counts.padEnd(COUNT_CELLS)} `;
   const room = width - [...head].length;
+  const down = useDeck((s) => (isDown ? downRowText(s, room) : ''));
   const finding = down ? cut(down, room) : filter && !results.length ? 'no match' : results.length ? worstFindingText(results, room) : 'no checks yet';
   const worst = down ? 'unknown' : (results.map((r) => r.status).find((s) => s === 'fail') ?? results.map((r) => r.status).find((s) => s === 'warn'));
   return (
