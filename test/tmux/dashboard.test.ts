@@ -15,6 +15,8 @@ import { test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import stringWidth from 'string-width';
 import { DRDECK_BIN } from '../built-cli.js';
+import { writeScenario } from '../cluster/scenario.js';
+import { skipWithoutGo, startE2eCluster } from '../e2e/harness.js';
 
 const execFileP = promisify(execFile);
 const HAS_TMUX = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -266,5 +268,32 @@ test('tmux 80x24, the demo: every finding whole; Next: followed alone reaches an
   } finally {
     await term.close();
     rmSync(state, { recursive: true, force: true });
+  }
+});
+
+test('tmux 80x24, the test API server with the rebuild scenario: every finding whole, naming its object; Next: and the bar whole', async (t) => {
+  if (skipWithoutTmux(t) || skipWithoutGo(t)) return;
+  const env = await startE2eCluster('tmux-dashboard');
+  const dir = env.cluster.dir;
+  const term = new Terminal(join(dir, 'tmux.sock'));
+  try {
+    const written = await writeScenario(dir, 'rebuild');
+    const onCluster = ['--kubeconfig', env.cluster.kubeconfig, '--config', written.config];
+    const checks = await checkResults(onCluster);
+    assert.ok(
+      checks.some((c) => c.status === 'fail'),
+      'the scenario fails checks',
+    );
+    await term.start(drdeckCommand(dir, [...onCluster, '--state-dir', join(dir, 'state')]), dir);
+    const screen = await term.waitFor((s) => /^Next: /m.test(s) && /^[▶ ] DNS +[✗!✓]/m.test(s), 60_000);
+    assertReadable(screen);
+    const seen = await assertFindingsWhole(term, checks);
+    t.diagnostic(`${seen} failing findings read whole`);
+    assert.ok(seen >= 6, `${seen} failing findings read`);
+    await term.send('q');
+    await term.waitFor('[drdeck exited with', 10_000);
+  } finally {
+    await term.close();
+    await env.stop();
   }
 });
