@@ -208,11 +208,16 @@ test('the help bar keeps "? help · q quit" whole however many fix keys a panel 
     'q quit',
   ];
   for (const width of [40, 60, 79, 200]) {
-    const bar = fitBar(items, width);
+    const bar = fitBar(items, width, 3);
     assert.ok(stringWidth(bar) <= width, `${width}: ${bar}`);
     assert.match(bar, /(^|· )\? help · q quit$/, `${width}: ${bar}`);
     // Whole keys only: every part is one of the items.
     for (const part of bar.split(' · ')) assert.ok(items.includes(part), `${width}: cut "${part}"`);
   }
-  assert.equal(fitBar(items, 200), items.join(' · '));
+  assert.equal(fitBar(items, 200, 3), items.join(' · '));
+  // At 79 columns the fix keys stay, and the moves give way before the Git view.
+  const bar = fitBar(items, 79, 3);
+  assert.match(bar, /^T trigger restores · m copyMethod · D recreate RD · /);
+  assert.match(bar, / · g git · \? help · q quit$/);
+  assert.doesNotMatch(bar, /hjkl move/);
 });
