@@ -94,7 +94,7 @@ test('the viewer: no fix it may not run is offered, and the missing permission i
       allowed: false,
       missing: ['needs patch on replicationdestinations.volsync.backube in viewer-fix'],
     });
-    // Restores is the third panel of the first row at 200 columns.
+    // Restores is the third panel (one order at every size).
     await ui.press('l');
     await ui.press('l');
     let frame = await ui.waitFor('▶ Restores');
