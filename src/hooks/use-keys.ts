@@ -3,6 +3,7 @@ import { useInput } from 'ink';
 import { fixById } from '../fixes/index.js';
 import type { DeckState } from '../store/deck-store.js';
 import { offeredFixes } from '../store/fixes-slice.js';
+import { nextFixIds } from '../store/selectors.js';
 import { resolveKey, type KeyInfo, type KeyMode } from '../store/keys.js';
 import { useDeckStore } from './use-deck.js';
 
@@ -24,6 +25,13 @@ export function keyMode(state: DeckState): KeyMode {
     for (const id of offeredFixes(state, state.focus)) {
       const fix = fixById(id);
       if (fix) fixKeys[fix.key] = id;
+    }
+    // The keys `Next:` shows in brackets work from any panel of the dashboard (the fix focuses its own).
+    if (state.screen === 'dashboard') {
+      for (const id of nextFixIds(state)) {
+        const fix = fixById(id);
+        if (fix && !fixKeys[fix.key]) fixKeys[fix.key] = id;
+      }
     }
   }
   const view = state.view && !state.confirming && !state.helpOpen ? state.view : undefined;

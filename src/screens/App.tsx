@@ -7,16 +7,26 @@ import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { CommandLine } from './CommandLine.js';
 import { Confirm } from './Confirm.js';
 import { Dashboard, gridColumnsFor } from './Dashboard.js';
+import { nextStepLine } from '../store/selectors.js';
 import { Detail } from './Detail.js';
 import { Git } from './Git.js';
 import { Header } from './Header.js';
 import { Help } from './Help.js';
-import { HelpBar } from './HelpBar.js';
-import { NextStep } from './NextStep.js';
+import { fitBar, HelpBar } from './HelpBar.js';
+import { NextStep, nextStepRows } from './NextStep.js';
 import { ObjectView, viewKeys } from './ObjectView.js';
 import { cut } from './text.js';
 import { color } from './theme.js';
 import { Timeline } from './Timeline.js';
+
+/** The smallest terminal drdeck draws in: an operator's bastion window. */
+export const MIN_COLUMNS = 80;
+export const MIN_ROWS = 24;
+
+/** "drdeck needs 80x24, have 60x20": all a smaller terminal shows (q still quits). */
+export function tooSmallText(columns: number, rows: number): string {
+  return `drdeck needs ${MIN_COLUMNS}x${MIN_ROWS}, have ${columns}x${rows}`;
+}
 
 export function App() {
   useKeys();
@@ -30,7 +40,9 @@ export function App() {
   const notices = useDeck((s) => s.notices);
   // Object views and the command line (views-slice.ts): a view over the detail, the line over the bar.
   const viewOpen = useDeck((s) => s.view !== null);
-  const viewBar = useDeck((s) => (s.view ? viewKeys(s.view) : ''));
+  // Joined, so the bar re-renders only when its keys change; fitted whole like the help bar.
+  const viewBar = useDeck((s) => (s.view ? viewKeys(s.view).join(' · ') : ''));
+  const viewSearching = useDeck((s) => s.view?.searching === true);
   const commanding = useDeck((s) => s.commandLine !== null || s.commandMessage !== '');
   // Why one column less: writing the last column of a line makes some terminals wrap early.
   const width = Math.max(20, columns - 1);
@@ -41,6 +53,10 @@ export function App() {
   const more = notices.length > 1 ? ` (+${notices.length - 1} more)` : '';
   const notice = notices.length ? `! ${cut(notices[0], width - 2 - more.length)}${more}` : '';
   const bodyHeight = height - 2 - (notice ? 1 : 0);
+  // Next: is wrapped whole; it may take up to a third of the dashboard before it points elsewhere.
+  const nextLine = useDeck(nextStepLine);
+  const nextMax = Math.max(1, Math.floor(bodyHeight / 3));
+  const nextRows = Math.min(nextMax, nextStepRows(nextLine, width).length);
 
   useEffect(() => setLayout({ gridColumns: gridColumnsFor(width) }), [width, setLayout]);
   useEffect(() => {
@@ -60,10 +76,22 @@ export function App() {
   else
     body = (
       <>
-        <NextStep width={width} />
-        <Dashboard key={size} width={width} height={bodyHeight - 1} />
+        <NextStep width={width} maxRows={nextMax} />
+        <Dashboard key={size} width={width} height={bodyHeight - nextRows} />
       </>
     );
+
+  // Why after the hooks: a resize back to a usable size must find them all in place.
+  if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
+    return (
+      <Box flexDirection="column" width={width}>
+        <Text wrap="truncate-end">{cut(tooSmallText(columns, rows), width)}</Text>
+        <Text dimColor wrap="truncate-end">
+          {cut('q quits; a larger window redraws', width)}
+        </Text>
+      </Box>
+    );
+  }
 
   return (
     <Box flexDirection="column" width={width} height={height}>
@@ -77,7 +105,7 @@ export function App() {
       {commanding ? (
         <CommandLine width={width} />
       ) : viewOpen && !helpOpen && !confirming ? (
-        <Text dimColor>{cut(viewBar, width)}</Text>
+        <Text dimColor>{viewSearching ? cut(viewBar, width) : fitBar(viewBar.split(' · '), width)}</Text>
       ) : (
         <HelpBar width={width} />
       )}

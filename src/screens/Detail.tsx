@@ -8,7 +8,7 @@ import { useDeck } from '../hooks/use-deck.js';
 import type { DeckState } from '../store/deck-store.js';
 import { refusalText } from '../store/fixes-slice.js';
 import { gitSourceOf, panelCheckIds, panelSyncNote } from '../store/selectors.js';
-import { clip, cut, wrapRows } from './text.js';
+import { cut, wrapRows } from './text.js';
 import { buildDetailLines, type DetailLine } from './detail-lines.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
@@ -30,7 +30,7 @@ function LineBody({ line }: { line: DetailLine }) {
     return (
       <Text bold>
         <Text color={statusColor(line.status)}>
-          {SYMBOL[line.status]} {line.status.toUpperCase().padEnd(7)}
+          {SYMBOL[line.status]} {line.status.toUpperCase().padEnd(8)}
         </Text>
         {line.text}
       </Text>
@@ -77,7 +77,7 @@ function LineBody({ line }: { line: DetailLine }) {
  * left to Ink's truncate-end: Ink cuts by a width of its own, which differs from its layout's on some
  * graphemes (musical symbols with spacing marks), and drew such a line 82 columns wide in 80.
  */
-const PREFIX_CELLS: Readonly<Record<DetailLine['kind'], number>> = { check: 9, evidence: 6, source: 6, fix: 4, git: 4, spacer: 0 };
+const PREFIX_CELLS: Readonly<Record<DetailLine['kind'], number>> = { check: 10, evidence: 6, source: 6, fix: 4, git: 4, spacer: 0 };
 
 function fullText(line: DetailLine): string {
   return line.kind === 'check' && line.status ? `${line.status.toUpperCase()} ${line.text}` : line.text.trim();
@@ -86,12 +86,16 @@ function fullText(line: DetailLine): string {
 /** Rows under the list for the selected line in full: a volume handle and its object fit in three. */
 const BOTTOM_ROWS = 3;
 
-/** The selected line in full, on the rows under the list (cut with … beyond them). */
-function bottomRows(selected: DetailLine | undefined, width: number): string[] {
+/**
+ * The selected line in full, on the rows under the list: three, or as many as it takes up to
+ * `maxRows` (a third of the screen), so a long Flux message is read whole there. Only a line longer
+ * than that ends with how to read the rest.
+ */
+function bottomRows(selected: DetailLine | undefined, width: number, maxRows: number): string[] {
   if (!selected || selected.kind === 'spacer') return [' '];
-  const rows = wrapRows(fullText(selected), width, BOTTOM_ROWS + 1);
-  if (rows.length <= BOTTOM_ROWS) return rows;
-  return [...rows.slice(0, BOTTOM_ROWS - 1), cut(`${rows[BOTTOM_ROWS - 1]}${rows[BOTTOM_ROWS]}`, width)];
+  const rows = wrapRows(fullText(selected), width, maxRows + 1);
+  if (rows.length <= maxRows) return rows;
+  return [...rows.slice(0, maxRows - 1), cut(`${rows[maxRows - 1]}${rows[maxRows]}`, width)];
 }
 
 /**
@@ -140,9 +144,11 @@ export function Detail({ width, height }: DetailProps) {
   const git = useDeck((s) => s.git);
   const lines = buildDetailLines(results, filter, git.phase === 'off' || git.phase === 'error' ? undefined : (target) => gitSourceOf({ git }, target));
   const why = refusalRows(refused, width, Math.max(0, height - 2 - BOTTOM_ROWS - MIN_LIST_ROWS));
-  const listHeight = Math.max(1, height - 2 - BOTTOM_ROWS - why.length);
   const lastLine = Math.max(0, lines.length - 1);
   const cursor = Math.min(requested, lastLine);
+  const footer = bottomRows(lines[cursor], width, Math.max(BOTTOM_ROWS, Math.floor(height / 3)));
+  const footerRows = Math.max(BOTTOM_ROWS, footer.length);
+  const listHeight = Math.max(1, height - 2 - footerRows - why.length);
   useEffect(() => setLayout({ scrollLimit: lastLine, pageLines: listHeight }), [lastLine, listHeight, setLayout]);
   const selectedTarget = lines[Math.min(requested, lastLine)]?.target;
   useEffect(() => setLayout({ selection: selectedTarget }), [selectedTarget, setLayout]);
@@ -156,9 +162,9 @@ export function Detail({ width, height }: DetailProps) {
   return (
     <Box flexDirection="column" width={width} height={height}>
       <Box width={width} justifyContent="space-between">
+        {/* Why cut here: the title must leave the counter its columns and a space, never run into it. */}
         <Text bold wrap="truncate-end">
-          {PANEL_TITLES[panel]} — {ids.length} check{ids.length === 1 ? '' : 's'}
-          {note ? ` · ${clip(note, width)}` : ''}
+          {cut(`${PANEL_TITLES[panel]} — ${ids.length} check${ids.length === 1 ? '' : 's'}${note ? ` · ${note}` : ''}`, width - position.length - 1)}
         </Text>
         <Text dimColor>{position}</Text>
       </Box>
@@ -174,8 +180,8 @@ export function Detail({ width, height }: DetailProps) {
           <Text dimColor>{filter ? `nothing matches "${filter}"` : 'no checks'}</Text>
         )}
       </Box>
-      <Box height={BOTTOM_ROWS} width={width} flexDirection="column">
-        {bottomRows(selected, width).map((row, i) => (
+      <Box height={footerRows} width={width} flexDirection="column">
+        {footer.map((row, i) => (
           <Text key={i} dimColor wrap="truncate-end">
             {row}
           </Text>

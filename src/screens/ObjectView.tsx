@@ -13,17 +13,17 @@ export interface ObjectViewProps {
 }
 
 /** The view's own key line, drawn in place of the help bar while it is open. */
-export function viewKeys(view: Pick<OpenView, 'kind' | 'follow' | 'previous' | 'choices' | 'choice' | 'searching' | 'wrap'>): string {
-  if (view.searching) return 'type to search · enter keep · esc done · backspace erase';
+export function viewKeys(view: Pick<OpenView, 'kind' | 'follow' | 'previous' | 'choices' | 'choice' | 'searching' | 'wrap'>): string[] {
+  if (view.searching) return ['type to search', 'enter keep', 'esc done', 'backspace erase'];
   const logs =
     view.kind === 'logs'
       ? [
-          `s/f follow ${view.follow ? 'on' : 'off'}`,
+          `s follow ${view.follow ? 'on' : 'off'}`,
           `p ${view.previous ? 'current' : 'previous'}`,
           view.choices.length > 1 ? `c container ${view.choice + 1}/${view.choices.length}` : '',
         ]
       : [];
-  return ['jk PgUp PgDn g G scroll', '/ search', ...logs, `w wrap ${view.wrap ? 'on' : 'off'}`, 'esc back'].filter(Boolean).join(' · ');
+  return ['esc back', ...logs, 'jk scroll', '/ search', `w wrap ${view.wrap ? 'on' : 'off'}`].filter(Boolean);
 }
 
 /** The rows a view shows at `width`: its lines, wrapped when it wraps (continuation rows indented). */

@@ -5,6 +5,7 @@ import { useDeck } from '../hooks/use-deck.js';
 import { nextStepLine } from '../store/selectors.js';
 import { eta, formatSpan, totalMs, versus } from '../timeline/index.js';
 import { timelineRows, type TimelineRow } from './timeline-rows.js';
+import { wrapRows } from './text.js';
 import { color } from './theme.js';
 
 const MARK: Record<TimelineRow['status'], string> = { done: '✓', current: '▶', regressed: '↺', waiting: ' ' };
@@ -58,9 +59,12 @@ export function Timeline({ width, height }: { width: number; height: number }) {
       <Text dimColor wrap="truncate-end">
         Seed: best {m(totals.bestMs)}, typical {m(totals.typical.minMs)}-{m(totals.typical.maxMs)}, worst {m(totals.worstMs)}
       </Text>
-      <Text wrap="truncate-end" color={color('cyan')}>
-        {nextLine}
-      </Text>
+      {/* Wrapped whole, as on the dashboard (which points here when its own room runs out). */}
+      {wrapRows(nextLine || ' ', width).map((row, i) => (
+        <Text key={`next${i}`} wrap="truncate-end" color={color('cyan')}>
+          {row}
+        </Text>
+      ))}
       {notice ? (
         <Text wrap="truncate-end" color={color('yellow')}>
           ! {notice}

@@ -89,7 +89,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   { keys: 'Enter', action: "open the focused panel's detail", screens: ['dashboard'], bar: 'enter detail' },
   { keys: '↑↓ / j k', action: 'select the line (Git: item) above / below, in full below', screens: ['detail', 'git'], bar: 'jk select' },
   { keys: 'PgUp PgDn space g G', action: 'page, top / bottom (Git: space pages; a fix plan: Home End too)', screens: ['detail', 'git'] },
-  { keys: '/', action: 'filter the list (Enter keeps it, Esc clears it)', screens: ['detail'], bar: '/ filter' },
+  { keys: '/', action: 'filter the findings (dashboard: every panel; Enter keeps it, Esc clears it)', screens: ['dashboard', 'detail'], bar: '/ filter' },
   { keys: 'Esc', action: 'back to the dashboard (also t from timeline, g from Git)', screens: ['detail', 'timeline', 'git'], bar: 'esc back' },
   { keys: 't', action: 'the timeline: phases against the expected durations, ETA, next step', screens: ['dashboard', 'detail', 'git'], bar: 't timeline' },
   { keys: 'g', action: 'the Git view: checklist of the repository, file:line', screens: ['dashboard'], bar: 'g git' },
@@ -112,6 +112,7 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     action: 'command line: :q quit, :fix ID, :ctx the context, :help (Tab completes, Esc cancels)',
     screens: ['dashboard', 'detail', 'timeline', 'git'],
   },
+  { keys: '[letter] after Next:', action: "the next step's fix, from any panel: focuses its panel and opens its plan", screens: ['dashboard'] },
   {
     keys: 'Ctrl-R',
     action: 'retry watches and DNS now; in Git: re-read the repo',
@@ -171,6 +172,9 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
   if (mode.helpOpen) {
     if (input === '?' || key.escape || key.return) return { type: 'help' };
     if (input === 'q') return { type: 'quit' };
+    // A short terminal scrolls the help rather than cutting it.
+    if (key.upArrow || input === 'k') return { type: 'scroll', by: -1 };
+    if (key.downArrow || input === 'j') return { type: 'scroll', by: 1 };
     return NONE;
   }
   if (input === '?') return { type: 'help' };
@@ -218,6 +222,8 @@ export function resolveKey(input: string, key: KeyInfo, mode: KeyMode): Command 
     if (key.upArrow || input === 'k') return { type: 'focus', direction: 'up' };
     if (key.downArrow || input === 'j') return { type: 'focus', direction: 'down' };
     if (key.return) return { type: 'open' };
+    if (input === '/') return { type: 'filter-start' };
+    if (key.escape) return { type: 'back' };
     // Only here: inside the detail `g` is "top", as in less and vim.
     if (input === 'g') return { type: 'git' };
     return NONE;

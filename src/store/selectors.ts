@@ -2,7 +2,7 @@
 import { ALL_CHECKS } from '../checks/index.js';
 import { apiUnreachable, clockTime, UNREACHABLE_PREFIX, unreachableLine } from '../checks/unreachable.js';
 import { parseTime } from '../checks/util.js';
-import { PANEL_TITLES, type CheckStatus, type InputKey, type PanelId } from '../checks/types.js';
+import { PANEL_TITLES, type CheckStatus, type FixId, type InputKey, type PanelId } from '../checks/types.js';
 import { fixById } from '../fixes/index.js';
 import type { SourceRef } from '../preflight/types.js';
 import { PANELS } from '../checks/types.js';
@@ -139,27 +139,65 @@ const REACH_ADVICE: Readonly<Record<string, string>> = {
   Unauthorized: 'renew the credentials (run kubectl get ns once to log in)',
 };
 
-/** The runbook step that applies now, with its fix key: "Next: Reclaim the Kopia repository … — c on Kopia". */
-export function nextStepLine(
-  state: Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'> & Partial<Pick<DeckState, 'fixAccess'>> & ServerState & Partial<LeftState>,
-): string {
+type NextState = Pick<DeckState, 'timeline' | 'timelineSpec' | 'results' | 'readOnly'> &
+  Partial<Pick<DeckState, 'fixAccess' | 'fixes'>> &
+  ServerState &
+  Partial<LeftState>;
+
+/**
+ * The fixes `Next:` offers, whose keys work from anywhere on the dashboard: the current phase's fix,
+ * or, once every phase holds, each live fix still offered (DNS records, dual-stack and the like).
+ * None while the server does not answer.
+ */
+export function nextFixIds(state: NextState): FixId[] {
+  if (state.serverSilentSince !== undefined || apiUnreachable(state.sync) || !state.timeline) return [];
+  const next = nextStep(state.timeline, state.results, state.timelineSpec);
+  if (!next.phase) {
+    if (!state.git || !state.objects || state.readOnly) return [];
+    // The live fixes a red check asks for, each once: not one already tried that left its check red
+    // (the cause is then in Git: Flux's reconcile fails on the PVC, a recreated RD comes back
+    // IfNotPresent until the repository changes). Its panel still offers it.
+    const asked = new Set(Object.values(state.results).flatMap((r) => (r.status === 'pass' ? [] : r.fixes)));
+    const tried = (id: FixId) => ['done', 'failed', 'refused'].includes(state.fixes?.[id]?.phase ?? '');
+    return liveFixesLeft(state as LeftState).filter((id) => asked.has(id) && !tried(id));
+  }
+  // A fix the access review refused is not offered: its key would only say "not allowed".
+  const offered = next.fixId && !state.readOnly && state.fixAccess?.[next.fixId]?.allowed !== false;
+  return offered ? [next.fixId!] : [];
+}
+
+/** The runbook step that applies now, with its fix key: "Next: [c] reclaim on Kopia · Reclaim the Kopia repository …". */
+export function nextStepLine(state: NextState): string {
   // Why first: no runbook step can be judged (nor any Flux bootstrapped) without the server.
   if (state.serverSilentSince !== undefined) return `Next: ${silentNote(state)}: is kube-apiserver paused, overloaded or cut off? (Ctrl-R retries now)`;
   const unreachable = apiUnreachable(state.sync);
   if (unreachable) return `Next: reach the API server${state.server ? ` ${state.server}` : ''}: ${REACH_ADVICE[unreachable.reason] ?? unreachable.error}`;
   if (!state.timeline) return '';
   const next = nextStep(state.timeline, state.results, state.timelineSpec);
-  // Every phase holds: what is still red is said, with where it is cured.
+  const offers = nextFixIds(state)
+    .map((id) => fixById(id))
+    .filter((f) => f !== undefined)
+    .map((fix) => `[${fix.key}] ${fix.label} on ${PANEL_TITLES[fix.panel]}`);
+  // Every phase holds: the apps run; what is still red is said, with where it is cured.
   if (!next.phase && state.git && state.objects) {
-    const parts = leftParts(whatIsLeft(state as LeftState));
-    return `Next: ${parts.length ? parts.join(' · ') : next.text}`;
+    const left = whatIsLeft(state as LeftState);
+    const red = redPanelsText(state.results);
+    if (!left.git && !offers.length && !red) return `Next: ${next.text}`;
+    const git = left.git ? [`${leftParts({ ...left, fixKeys: [] })[0]}${left.gitItems?.length ? `: ${[...new Set(left.gitItems)].join(', ')}` : ''}`] : [];
+    return `Next: ${[...offers, `apps running, still red: ${red || 'nothing live'}`, ...git].join(' · ')}`;
   }
-  // A fix the access review refused is not offered: its key would only say "not allowed".
-  const offered = next.fixId && !state.readOnly && state.fixAccess?.[next.fixId]?.allowed !== false;
-  const fix = offered ? fixById(next.fixId!) : undefined;
-  // The key first: on an 80-column screen the step's text is what gets cut.
-  return `Next: ${fix ? `[${fix.key}] ${fix.label} on ${PANEL_TITLES[fix.panel]} · ` : ''}${next.text}`;
+  // The key first: the step's text wraps under it.
+  return `Next: ${offers.length ? `${offers.join(' · ')} · ` : ''}${next.text}`;
 }
+
+/** "✗6 on Flux, LoadBalancers, DNS": how many checks still fail, and on which panels (or '' when none). */
+function redPanelsText(results: DeckState['results']): string {
+  const red = Object.values(results).filter((r) => r.status === 'fail');
+  const panels = PANELS.filter((p) => red.some((r) => r.panel === p)).map((p) => PANEL_TITLES[p]);
+  return red.length ? `${SYMBOL_FAIL}${red.length} on ${panels.join(', ')}` : '';
+}
+
+const SYMBOL_FAIL = '✗';
 
 function label(key: InputKey): string {
   return key === 'dns' ? 'DNS' : KINDS[key as KindKey].kind;
@@ -208,6 +246,8 @@ export interface Left {
   fromRepo: boolean;
   /** The keys of the live fixes still offered (each one once, in the fix table's order). */
   fixKeys: string[];
+  /** Where each Git change is: a failing checklist item's file (its last two segments), else a failing check's Git hint. */
+  gitItems?: string[];
 }
 
 type LeftState = Pick<DeckState, 'results' | 'git'> & Parameters<typeof barFixes>[0];
@@ -217,17 +257,36 @@ export function gitCuredFailures(state: Pick<DeckState, 'results'>): number {
   return Object.values(state.results).filter((r) => r.status === 'fail' && r.gitHint).length;
 }
 
+/** The live fixes still offered on any panel (access refusals left out), in panel order. */
+export function liveFixesLeft(state: LeftState): FixId[] {
+  return [...new Set(PANELS.flatMap((panel) => barFixes(state, panel)))];
+}
+
+/** "volsync/kopia-repository-pvc.yaml": a repository file by its last two segments, enough to find it. */
+function shortPath(file: string): string {
+  return file.split('/').slice(-2).join('/');
+}
+
 /** What is left after (or during) a recovery: Git changes and live fixes. */
 export function whatIsLeft(state: LeftState): Left {
   const git = state.git;
   const list = git.phase === 'ready' || git.phase === 'reading' ? git.checklist : undefined;
-  const keys = PANELS.flatMap((panel) => barFixes(state, panel))
+  const keys = liveFixesLeft(state)
     .map((id) => fixById(id)?.key)
     .filter((k): k is string => !!k);
+  const failing = list ? list.items.filter((i) => i.status === 'fail') : [];
   return {
-    git: list ? list.items.filter((i) => i.status === 'fail').length : gitCuredFailures(state),
+    git: list ? failing.length : gitCuredFailures(state),
     fromRepo: !!list,
     fixKeys: [...new Set(keys)],
+    gitItems: list
+      ? failing.map((item) => {
+          const file = item.evidence.find((e) => e.status === 'fail' && e.file)?.file ?? item.evidence.find((e) => e.file)?.file;
+          return file ? shortPath(file) : item.title;
+        })
+      : Object.values(state.results)
+          .filter((r) => r.status === 'fail' && r.gitHint)
+          .map((r) => `${r.id}: ${r.gitHint}`),
   };
 }
 

@@ -28,20 +28,28 @@ export interface UiSlice {
   quitRequested: boolean;
   /** The last first-row the Git view's evidence can scroll to (set by the Git view). */
   gitScrollLimit: number;
-  setLayout(layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit' | 'gitScrollLimit'>>): void;
+  /** Where Esc returns from the timeline: the screen `t` was pressed on (a detail stays open behind it). */
+  backTo: Screen;
+  /** Each panel's detail cursor when it was left, so reopening it keeps the selected line. */
+  detailScroll: Partial<Record<PanelId, number>>;
+  /** The `?` screen's first row, and the last it can start at (set by the screen). */
+  helpScroll: number;
+  helpScrollLimit: number;
+  setLayout(
+    layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit' | 'gitScrollLimit' | 'helpScrollLimit'>>,
+  ): void;
   dispatch(command: Command): void;
 }
 
-/** The panel in `direction` from `focus` on a grid of `columns` panels per row; stays at the edges. */
-export function movedFocus(focus: PanelId, direction: 'left' | 'right' | 'up' | 'down', columns: number): PanelId {
+/**
+ * The panel in `direction` from `focus`: the dashboard lists the panels in one column at every size,
+ * so left/up go to the one before and right/down to the one after; stays at the ends. `columns` is
+ * kept for callers that still pass the old grid's and is ignored: one order everywhere.
+ */
+export function movedFocus(focus: PanelId, direction: 'left' | 'right' | 'up' | 'down', _columns?: number): PanelId {
   const index = PANELS.indexOf(focus);
-  const row = Math.floor(index / columns);
-  let next = index;
-  if (direction === 'left' && index % columns > 0) next = index - 1;
-  if (direction === 'right' && index % columns < columns - 1 && index + 1 < PANELS.length) next = index + 1;
-  if (direction === 'up' && row > 0) next = index - columns;
-  if (direction === 'down' && index + columns < PANELS.length) next = index + columns;
-  return PANELS[next];
+  const next = direction === 'left' || direction === 'up' ? index - 1 : index + 1;
+  return PANELS[Math.max(0, Math.min(PANELS.length - 1, next))];
 }
 
 /** The selected object, when the fix can act on it alone; otherwise the fix takes all it applies to. */
@@ -69,6 +77,10 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
   confirmScroll: 0,
   confirmScrollLimit: 0,
   gitScrollLimit: 0,
+  backTo: 'dashboard',
+  detailScroll: {},
+  helpScroll: 0,
+  helpScrollLimit: 0,
   quitRequested: false,
   setLayout(layout) {
     const state = get();
@@ -95,19 +107,27 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
       else if (command.type === 'retry') state.retryNow();
       return;
     }
+    if (state.helpOpen && command.type === 'scroll') return set({ helpScroll: Math.max(0, Math.min(state.helpScrollLimit, state.helpScroll + command.by)) });
     switch (command.type) {
       case 'focus':
         return set({ focus: movedFocus(state.focus, command.direction, state.gridColumns) });
       case 'open':
-        return set({ screen: 'detail', scroll: 0, filter: '', filtering: false, selection: undefined });
+        // The dashboard's filter carries into the detail; a detail opened before keeps its line.
+        return set({ screen: 'detail', scroll: state.filter ? 0 : (state.detailScroll[state.focus] ?? 0), filtering: false, selection: undefined });
       case 'git':
         return set({ screen: 'git', scroll: state.gitItem, gitScroll: 0, selection: undefined });
       case 'back':
-        if (state.screen === 'detail' && state.filter) return set({ filter: '', scroll: 0 });
+        if ((state.screen === 'detail' || state.screen === 'dashboard') && state.filter) return set({ filter: '', scroll: 0 });
         if (state.screen === 'git') return set({ screen: 'dashboard', gitItem: state.scroll, scroll: 0, gitScroll: 0, selection: undefined });
-        return set({ screen: 'dashboard', scroll: 0, selection: undefined });
+        // From the timeline, back to where `t` was pressed: a detail keeps its line.
+        if (state.screen === 'timeline' && state.backTo === 'detail')
+          return set({ screen: 'detail', backTo: 'dashboard', scroll: state.detailScroll[state.focus] ?? 0 });
+        if (state.screen === 'timeline' && state.backTo === 'git') return set({ screen: 'git', backTo: 'dashboard', scroll: state.gitItem, gitScroll: 0 });
+        if (state.screen === 'detail')
+          return set({ screen: 'dashboard', scroll: 0, selection: undefined, detailScroll: { ...state.detailScroll, [state.focus]: state.scroll } });
+        return set({ screen: 'dashboard', scroll: 0, selection: undefined, backTo: 'dashboard' });
       case 'help':
-        return set({ helpOpen: !state.helpOpen });
+        return set({ helpOpen: !state.helpOpen, helpScroll: 0 });
       case 'quit':
         return set({ quitRequested: true });
       case 'scroll':
@@ -130,12 +150,18 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
         return set({ filter: state.filter.slice(0, -1), scroll: 0 });
       case 'filter-done':
         return set({ filtering: false });
-      case 'fix':
-        set({ confirmScroll: 0 });
+      case 'fix': {
+        // Next's key works from anywhere on the dashboard: it focuses the fix's panel first.
+        const panel = fixById(command.fixId)?.panel;
+        set({ confirmScroll: 0, ...(state.screen === 'dashboard' && panel ? { focus: panel } : {}) });
         void state.requestFix(command.fixId as FixId, state.screen === 'detail' ? fixTarget(state, command.fixId as FixId) : undefined);
         return;
+      }
       case 'timeline':
-        return set({ screen: 'timeline', selection: undefined });
+        if (state.screen === 'detail')
+          return set({ screen: 'timeline', backTo: 'detail', selection: undefined, detailScroll: { ...state.detailScroll, [state.focus]: state.scroll } });
+        if (state.screen === 'git') return set({ screen: 'timeline', backTo: 'git', gitItem: state.scroll, selection: undefined });
+        return set({ screen: 'timeline', backTo: 'dashboard', selection: undefined });
       case 'retry':
         // In the Git view the thing to fetch again is the repository.
         if (state.screen === 'git') return state.rereadRepo();

@@ -109,6 +109,8 @@ function assertInterrupted(audit: AuditLog, reason: string): AuditEntry {
 async function triggerFromDashboard(deck: Awaited<ReturnType<typeof inTmux>>): Promise<void> {
   await deck.waitForScreen(/▶ Flux/);
   await deck.send('j');
+  await deck.waitForScreen(/▶ Kopia/);
+  await deck.send('j');
   await deck.waitForScreen(/▶ Restores/);
   await deck.send('T');
   await deck.waitForScreen(/Fix: Trigger 13 restores/);

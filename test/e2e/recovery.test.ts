@@ -40,24 +40,27 @@ const DEFAULTS = { watch: {} };
 
 const TITLES = ['Flux', 'Kopia', 'Restores', 'Gateways', 'LoadBalancers', 'DNS'];
 
-/** The rows inside each panel's box, joined, by title (any number of panels side by side). */
+/**
+ * What the dashboard says of each panel, by title: its row (counts and worst finding) and, for the
+ * focused panel, the findings expanded under the rule, joined.
+ */
 function panelTexts(frame: string): Map<string, string> {
-  const lines = frame.split('\n').map((l) => [...l]);
+  const lines = frame.split('\n');
   const found = new Map<string, string>();
+  const rule = lines.findIndex((l) => l.startsWith('── '));
+  const expanded =
+    rule < 0
+      ? ''
+      : lines
+          .slice(rule + 1, -1)
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .join(' ');
   for (const title of TITLES) {
-    const pattern = new RegExp(`[╭┏][─━] (▶ )?${title} `);
-    const top = lines.findIndex((l) => pattern.test(l.join('')));
-    if (top < 0) continue;
-    const text = lines[top].join('');
-    const left = [...text.slice(0, text.search(pattern))].length;
-    const right = lines[top].findIndex((c, i) => i > left && (c === '╮' || c === '┓'));
-    const rows: string[] = [];
-    for (let i = top + 1; i < lines.length; i++) {
-      const row = lines[i].slice(left, right + 1).join('');
-      if (/[╰┗]/.test(row)) break;
-      rows.push(row.slice(1, -1).trim());
-    }
-    found.set(title, rows.join(' '));
+    const row = lines.find((l) => new RegExp(`^[▶ ] ${title} `).test(l));
+    if (!row) continue;
+    const text = row.replace(new RegExp(`^[▶ ] ${title} +`), '').trim();
+    found.set(title, row.startsWith('▶') ? `${text} ${expanded}` : text);
   }
   return found;
 }
@@ -91,7 +94,7 @@ test('the viewer: no fix it may not run is offered, and the missing permission i
       allowed: false,
       missing: ['needs patch on replicationdestinations.volsync.backube in viewer-fix'],
     });
-    // Restores is the third panel of the first row at 200 columns.
+    // Restores is the third panel (one order at every size).
     await ui.press('l');
     await ui.press('l');
     let frame = await ui.waitFor('▶ Restores');

@@ -269,8 +269,10 @@ test('the dashboard in tmux: the screens, and the heap of the running drdeck, ho
     const pid = Number((await tmux('display-message', '-p', '-t', session, '#{pane_pid}')).trim());
     assert.match(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), /bin\/drdeck\.js/, 'the pane runs drdeck itself');
 
-    await waitForScreen(/[╭┏][─━] (▶ )?Restores /);
+    await waitForScreen(/^[▶ ] Restores /m);
     // The Restores detail, filtered to the Secrets check: synced, the canary Secret counted.
+    await tmux('send-keys', '-t', session, 'j');
+    await waitForScreen(/▶ Kopia/);
     await tmux('send-keys', '-t', session, 'j');
     await waitForScreen(/▶ Restores/);
     await tmux('send-keys', '-t', session, 'Enter');
@@ -285,7 +287,7 @@ test('the dashboard in tmux: the screens, and the heap of the running drdeck, ho
     // at once reach drdeck as one meta-Esc.
     await waitForScreen(/Restores — \d+ checks\s+\d+\/\d{3,}/);
     await tmux('send-keys', '-t', session, 'Escape');
-    await waitForScreen(/[╭┏][─━] (▶ )?Restores /);
+    await waitForScreen(/^[▶ ] Restores /m);
     screens.forEach((text, i) => assertNoSecret(`screen ${i + 1} of the dashboard`, text));
 
     // The heap, with garbage collected: what is found is what drdeck keeps.

@@ -42,23 +42,27 @@ function drdeck(args: string[]): Promise<{ code: number | null; stdout: string; 
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-/** The rows inside each panel's box, joined, by panel title (two panels side by side per row). */
+/**
+ * What the dashboard says of each panel, by title: its row (counts and worst finding) and, for the
+ * focused panel, the findings expanded under the rule, joined.
+ */
 function panelTexts(frame: string): Map<string, string> {
-  const lines = frame.split('\n').map((l) => [...l]);
+  const lines = frame.split('\n');
   const found = new Map<string, string>();
+  const rule = lines.findIndex((l) => l.startsWith('── '));
+  const expanded =
+    rule < 0
+      ? ''
+      : lines
+          .slice(rule + 1, -1)
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .join(' ');
   for (const title of PANELS) {
-    const pattern = new RegExp(`[╭┏][─━] (▶ )?${title} `);
-    const top = lines.findIndex((l) => pattern.test(l.join('')));
-    if (top < 0) continue;
-    const left = [...lines[top].join('').slice(0, lines[top].join('').search(pattern))].length;
-    const right = lines[top].findIndex((c, i) => i > left && (c === '╮' || c === '┓'));
-    const rows: string[] = [];
-    for (let i = top + 1; i < lines.length; i++) {
-      const row = lines[i].slice(left, right + 1).join('');
-      if (/[╰┗]/.test(row)) break;
-      rows.push(row.slice(1, -1).trim());
-    }
-    found.set(title, rows.join(' '));
+    const row = lines.find((l) => new RegExp(`^[▶ ] ${title} `).test(l));
+    if (!row) continue;
+    const text = row.replace(new RegExp(`^[▶ ] ${title} +`), '').trim();
+    found.set(title, row.startsWith('▶') ? `${text} ${expanded}` : text);
   }
   return found;
 }

@@ -10,7 +10,18 @@ test('the dashboard shows the six panels in 80x24, nothing wider or taller than 
   const ui = await renderDeck(session.store, 80, 24);
   try {
     const frame = await ui.waitFor('LoadBalancers');
-    for (const title of TITLES) assert.match(frame, new RegExp(`[╭┏][─━] (▶ )?${title} `), `${title} panel`);
+    // One row a panel, in the table's order: its title, its counts and its worst finding.
+    const rows = frame.split('\n').filter((l) => TITLES.some((t) => l.startsWith(`  ${t} `) || l.startsWith(`▶ ${t} `)));
+    assert.deepEqual(
+      rows.map((l) => l.slice(2).split(' ')[0]),
+      TITLES,
+      frame,
+    );
+    for (const row of rows) assert.match(row, /[✗!?…✓]\d+.*[✗!?…✓] \S/, `counts and a finding: ${row}`);
+    // The focused panel below, at full width, its findings wrapped and never cut.
+    assert.match(frame, /^── Flux · 7 checks/m);
+    assert.match(frame, /^✗ 4 objects stuck: HelmRelease ceph-csi\/ceph-csi-cephfs/m);
+    assert.doesNotMatch(frame, /…$/m);
     const lines = frame.split('\n');
     assert.ok(lines.length <= 24, `${lines.length} lines`);
     for (const line of lines) assert.ok([...line].length <= 80, `too wide: ${line}`);
@@ -18,7 +29,7 @@ test('the dashboard shows the six panels in 80x24, nothing wider or taller than 
     assert.match(frame, /Flux (deployed \d+s ago|\+\d+s) · ▶ Infrastructure ready.* · ETA ~\d+m/);
     assert.match(frame, /^Next: Wait for the infrastructure/m);
     assert.match(frame, /wrong subvolume/);
-    assert.match(frame, /hjkl move · enter detail · t timeline · g git · \? help · q quit/);
+    assert.match(frame, /hjkl move · enter detail · \/ filter · t timeline · g git · \? help · q quit/);
   } finally {
     ui.unmount();
     session.close();
@@ -33,12 +44,18 @@ test('keys move the focus between panels', async () => {
     await ui.press('l');
     await ui.waitFor('▶ Kopia');
     await ui.press('j');
-    await ui.waitFor('▶ Gateways');
-    await ui.press(KEYS.left);
     await ui.waitFor('▶ Restores');
+    await ui.press(KEYS.left);
+    await ui.waitFor('▶ Kopia');
     await ui.press(KEYS.down);
-    await ui.waitFor('▶ LoadBalancers');
-    assert.equal(session.store.getState().focus, 'loadbalancers');
+    await ui.press(KEYS.down);
+    await ui.waitFor('▶ Gateways');
+    await ui.waitFor('── Gateways · 3 checks');
+    await ui.press('k');
+    await ui.waitFor('▶ Restores');
+    for (let i = 0; i < 8; i++) await ui.press('j');
+    await ui.waitFor('▶ DNS');
+    assert.equal(session.store.getState().focus, 'dns');
   } finally {
     ui.unmount();
     session.close();
@@ -100,9 +117,12 @@ test('? toggles the help screen', async () => {
   const ui = await renderDeck(session.store, 80, 24);
   try {
     await ui.press('?');
-    const frame = await ui.waitFor('Keys');
+    let frame = await ui.waitFor('Keys');
     assert.match(frame, /move between panels/);
-    assert.match(frame, /Restores: copy-method/);
+    // At 80x24 the rest is a j away, never cut: every row fits the width.
+    for (const line of frame.split('\n')) assert.ok([...line].length <= 80, `too wide: ${line}`);
+    for (let i = 0; i < 30 && !ui.lastFrame().includes('Restores: copy-method'); i++) await ui.press('j');
+    frame = await ui.waitFor('Restores: copy-method');
     await ui.press('?');
     await ui.waitFor('▶ Flux');
   } finally {
@@ -111,20 +131,23 @@ test('? toggles the help screen', async () => {
   }
 });
 
-test('a wider terminal gets three panels a row, and the layout follows a resize', async () => {
+test('a wider terminal shows more of the focused panel in the same order, and the layout follows a resize', async () => {
   const session = await demoSession();
   const ui = await renderDeck(session.store, 80, 24);
   try {
-    await ui.waitFor('LoadBalancers');
+    const small = await ui.waitFor('LoadBalancers');
     ui.resize(132, 40);
-    const frame = await ui.waitFor(/Flux .*Kopia .*Restores /);
-    assert.ok(frame.split('\n').some((l) => /Gateways .*LoadBalancers .*DNS /.test(l)));
-    // No blank line at the top of a panel after the resize: the worst finding is first.
-    assert.match(frame.split('\n')[3], /^┃ ✗ \d+\/\d+ Ready/);
-    // Focus now moves on the three-column grid: down from Flux is Gateways.
-    for (let i = 0; i < 100 && session.store.getState().gridColumns !== 3; i++) await new Promise((r) => setTimeout(r, 10));
+    const frame = await ui.waitFor(/(?:[^\n]*\n){30}/);
+    assert.ok(frame.split('\n').every((l) => [...l].length <= 132));
+    // The first finding right under the rule, more of them than at 80x24.
+    const lines = frame.split('\n');
+    const rule = lines.findIndex((l) => l.startsWith('── Flux'));
+    assert.match(lines[rule + 1], /^✗ \d+\/\d+ Ready/);
+    const findings = (f: string) => f.split('\n').filter((l) => /^[✗!?…✓] /.test(l)).length;
+    assert.ok(findings(frame) > findings(small), `${findings(frame)} findings at 132x40, ${findings(small)} at 80x24`);
+    // The same order at every size: down from Flux is Kopia.
     await ui.press('j');
-    await ui.waitFor('▶ Gateways');
+    await ui.waitFor('▶ Kopia');
   } finally {
     ui.unmount();
     session.close();

@@ -61,8 +61,8 @@ const helpBar = (frame: string) =>
     .filter((l) => l.trim())
     .at(-1) ?? '';
 
-/** The Kopia panel's top border, e.g. `┏━ ▶ Kopia ━━━ ✗3 ✓1 ━┓` (its right half on a 2-column grid). */
-const kopiaBorder = (frame: string) => frame.split('\n').find((l) => l.includes(' Kopia ')) ?? '';
+/** The Kopia panel's row on the dashboard, e.g. `▶ Kopia         ✗3 ✓1     ✗ wrong subvolume: …`. */
+const kopiaBorder = (frame: string) => frame.split('\n').find((l) => /^[▶ ] Kopia /.test(l)) ?? '';
 
 test('Kopia: c shows the plan and its dry run, the name typed applies it, the panel turns green; cc prepares once', async () => {
   const deck = await flowDeck();
@@ -138,7 +138,7 @@ test('Kopia: c shows the plan and its dry run, the name typed applies it, the pa
     }
     frame = await ui.waitFor('✓ reclaim: PVC default/kopia Bound');
     assert.equal(deck.session.store.getState().fixes['kopia-reclaim']?.message, 'PVC default/kopia Bound to PV kopia-c2d9e0f4 with the saved handle');
-    assert.match(kopiaBorder(frame), /━ ✓4 ━/, 'every Kopia check passes');
+    assert.match(kopiaBorder(frame), /Kopia +✓4 +✓ all 4 pass$/, 'every Kopia check passes');
     assert.doesNotMatch(helpBar(frame), /c reclaim/, 'nothing left to reclaim: the key is no longer offered');
 
     const entries = audit.read();
@@ -200,10 +200,10 @@ test('read-only: no fix keys in the help bar, and a fix key does nothing', async
     assert.doesNotMatch(helpBar(frame), /^\S /, 'Flux');
     for (const [key, title] of [
       ['l', 'Kopia'],
+      ['j', 'Restores'],
       ['j', 'Gateways'],
-      ['j', 'DNS'],
-      ['h', 'LoadBalancers'],
-      ['k', 'Restores'],
+      ['j', 'LoadBalancers'],
+      ['l', 'DNS'],
     ]) {
       await ui.press(key);
       frame = await ui.waitFor(`▶ ${title}`);

@@ -161,7 +161,8 @@ test('a Git-cured finding in a panel detail links to its file:line once the repo
   try {
     await ui.waitFor('LoadBalancers');
     await until('the demo repository read', () => session.store.getState().git.phase === 'ready');
-    // Restores is the second row's first panel on an 80-column grid of two.
+    // Restores is the third panel of the one column.
+    await ui.press('j');
     await ui.press('j');
     await until('Restores focused', () => session.store.getState().focus === 'restores');
     await ui.press(KEYS.enter);
@@ -203,19 +204,25 @@ test('the end state with nothing left: just "apps running in …"', async () => 
   assert.equal(leftText({ git: 1, fromRepo: false, fixKeys: ['a', 'd'] }), ' — 1 change left in Git (g) — 2 live fixes left (a d)');
 });
 
-test('? lists g and the Git view keys, and still fits 80x24 whole', async () => {
+test('? lists g and the Git view keys, fits 80x24 and scrolls to its last line', async () => {
   const session = await demoSession();
   const ui = await renderDeck(session.store, 80, 24);
   try {
     await ui.waitFor('LoadBalancers');
     await ui.press('?');
-    const frame = await ui.waitFor('Keys');
+    let frame = await ui.waitFor('Keys');
     assertFits(frame, 80, 24);
     assert.match(frame, /^ {2}g {2,}the Git view: checklist of the repository, file:line$/m);
-    assert.match(frame, /in Git: re-read the repo$/m);
-    // The last line of the help is there: nothing pushed off the bottom.
-    assert.match(frame, /^ {2}DNS: /m);
-    assert.match(frame, /^ {2}q \/ Ctrl-C {2,}quit$/m);
+    // What does not fit is a j away, whole: nothing pushed off the bottom for good.
+    let seen = frame;
+    for (let i = 0; i < 40 && !/^ {2}DNS: /m.test(ui.lastFrame()); i++) {
+      await ui.press('j');
+      seen += `\n${ui.lastFrame()}`;
+    }
+    frame = await ui.waitFor(/^ {2}DNS: /m);
+    assertFits(frame, 80, 24);
+    assert.match(seen, /in Git: re-read the repo$/m);
+    assert.match(seen, /^ {2}q \/ Ctrl-C {2,}quit$/m);
   } finally {
     ui.unmount();
     session.close();

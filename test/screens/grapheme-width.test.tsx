@@ -69,6 +69,10 @@ test('a router label of spacing vowel signs and wide characters: every dashboard
     // U+0DDF (a Sinhala vowel sign, one column to string-width) then U+8B8E (two).
     buffer.routerRecords({ label: `\ua5fd: ${'\u0ddf\u8b8e'.repeat(40)}`, count: 3, drdeck: 1, checkedAt: now });
     buffer.flush();
+    // The DNS panel, expanded, says what the router holds.
+    await ui.waitFor('LoadBalancers');
+    for (let i = 0; i < 5; i++) await ui.press('j');
+    await ui.waitFor('── DNS ');
     const frame = await ui.waitFor('router');
     assert.deepEqual(frameProblems(ui.frames.at(-1)!, 80, 24), [], frame);
   } finally {

@@ -36,17 +36,12 @@ async function refusedDeck() {
 
 const lines = (frame: string) => frame.split('\n');
 
-/** The rows inside the Flux panel (the first one, focused: heavy borders), joined. */
+/** The rows of the Flux panel, expanded under its rule (it has the focus), joined. */
 function fluxPanelText(frame: string): string {
   const rows = lines(frame);
-  const top = rows.findIndex((l) => l.startsWith('┏━ ▶ Flux '));
-  const width = [...rows[top]].indexOf('┓');
-  const inside: string[] = [];
-  for (const row of rows.slice(top + 1)) {
-    if (row.startsWith('┗')) break;
-    inside.push([...row].slice(1, width).join(''));
-  }
-  return inside.join(' ');
+  const top = rows.findIndex((l) => l.startsWith('── Flux · '));
+  assert.ok(top >= 0, `Flux is not expanded in:\n${frame}`);
+  return rows.slice(top + 1, -1).join(' ');
 }
 const helpBar = (frame: string) =>
   lines(frame)

@@ -98,7 +98,7 @@ test('as the scenario plays, Infrastructure ready is done with its actual durati
     assert.doesNotMatch(row(frame, 'Infrastructure ready'), /!/, 'a phase done in time is not marked');
 
     await ui.press(KEYS.escape);
-    frame = await ui.waitFor(/[╭┏][─━] ▶ Flux /);
+    frame = await ui.waitFor(/^── Flux · /m);
     assert.match(frame, /LoadBalancers/);
     assert.doesNotMatch(frame, /^Timeline — /m);
     assert.equal(session.store.getState().screen, 'dashboard');

@@ -36,21 +36,23 @@ const refused = (key: InputKey): SyncState =>
     ? { phase: 'not-installed' }
     : { phase: 'retrying', reason: 'ConnectionRefused', detail: `connection refused by 127.0.0.1:6443: GET /apis/x/v1/${key}; retrying in 2 s` };
 
-/** The text inside one panel's box (its rows joined by spaces), from its top border down to its bottom one. */
-function panelText(frame: string, title: string): string {
-  const lines = frame.split('\n').map((l) => [...l]);
-  const top = lines.findIndex((l) => new RegExp(`[╭┏][─━] (▶ )?${title} `).test(l.join('')));
-  assert.ok(top >= 0, `no ${title} panel in:\n${frame}`);
-  const start = lines[top].join('').search(new RegExp(`[╭┏][─━] (▶ )?${title} `));
-  const left = [...lines[top].join('').slice(0, start)].length;
-  const right = lines[top].findIndex((c, i) => i > left && (c === '╮' || c === '┓'));
-  const rows: string[] = [];
-  for (let i = top + 1; i < lines.length; i++) {
-    const row = lines[i].slice(left, right + 1).join('');
-    if (/[╰┗]/.test(row)) break;
-    rows.push(row.slice(1, -1).trim());
-  }
-  return rows.join(' ');
+/** A panel's row on the dashboard: `▶ Flux          ?7        ? cannot reach the API server; no data yet`. */
+function panelRow(frame: string, title: string): string {
+  const row = frame.split('\n').find((l) => new RegExp(`^[▶ ] ${title} `).test(l));
+  assert.ok(row, `no ${title} row in:\n${frame}`);
+  return row;
+}
+
+/** The focused panel, expanded under its rule: its rows joined by spaces, up to the help bar. */
+function expandedText(frame: string, title: string): string {
+  const lines = frame.split('\n');
+  const top = lines.findIndex((l) => l.startsWith(`── ${title} `));
+  assert.ok(top >= 0, `${title} is not expanded in:\n${frame}`);
+  return lines
+    .slice(top + 1, -1)
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 test('never reached: the header, all six panels and the next step say "cannot reach the API server", nothing says Flux is missing', async () => {
@@ -63,10 +65,15 @@ test('never reached: the header, all six panels and the next step say "cannot re
     const lines = frame.split('\n');
     for (const line of lines) assert.ok([...line].length <= 80, `too wide: ${line}`);
     assert.match(frame, /^Next: reach the API server https:\/\/127\.0\.0\.1:6443: is it running\?/m);
-    for (const title of TITLES) {
-      const text = panelText(frame, title);
+    // Every panel's row says so, and that no data ever came (nothing is "stale" that never was fresh).
+    for (const title of TITLES) assert.match(panelRow(frame, title), /\? cannot reach the API server; no data yet$/, title);
+    // Each panel, focused and expanded, says it whole: the error, since when, and its checks unknown.
+    for (const [i, title] of TITLES.entries()) {
+      if (i > 0) await ui.press('j');
+      const text = expandedText(await ui.waitFor(`── ${title} `), title);
       assert.match(text, /cannot reach the API server: connection refused \(since 18:02:11\)/, `${title}: ${text}`);
       assert.match(text, /\? \d+ checks? unknown until it answers/, `${title}: ${text}`);
+      assert.doesNotMatch(ui.lastFrame(), /Flux not deployed|Bootstrap Flux|missing|waiting for .* to sync|not installed/);
     }
     assert.doesNotMatch(frame, /Flux not deployed|Bootstrap Flux|missing|waiting for .* to sync/);
 
@@ -107,7 +114,9 @@ test('lost after data came: "since" is the last fresh data; one kind still answe
   const ui = await renderDeck(s, 80, 24);
   try {
     const frame = await ui.waitFor(/^drdeck · home · cannot reach the API server: timed out after 10 s +\?27$/m);
-    assert.match(panelText(frame, 'Flux'), /cannot reach the API server: timed out after 10 s \(since 18:10:42\)/);
+    assert.match(expandedText(frame, 'Flux'), /cannot reach the API server: timed out after 10 s \(since 18:10:42\)/);
+    // Data came once: each row says since when it is stale.
+    for (const title of TITLES) assert.match(panelRow(frame, title), /\? cannot reach the API server; stale since 18:10:42$/, title);
     assert.match(frame, /^Next: reach the API server https:\/\/127\.0\.0\.1:6443: it does not answer in time/m);
 
     // The Services watch answers again while the others still time out: the server is there.

@@ -36,13 +36,16 @@ const cases: Array<[string, string, KeyInfo, KeyMode, Command]> = [
   ['G goes to the bottom', 'G', {}, detail, { type: 'scroll-to', where: 'bottom' }],
   ['page down pages', '', { pageDown: true }, detail, { type: 'scroll-page', pages: 1 }],
   ['/ starts the filter', '/', {}, detail, { type: 'filter-start' }],
-  ['/ does nothing on the dashboard', '/', {}, dashboard, { type: 'none' }],
+  ['/ filters the dashboard too (k9s)', '/', {}, dashboard, { type: 'filter-start' }],
+  ['esc on the dashboard is back (clears its filter)', '', { escape: true }, dashboard, { type: 'back' }],
   ['letters are filter text while filtering', 'q', {}, filtering, { type: 'filter-type', text: 'q' }],
   ['backspace erases while filtering', '', { backspace: true }, filtering, { type: 'filter-erase' }],
   ['esc ends filtering', '', { escape: true }, filtering, { type: 'filter-done' }],
   ['enter ends filtering', '', { return: true }, filtering, { type: 'filter-done' }],
   ['esc closes help', '', { escape: true }, help, { type: 'help' }],
-  ['panel keys do nothing under help', 'j', {}, help, { type: 'none' }],
+  ['panel keys do nothing under help', 'l', {}, help, { type: 'none' }],
+  ['fix keys do nothing under help', 'r', {}, { ...help, fixKeys: { r: 'flux-reconcile' } }, { type: 'none' }],
+  ['j scrolls the help', 'j', {}, help, { type: 'scroll', by: 1 }],
   ['ctrl-r retries now', 'r', { ctrl: true }, dashboard, { type: 'retry' }],
   ['ctrl-r retries now in the detail', 'r', { ctrl: true }, detail, { type: 'retry' }],
   ['ctrl-r retries now while filtering, not filter text', 'r', { ctrl: true }, filtering, { type: 'retry' }],
@@ -61,21 +64,22 @@ for (const [name, input, key, mode, expected] of cases) {
   test(`resolveKey: ${name}`, () => assert.deepEqual(resolveKey(input, key, mode), expected));
 }
 
-test('movedFocus walks a 2-column grid and stops at the edges', () => {
-  assert.equal(movedFocus('flux', 'right', 2), 'kopia');
-  assert.equal(movedFocus('kopia', 'right', 2), 'kopia');
-  assert.equal(movedFocus('flux', 'down', 2), 'restores');
-  assert.equal(movedFocus('restores', 'down', 2), 'loadbalancers');
-  assert.equal(movedFocus('loadbalancers', 'down', 2), 'loadbalancers');
-  assert.equal(movedFocus('dns', 'up', 2), 'gateways');
-  assert.equal(movedFocus('flux', 'up', 2), 'flux');
-  assert.equal(movedFocus('flux', 'left', 2), 'flux');
+test('movedFocus walks the one column of panels and stops at the ends', () => {
+  assert.equal(movedFocus('flux', 'right'), 'kopia');
+  assert.equal(movedFocus('flux', 'down'), 'kopia');
+  assert.equal(movedFocus('kopia', 'down'), 'restores');
+  assert.equal(movedFocus('restores', 'left'), 'kopia');
+  assert.equal(movedFocus('dns', 'down'), 'dns');
+  assert.equal(movedFocus('dns', 'up'), 'loadbalancers');
+  assert.equal(movedFocus('flux', 'up'), 'flux');
+  assert.equal(movedFocus('flux', 'left'), 'flux');
 });
 
-test('movedFocus on a 3-column grid', () => {
-  assert.equal(movedFocus('restores', 'right', 3), 'restores');
-  assert.equal(movedFocus('flux', 'down', 3), 'gateways');
-  assert.equal(movedFocus('dns', 'up', 3), 'restores');
+test('movedFocus: the same order whatever width the caller had (no grid)', () => {
+  for (const columns of [1, 2, 3]) {
+    assert.equal(movedFocus('flux', 'down', columns), 'kopia');
+    assert.equal(movedFocus('dns', 'up', columns), 'loadbalancers');
+  }
 });
 
 test('the Git view: Ctrl-R reads the repository again (not the watches); elsewhere it retries the watches', async () => {

@@ -94,7 +94,7 @@ test('tmux 80x24: drdeck demo, g opens the Git view on the demo repository; an i
     assert.match(text, /ReplicationDestination default\/atuin-dst: spec\.kopia\.copyMethod: unset/);
 
     await send('Escape');
-    await waitForScreen(/[╭┏][─━] (▶ )?Restores /);
+    await waitForScreen(/^[▶ ] Restores /m);
     await send('q');
     await waitForScreen('[drdeck exited with 0]', 10_000);
   } finally {

@@ -1,0 +1,150 @@
+/**
+ * The dashboard's text, pure: a panel's one index row (title, counts, its worst finding in the
+ * richest wording that fits whole) and the focused panel's findings, wrapped to the width and never
+ * cut: a finding that does not fit is left for "+N more", not drawn half.
+ */
+import { ALL_CHECKS } from '../checks/index.js';
+import { STATUS_SEVERITY, type CheckResult, type CheckStatus } from '../checks/types.js';
+import { bound, cellWidth, UNITS_PER_CELL } from '../text/cells.js';
+import { escapeControls } from '../text/sanitize.js';
+import { countStatuses } from '../store/selectors.js';
+import { cut, wrapRows } from './text.js';
+import { SYMBOL } from './theme.js';
+
+const TITLES = new Map(ALL_CHECKS.map((c) => [c.id, c.title]));
+
+/** Worst first; equal ones keep the check table's order. */
+export function worstFirst(results: readonly CheckResult[]): CheckResult[] {
+  return results
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => STATUS_SEVERITY[b.r.status] - STATUS_SEVERITY[a.r.status] || a.i - b.i)
+    .map(({ r }) => r);
+}
+
+/** "✗5 !1 ✓1": the counts of the given statuses, worst first, passing last. */
+export function countText(statuses: readonly CheckStatus[]): string {
+  const counts = countStatuses(statuses);
+  return (['fail', 'warn', 'unknown', 'pending'] as const)
+    .filter((s) => counts[s] > 0)
+    .map((s) => `${SYMBOL[s]}${counts[s]}`)
+    .concat(counts.pass > 0 ? [`${SYMBOL.pass}${counts.pass}`] : [])
+    .join(' ');
+}
+
+/**
+ * Wordings of a finding from richest to plainest, each whole: the summary, then the summary up to
+ * the end of its first clause ("13/47 Ready, 24 failed, 7 waiting, 3 progressing"), then the
+ * check's title. None is cut mid-word, so none needs an ellipsis.
+ */
+export function findingWordings(result: CheckResult): string[] {
+  const s = result.summary;
+  // Clause ends: every "; " and " (", and the first ": " or ", " only before any "; " (later
+  // ones would leave "24 failed; failed" dangling).
+  const firstSemi = s.indexOf('; ') < 0 ? Infinity : s.indexOf('; ');
+  const cuts = new Set<number>();
+  for (const sep of ['; ', ' (']) for (let at = s.indexOf(sep); at > 0; at = s.indexOf(sep, at + 1)) cuts.add(at);
+  for (const sep of [': ', ', ']) {
+    const at = s.indexOf(sep);
+    if (at > 0 && at < firstSemi) cuts.add(at);
+  }
+  const balanced = (t: string) => t.split('(').length === t.split(')').length;
+  const clauses = [...cuts]
+    .sort((a, b) => b - a)
+    .map((at) => s.slice(0, at).replace(/[,;:]$/, ''))
+    .filter(balanced);
+  return [s, ...clauses, TITLES.get(result.id) ?? result.id];
+}
+
+/** The worst finding of a panel in `room` columns, whole: `✗ wrong subvolume: handle …9a24, Git says …1c73`. */
+export function worstFindingText(results: readonly CheckResult[], room: number): string {
+  const worst = worstFirst(results)[0];
+  if (!worst) return '';
+  if (worst.status === 'pass') return `${SYMBOL.pass} all ${results.length} pass`;
+  const others = results.filter((r) => r !== worst && r.status !== 'pass').length;
+  const more = others ? ` +${others}` : '';
+  // Why bound first: a summary of any length costs no more than the row it might fill.
+  const limit = (Math.max(1, room) + 1) * UNITS_PER_CELL;
+  for (const wording of findingWordings({ ...worst, summary: bound(worst.summary, limit * 4) })) {
+    const text = escapeControls(`${SYMBOL[worst.status]} ${bound(wording, limit)}${more}`);
+    if (cellWidth(text) <= room) return text;
+  }
+  return cut(`${SYMBOL[worst.status]} ${TITLES.get(worst.id) ?? worst.id}`, room);
+}
+
+/** One finding on the expanded panel: its first row carries the status symbol; the rest continue it. */
+export interface FindingItem {
+  key: string;
+  status?: CheckStatus;
+  /** Columns before the symbol (evidence under its check is indented). */
+  indent: number;
+  rows: string[];
+  dim?: boolean;
+}
+
+/** A finding wrapped whole into `width` columns after its symbol and indent. */
+export function findingItem(key: string, status: CheckStatus | undefined, text: string, width: number, indent = 0, dim = false): FindingItem {
+  const symbolCells = status ? 2 : 0;
+  return { key, status, indent, rows: wrapRows(text, Math.max(8, width - indent - symbolCells)), dim };
+}
+
+/**
+ * The failing and warning objects of the given results, as short lines: every failing one before any
+ * warning one (a failing check's own warnings come after another check's failures), and within
+ * each, in the order of the results.
+ */
+export function badEvidence(results: readonly CheckResult[]): Array<{ key: string; status: CheckStatus; text: string }> {
+  const lines: Array<{ key: string; status: CheckStatus; text: string }> = [];
+  for (const r of results) {
+    if (r.status !== 'fail' && r.status !== 'warn') continue;
+    r.evidence.forEach((e, i) => {
+      if (e.status !== 'fail' && e.status !== 'warn') return;
+      const where = e.namespace ? `${e.namespace}/${e.name}` : e.name;
+      lines.push({ key: `${r.id}#${i}`, status: e.status, text: `${where}: ${e.value}` });
+    });
+  }
+  return lines
+    .map((line, i) => ({ line, i }))
+    .sort((a, b) => STATUS_SEVERITY[b.line.status] - STATUS_SEVERITY[a.line.status] || a.i - b.i)
+    .map(({ line }) => line);
+}
+
+/**
+ * The findings of the focused panel, in the order it reads them: the checks that are not passing
+ * (worst first), then the objects behind them, then the passing checks.
+ */
+export function panelFindings(results: readonly CheckResult[], width: number): FindingItem[] {
+  const worst = worstFirst(results);
+  const bad = worst.filter((r) => r.status !== 'pass');
+  return [
+    ...bad.map((r) => findingItem(r.id, r.status, r.summary, width)),
+    ...badEvidence(bad).map((e) => findingItem(e.key, e.status, e.text, width, 2, true)),
+    ...worst.filter((r) => r.status === 'pass').map((r) => findingItem(r.id, r.status, r.summary, width)),
+  ];
+}
+
+/**
+ * The items that fit whole in `height` rows, in order, and a last row for the rest when some do not
+ * ("+4 more: enter for the detail"). An item taller than all the room is shown cut only when it is
+ * the first (a wall of text is still better than an empty panel), with where to read it whole.
+ */
+export function fitFindings(items: readonly FindingItem[], height: number, width: number): { shown: FindingItem[]; more: string } {
+  const total = items.reduce((sum, item) => sum + item.rows.length, 0);
+  if (total <= height) return { shown: [...items], more: '' };
+  const room = Math.max(0, height - 1);
+  const shown: FindingItem[] = [];
+  let used = 0;
+  for (const item of items) {
+    if (used + item.rows.length > room) break;
+    shown.push(item);
+    used += item.rows.length;
+  }
+  if (!shown.length && items.length && room > 0) {
+    const first = items[0];
+    shown.push({ ...first, rows: [...first.rows.slice(0, room - 1), cut(`${first.rows[room - 1] ?? ''} …`, width - first.indent - 2)] });
+  }
+  const rest = items.slice(shown.length);
+  const passing = rest.filter((item) => item.status === 'pass').length;
+  const more =
+    passing === rest.length ? `${SYMBOL.pass} ${rest.length} more passing` : `+${rest.length} more finding${rest.length === 1 ? '' : 's'} (enter: the detail)`;
+  return { shown, more: rest.length ? more : '' };
+}
