@@ -26,7 +26,7 @@ async function openConfirm(deck: FixDeck, fixId: FixId): Promise<string> {
 
 async function closeConfirm(deck: FixDeck): Promise<void> {
   deck.session.store.getState().cancelFix();
-  await deck.ui.waitFor(/hjkl move/);
+  await deck.ui.waitFor(/\? help · q quit$/m);
 }
 
 test('every fix: its changes and their dry run are on the first 80x24 screen', async () => {

@@ -72,7 +72,7 @@ test('the demo at 80x24: y, e and l on the restore that failed say why; Esc goes
     assert.ok(compact.includes(`issubvolume${REBUILD_FACTS.wrongVolumeHandle},nottheonesavedinGit`), `why: the repository is on the wrong subvolume:\n${logs}`);
     assert.match(logs, /no pod now for the mover of ReplicationDestination default\/thelounge-dst/);
     assert.match(logs, /── log of pod volsync-system\/volsync-\S+ \(manager\)/);
-    assert.match(logs, /s\/f follow on · p previous/);
+    assert.match(logs, /s follow on · p previous/);
     await ui.press('/');
     await type(deck, 'thelounge');
     await ui.press(KEYS.enter);
@@ -124,7 +124,7 @@ test('the : command line: Tab completes, an unknown command is one line, :ctx is
     await ui.press(':');
     await type(deck, 'q');
     await ui.press(KEYS.escape);
-    await ui.waitFor(/hjkl move/);
+    await ui.waitFor(/\? help · q quit$/m);
     assert.equal(deck.session.store.getState().quitRequested, false, 'Esc cancelled');
     await ui.press(':');
     await type(deck, 'q');
@@ -136,19 +136,29 @@ test('the : command line: Tab completes, an unknown command is one line, :ctx is
   }
 });
 
-test('? in the detail lists y e l, the view keys and :, and fits 80x24', async () => {
+test('? in the detail lists y e l, the view keys and :, each page fits 80x24 and j scrolls to the last key', async () => {
   const deck = await fixDeck();
   const { ui } = deck;
   try {
     await ui.press(KEYS.enter);
     await ui.waitFor(/— \d+ checks/);
     await ui.press('?');
-    const frame = await ui.waitFor(/^ {2}y e l /m);
+    let frame = await ui.waitFor(/^ {2}y e l /m);
+    // The help wraps and scrolls: read it page by page down to its last key.
+    let seen = frame;
+    for (let i = 0; i < 40 && !/^ {2}q \/ Ctrl-C +quit$/m.test(frame); i++) {
+      assert.deepEqual(frameProblems(frame, 80, 24), []);
+      const start = Number(/lines (\d+)-\d+ of \d+ · j\/k scroll/.exec(frame)?.[1]);
+      assert.ok(start > 0, `a help taller than the window says which lines it shows:\n${frame}`);
+      await ui.press('j');
+      frame = await ui.waitFor(new RegExp(`lines ${start + 1}-\\d+ of`));
+      seen += '\n' + frame;
+    }
     assert.deepEqual(frameProblems(frame, 80, 24), []);
-    assert.match(frame, /^ {2}y e l +on the selected object: its YAML/m);
-    assert.match(frame, /^ {2}in y e l +jk PgUp PgDn g G scroll, \/ search, w wrap/m);
-    assert.match(frame, /^ {2}: +command line: :q quit, :fix ID/m);
-    assert.match(frame, /^ {2}q \/ Ctrl-C +quit$/m, 'the last key: nothing pushed off');
+    assert.match(seen, /^ {2}y e l +on the selected object: its YAML/m);
+    assert.match(seen, /^ {2}in y e l +jk PgUp PgDn g G scroll, \/ search, w wrap/m);
+    assert.match(seen, /^ {2}: +command line: :q quit, :fix ID/m);
+    assert.match(frame, /^ {2}q \/ Ctrl-C +quit$/m, 'the last key: reached by scrolling');
   } finally {
     deck.close();
   }
