@@ -61,6 +61,8 @@ const nonNegative = (value: string): number => {
 export function parseBenchArgs(argv: string[]): BenchOptions {
   const program = new Command('npm run bench -- --cluster')
     .exitOverride()
+    // The one-line error is printed by runClusterBench; commander's own copy would be a second one.
+    .configureOutput({ writeErr: () => {} })
     .option('--n <list>', 'object counts to load, ascending (each step adds to the last)', positiveInts, [1000, 5000, 20000])
     .option('--quick', 'one run per figure, 10 samples, 10 s idle, rates 0 and 50 only, no churn unless asked')
     .option('--runs <n>', 'runs per figure (median taken)', nonNegative)
