@@ -248,6 +248,7 @@ async function measureDrdeck(ctx: Ctx, n: number, run: number, objects: number):
     if (!synced) throw new Error(`drdeck did not sync ${n} objects in 10 minutes; the screen:\n${await term.screen()}`);
     const syncMs = synced.at - t0;
     rec.add({ tool: 'drdeck', metric: 'sync', n, rate: 0, path: 'server', unit: 'ms' }, syncMs);
+    if (first) rec.add({ tool: 'drdeck', metric: 'first-frame-to-sync', n, rate: 0, path: 'server', unit: 'ms' }, synced.at - first.at);
     rec.add({ tool: 'drdeck', metric: 'rss-synced', n, rate: 0, path: 'server', unit: 'MB' }, (rssBytes(pid) ?? NaN) / MB);
     const cpu = await cpuShare(pid, options.idleSeconds * 1000);
     rec.add({ tool: 'drdeck', metric: 'idle-cpu', n, rate: 0, path: 'server', unit: '%', note: `over ${options.idleSeconds} s` }, cpu * 100);
