@@ -129,12 +129,16 @@ export async function ensureK9s(options: { log?: Log; force?: boolean } = {}): P
       const ldflags = `-s -w -X ${K9S_MODULE}/cmd.version=${K9S_VERSION} -X ${K9S_MODULE}/cmd.commit=module -X ${K9S_MODULE}/cmd.date=n/a`;
       const args = ['-n', '10', go, 'build', '-pgo=off', '-trimpath', '-ldflags', ldflags, '-o', tmp, K9S_MODULE];
       log(`nice ${args.join(' ')}  (in ${dir})`);
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn('nice', args, { cwd: dir, env: goEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
-        child.on('error', reject);
-        child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`go build ${K9S_MODULE} failed (${signal ?? `exit ${code}`})`))));
-      });
-      renameSync(tmp, out);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const child = spawn('nice', args, { cwd: dir, env: goEnv(), stdio: ['ignore', 'inherit', 'inherit'] });
+          child.on('error', reject);
+          child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`go build ${K9S_MODULE} failed (${signal ?? `exit ${code}`})`))));
+        });
+        renameSync(tmp, out);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
       if (!(await k9sReady(out))) throw new Error(`the built ${out} does not report ${K9S_VERSION}`);
       log(`k9s ${K9S_VERSION} ready in ${((Date.now() - started) / 1000).toFixed(0)} s: ${out}`);
       return out;
