@@ -291,7 +291,7 @@ async function measureCheck(ctx: Ctx, n: number): Promise<void> {
   try {
     const t0 = performance.now();
     const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [DRDECK_BIN, 'check', '--kubeconfig', kubeconfig, '--json', '--timeout', '120'], {
+      const child = spawn(process.execPath, [DRDECK_BIN, 'check', '--kubeconfig', kubeconfig, '--json', '--timeout', '120', '--log', join(home, 'check.log')], {
         env: drdeckEnv(home),
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 300_000,
@@ -308,7 +308,16 @@ async function measureCheck(ctx: Ctx, n: number): Promise<void> {
     } catch {
       // Reported below.
     }
-    if (!decided) ctx.notes.push(`check at N=${n} exited ${code} without a decided JSON summary`);
+    if (!decided) {
+      // What its log said last (watch retries, relists) is the lead to why.
+      let tail = '';
+      try {
+        tail = readFileSync(join(home, 'check.log'), 'utf8').trim().split('\n').slice(-3).join(' | ');
+      } catch {
+        // No log: nothing to add.
+      }
+      ctx.notes.push(`check at N=${n} exited ${code} without a decided JSON summary; its log ended: ${tail.slice(0, 400)}`);
+    }
     const requests = proxy.seen.length;
     const watches = proxy.seen.filter((r) => r.watch).length;
     ctx.rec.add({ tool: 'drdeck', metric: 'check', n, rate: 0, path: 'server', unit: 'ms' }, ms);
@@ -490,6 +499,28 @@ export async function runClusterBench(argv: string[]): Promise<number> {
   const cluster = options.reuse ? undefined : await startCluster(clusterDir, { stopOnExit: true, log });
   const api = new Api(clusterDir);
   const ctx: Ctx = { options, rec, api, clusterDir, kubeconfig: join(clusterDir, 'kubeconfig'), socket, work, notes, step: 0 };
+  let failed = false;
+  /** Writes what was measured so far: after each N (a run cut short keeps its figures) and at the end. */
+  const save = async (final: boolean): Promise<void> => {
+    const k9sBinary = final ? await k9sBuild : ctx.k9s;
+    const results: Results = {
+      schema: 1,
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      command: `npm run bench -- --cluster ${argv.join(' ')}`.trim(),
+      machine: {
+        nproc: cpus().length,
+        node: process.version,
+        commit: commit(),
+        cpu: cpus()[0]?.model ?? 'unknown',
+        ...(k9sBinary ? { k9s: K9S_VERSION } : {}),
+      },
+      load: loads.map((l) => ({ n: l.n, created: l.created, seconds: Number(l.seconds.toFixed(2)), rate: Number(l.rate.toFixed(1)) })),
+      figures: rec.figures(),
+      notes: [...new Set(notes), ...(final ? [] : ['partial: the run was still going when this was written'])],
+    };
+    writeResults(results, join(root, 'bench', 'results.json'), join(root, 'BENCHMARKS.md'));
+  };
   try {
     await prepare(api);
     // The probe starts without an address, whatever an earlier run on a reused server left.
@@ -521,8 +552,15 @@ export async function runClusterBench(argv: string[]): Promise<number> {
       await measureRequests(ctx, n, 'drdeck');
       if (options.replay && n <= 5000) await replay(ctx, n);
       if (n === 5000 && options.churnMinutes > 0) await churn(ctx, n, n, options.churnMinutes);
+      await save(false);
     }
     if (options.churnMinutes > 0 && !options.n.includes(5000)) notes.push('churn runs at N=5000 only: add 5000 to --n');
+  } catch (error) {
+    // What was measured is still written, with the reason the run stopped.
+    failed = true;
+    const message = (error as Error).message.split('\n')[0];
+    notes.push(`the run stopped early: ${message}`);
+    log(`stopped: ${(error as Error).message}`);
   } finally {
     await killServer(socket);
     api.close();
@@ -532,18 +570,7 @@ export async function runClusterBench(argv: string[]): Promise<number> {
     }
     rmSync(work, { recursive: true, force: true });
   }
-  const k9sBinary = await k9sBuild;
-  const results: Results = {
-    schema: 1,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-    command: `npm run bench -- --cluster ${argv.join(' ')}`.trim(),
-    machine: { nproc: cpus().length, node: process.version, commit: commit(), cpu: cpus()[0]?.model ?? 'unknown', ...(k9sBinary ? { k9s: K9S_VERSION } : {}) },
-    load: loads.map((l) => ({ n: l.n, created: l.created, seconds: Number(l.seconds.toFixed(2)), rate: Number(l.rate.toFixed(1)) })),
-    figures: rec.figures(),
-    notes: [...new Set(notes)],
-  };
-  writeResults(results, join(root, 'bench', 'results.json'), join(root, 'BENCHMARKS.md'));
+  await save(true);
   log('wrote bench/results.json and BENCHMARKS.md');
-  return 0;
+  return failed ? 1 : 0;
 }
