@@ -93,7 +93,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
   const quick = Boolean(o.quick);
   return {
     n: [...o.n].sort((a, b) => a - b),
-    runs: o.runs ?? (quick ? 1 : 3),
+    runs: Math.max(1, Math.round(o.runs ?? (quick ? 1 : 3))),
     quick,
     k9s: o.k9s,
     replay: o.replay,
@@ -541,17 +541,28 @@ export async function runClusterBench(argv: string[]): Promise<number> {
           performance.now() - t0,
         );
       }
-      for (let r = 0; r < options.runs; r++) await measureDrdeck(ctx, n, r, n);
-      for (let r = 0; r < options.runs; r++) await measureCheck(ctx, n);
+      // Each part on its own: one that fails is noted and the others still run.
+      const part = async (name: string, fn: () => Promise<void>): Promise<void> => {
+        try {
+          await fn();
+        } catch (error) {
+          failed = true;
+          notes.push(`${name} at N=${n} failed: ${(error as Error).message.split('\n')[0]}`);
+          log(`${name} at N=${n} failed: ${(error as Error).message}`);
+        }
+      };
+      for (let r = 0; r < options.runs; r++) await part('drdeck', () => measureDrdeck(ctx, n, r, n));
+      for (let r = 0; r < options.runs; r++) await part('check', () => measureCheck(ctx, n));
+      await part('drdeck requests', () => measureRequests(ctx, n, 'drdeck'));
+      if (options.replay && n <= 5000) await part('replay', () => replay(ctx, n));
+      if (n === 5000 && options.churnMinutes > 0) await part('churn', () => churn(ctx, n, n, options.churnMinutes));
+      // k9s last: a cold build may still be going while drdeck is measured.
       const k9s = await k9sBuild;
       if (k9s) {
         ctx.k9s = k9s;
-        for (let r = 0; r < options.runs; r++) await measureK9s(ctx, n, r, n);
-        await measureRequests(ctx, n, 'k9s');
+        for (let r = 0; r < options.runs; r++) await part('k9s', () => measureK9s(ctx, n, r, n));
+        await part('k9s requests', () => measureRequests(ctx, n, 'k9s'));
       } else if (options.k9s) notes.push(`k9s ${K9S_VERSION} was not available at N=${n}`);
-      await measureRequests(ctx, n, 'drdeck');
-      if (options.replay && n <= 5000) await replay(ctx, n);
-      if (n === 5000 && options.churnMinutes > 0) await churn(ctx, n, n, options.churnMinutes);
       await save(false);
     }
     if (options.churnMinutes > 0 && !options.n.includes(5000)) notes.push('churn runs at N=5000 only: add 5000 to --n');
