@@ -274,6 +274,7 @@ async function measureDrdeck(ctx: Ctx, n: number, run: number, objects: number):
       rec.add({ ...base, metric: 'key-to-frame-p50' }, percentile(keys, 50), achieved.rate);
       rec.add({ ...base, metric: 'key-to-frame-p99' }, percentile(keys, 99), achieved.rate);
       if (rate > 0) rec.add({ ...base, metric: 'busy-cpu', unit: '%' }, busy * 100, achieved.rate);
+      if (rate > 0) rec.add({ ...base, metric: 'rss-loaded', unit: 'MB' }, (rssBytes(pid) ?? NaN) / MB, achieved.rate);
       log(
         `drdeck N=${n} ${rate}/s (took ${achieved.rate.toFixed(0)}/s): change → screen p50 ${percentile(events, 50)?.toFixed(0)} p99 ${percentile(events, 99)?.toFixed(0)} ms; key → frame p50 ${percentile(keys, 50)?.toFixed(0)} p99 ${percentile(keys, 99)?.toFixed(0)} ms`,
       );
