@@ -24,7 +24,7 @@ import { Api } from './api.js';
 import { benchObject, loadObjects, prepare, PROBE, startWriteLoad, toggleProbe, type LoadRun } from './load.js';
 import { startCountingProxy } from './proxy.js';
 import { runReplay } from './replay.js';
-import { figure, writeResults, type Figure, type Results } from './results.js';
+import { figure, rewriteTables, writeResults, type Figure, type Results } from './results.js';
 import { percentile, slope } from './stats.js';
 import { cpuShare, cpuSeconds, killServer, rssBytes, Terminal } from './tui.js';
 
@@ -44,6 +44,7 @@ export interface BenchOptions {
   concurrency: number;
   maxLoadRate: number;
   reuse?: string;
+  tablesOnly?: boolean;
 }
 
 const positiveInts = (value: string): number[] => {
@@ -74,6 +75,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     .option('--samples <n>', 'changes (and keys) timed per rate', nonNegative)
     .option('--concurrency <n>', 'requests in flight while loading', nonNegative, 8)
     .option('--max-load-rate <n>', 'objects per second while loading, at most', nonNegative, 400)
+    .option('--tables-only', 'only rewrite the tables of BENCHMARKS.md from bench/results.json')
     .option('--reuse <dir>', 'use a test cluster already started in DIR (npm run testcluster -- start DIR) and leave it running');
   program.parse(argv, { from: 'user' });
   const o = program.opts<{
@@ -89,6 +91,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     concurrency: number;
     maxLoadRate: number;
     reuse?: string;
+    tablesOnly?: boolean;
   }>();
   const quick = Boolean(o.quick);
   return {
@@ -104,6 +107,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     concurrency: Math.max(1, o.concurrency),
     maxLoadRate: Math.max(1, o.maxLoadRate),
     reuse: o.reuse,
+    tablesOnly: Boolean(o.tablesOnly),
   };
 }
 
@@ -475,6 +479,11 @@ export async function runClusterBench(argv: string[]): Promise<number> {
     if (/outputHelp|help/.test((error as { code?: string }).code ?? '')) return 0;
     console.error(message);
     return 2;
+  }
+  if (options.tablesOnly) {
+    rewriteTables(join(root, 'bench', 'results.json'), join(root, 'BENCHMARKS.md'));
+    log('rewrote the tables of BENCHMARKS.md from bench/results.json');
+    return 0;
   }
   const startedAt = new Date().toISOString();
   if (!existsSync('/proc/self/status')) {

@@ -121,7 +121,8 @@ export function targetRows(figures: readonly Figure[]): string[][] {
       detail = f && d ? `${fmt(value, 'x')} (${fmt(f.median, f.unit)} / ${fmt(d.median, d.unit)})` : 'not measured';
     }
     const met = value === undefined ? '—' : value <= t.limit ? 'met' : 'not met';
-    return [t.label, detail, `≤ ${fmt(t.limit, t.unit)}`, met, f ? `${f.path}, runs ${f.runs.length}` : '', loadText(f)];
+    const took = f?.achievedRate !== undefined && f.achievedRate < f.rate - 0.5 ? `, the server took ${fmt(f.achievedRate)}/s` : '';
+    return [t.label, detail, `≤ ${fmt(t.limit, t.unit)}`, met, f ? `${f.path}, runs ${f.runs.length}${took}` : '', loadText(f)];
   });
 }
 
@@ -129,7 +130,7 @@ export function targetRows(figures: readonly Figure[]): string[][] {
 export function k9sRows(figures: readonly Figure[]): string[][] {
   const rows: string[][] = [];
   for (const k of figures.filter((f) => f.tool === 'k9s')) {
-    const mine = find(figures, k.metric === 'first-data' ? 'sync' : k.metric, k.n, k.rate, 'drdeck', 'server');
+    const mine = find(figures, k.metric === 'first-data' ? 'sync' : k.metric, k.n, k.rate, 'drdeck', k.path);
     const ratio = mine && k.median > 0 ? mine.median / k.median : undefined;
     rows.push([
       `${k.metric}${k.metric === 'first-data' ? ' (drdeck: sync)' : ''}`,
@@ -179,7 +180,7 @@ export function resultsMarkdown(results: Results): string {
     '',
     k9sRows(results.figures).length
       ? markdownTable(['figure', 'N', 'events/s', 'drdeck', 'k9s', 'drdeck / k9s', 'load avg drdeck · k9s'], k9sRows(results.figures))
-      : 'k9s was not measured in this run (`--no-k9s`, or it could not be built).',
+      : 'k9s was not measured in this run (`--no-k9s`, or its build was not ready: see the notes).',
     '',
     '### Loading',
     '',
@@ -207,6 +208,11 @@ export function spliceMarkdown(document: string, generated: string): string {
   const block = `${BEGIN}\n\n${generated}\n${END}`;
   if (start >= 0 && end > start) return document.slice(0, start) + block + document.slice(end + END.length);
   return `${document.trimEnd()}\n\n${block}\n`;
+}
+
+/** Rewrites the tables of BENCHMARKS.md from a results.json (after the table writer changed). */
+export function rewriteTables(jsonFile: string, markdownFile: string): void {
+  writeResults(ResultsSchema.parse(JSON.parse(readFileSync(jsonFile, 'utf8'))), jsonFile, markdownFile);
 }
 
 /** Writes results.json (after checking it against the schema) and the table into BENCHMARKS.md. */

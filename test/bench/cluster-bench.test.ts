@@ -102,6 +102,11 @@ describe('results', () => {
     assert.deepEqual([nothing[1], nothing[3]], ['not measured', '—']);
   });
 
+  test('a target says when the server took less than the rate asked', () => {
+    const rows = targetRows([f({ metric: 'event-to-screen-p99', n: 5000, rate: 200, achievedRate: 62, runs: [1900] })]);
+    assert.equal(rows.find((r) => r[0].includes('200 events/s: change → screen p99 (server)'))![4], 'server, runs 1, the server took 62.0/s');
+  });
+
   test('a replay figure answers only the replay target, never the server one', () => {
     const rows = targetRows([f({ metric: 'event-to-frame-p99', n: 5000, rate: 200, path: 'replay', runs: [300] })]);
     assert.equal(rows.find((r) => r[0].includes('(replay)'))![3], 'met');
@@ -114,12 +119,15 @@ describe('results', () => {
       f({ tool: 'k9s', metric: 'first-data', n: 5000, runs: [2000] }),
       f({ metric: 'rss-idle', n: 5000, unit: 'MB', runs: [200] }),
       f({ tool: 'k9s', metric: 'rss-idle', n: 5000, unit: 'MB', runs: [100] }),
+      f({ metric: 'requests-15s', n: 5000, unit: 'count', path: 'proxy', runs: [80] }),
+      f({ tool: 'k9s', metric: 'requests-15s', n: 5000, unit: 'count', path: 'proxy', runs: [16] }),
     ]);
     assert.deepEqual(
       rows.map((r) => [r[0], r[3], r[4], r[5]]),
       [
         ['first-data (drdeck: sync)', '4000 ms', '2000 ms', '2.00 x'],
         ['rss-idle', '200 MB', '100 MB', '2.00 x'],
+        ['requests-15s', '80', '16', '5.00 x'],
       ],
     );
   });
