@@ -211,14 +211,17 @@ export function spliceMarkdown(document: string, generated: string): string {
 }
 
 /** Rewrites the tables of BENCHMARKS.md from a results.json (after the table writer changed). */
-export function rewriteTables(jsonFile: string, markdownFile: string): void {
-  writeResults(ResultsSchema.parse(JSON.parse(readFileSync(jsonFile, 'utf8'))), jsonFile, markdownFile);
+export function rewriteTables(jsonFile: string, markdownFile: string): Promise<void> {
+  return writeResults(ResultsSchema.parse(JSON.parse(readFileSync(jsonFile, 'utf8'))), jsonFile, markdownFile);
 }
 
 /** Writes results.json (after checking it against the schema) and the table into BENCHMARKS.md. */
-export function writeResults(results: Results, jsonFile: string, markdownFile: string): void {
+export async function writeResults(results: Results, jsonFile: string, markdownFile: string): Promise<void> {
   const checked = ResultsSchema.parse(results);
-  writeFileSync(jsonFile, `${JSON.stringify(checked, null, 2)}\n`);
+  // Formatted as the repository's prettier settings want, so `npm run lint` passes on a fresh result.
+  const prettier = await import('prettier');
+  const options = (await prettier.resolveConfig(jsonFile)) ?? {};
+  writeFileSync(jsonFile, await prettier.format(JSON.stringify(checked), { ...options, filepath: jsonFile }));
   let document: string;
   try {
     document = readFileSync(markdownFile, 'utf8');
