@@ -289,8 +289,11 @@ async function measureDrdeck(ctx: Ctx, n: number, run: number, objects: number):
   }
 }
 
-/** One `drdeck check --json` on KUBECONFIG: its time, exit code, and whether it decided (else its log's last lines). */
-async function runCheck(ctx: Ctx, kubeconfig: string): Promise<{ ms: number; code: number | null; decided: boolean; logTail: string }> {
+/**
+ * One `drdeck check --json` on KUBECONFIG: its time, exit code, and whether it answered (exit 0 or 1
+ * with its JSON summary; 2 is "could not check", e.g. its --timeout), else its log's last lines.
+ */
+async function runCheck(ctx: Ctx, kubeconfig: string): Promise<{ ms: number; code: number | null; answered: boolean; logTail: string }> {
   const home = mkdtempSync(join(ctx.work, 'check-home-'));
   try {
     const t0 = performance.now();
@@ -307,20 +310,20 @@ async function runCheck(ctx: Ctx, kubeconfig: string): Promise<{ ms: number; cod
       child.on('close', (c) => resolve({ code: c, stdout: out }));
     });
     const ms = performance.now() - t0;
-    let decided = false;
+    let answered = false;
     try {
-      decided = (JSON.parse(stdout) as { summary?: { decided?: boolean } }).summary?.decided === true;
+      answered = (code === 0 || code === 1) && (JSON.parse(stdout) as { summary?: unknown }).summary !== undefined;
     } catch {
-      // Not JSON: not decided.
+      // Not JSON: no answer.
     }
     let logTail = '';
     try {
-      // What its log said last (watch retries, relists) is the lead to why it did not decide.
+      // What its log said last (watch retries, relists) is the lead to why it did not answer.
       logTail = readFileSync(join(home, 'check.log'), 'utf8').trim().split('\n').slice(-3).join(' | ').slice(0, 400);
     } catch {
       // No log: nothing to add.
     }
-    return { ms, code, decided, logTail };
+    return { ms, code, answered, logTail };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
@@ -332,13 +335,14 @@ async function runCheck(ctx: Ctx, kubeconfig: string): Promise<{ ms: number; cod
  */
 async function measureCheck(ctx: Ctx, n: number): Promise<void> {
   const direct = await runCheck(ctx, ctx.kubeconfig);
-  if (!direct.decided) ctx.notes.push(`check at N=${n} exited ${direct.code} undecided; its log ended: ${direct.logTail}`);
+  if (!direct.answered) ctx.notes.push(`check at N=${n} exited ${direct.code} without its JSON answer; its log ended: ${direct.logTail}`);
   ctx.rec.add({ tool: 'drdeck', metric: 'check', n, rate: 0, path: 'server', unit: 'ms' }, direct.ms);
   const proxy = await startCountingProxy(ctx.clusterDir, ctx.api.server);
   try {
     const kubeconfig = kubeconfigVariant(ctx.kubeconfig, join(ctx.work, 'kubeconfig-proxied'), { server: proxy.url });
     const counted = await runCheck(ctx, kubeconfig);
-    if (!counted.decided) ctx.notes.push(`check through the proxy at N=${n} exited ${counted.code} undecided; its log ended: ${counted.logTail}`);
+    if (!counted.answered)
+      ctx.notes.push(`check through the proxy at N=${n} exited ${counted.code} without its JSON answer; its log ended: ${counted.logTail}`);
     const requests = proxy.seen.length;
     const watches = proxy.seen.filter((r) => r.watch).length;
     ctx.rec.add({ tool: 'drdeck', metric: 'check-requests', n, rate: 0, path: 'proxy', unit: 'count' }, requests);
