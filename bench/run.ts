@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the speed targets, measured. Prints one line per measurement with its budget
  * and exits 1 when one is over budget. Run it on an idle machine; numbers are medians of repeats.
+ * `npm run bench -- --cluster [--help]`: drdeck on a loaded real API server beside k9s (bench/cluster).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -297,4 +298,11 @@ async function main(): Promise<void> {
   process.exitCode = over ? 1 : 0;
 }
 
-void main();
+// `--cluster`: the real-server benchmark beside k9s (bench/cluster/main.ts), loaded only when asked.
+const clusterFlag = process.argv.indexOf('--cluster');
+if (clusterFlag >= 0) {
+  const args = process.argv.slice(2).filter((_, i) => i + 2 !== clusterFlag);
+  void import('./cluster/main.js').then(async ({ runClusterBench }) => {
+    process.exitCode = await runClusterBench(args);
+  });
+} else void main();
