@@ -319,7 +319,7 @@ function factsOf(f: FluxObject): StuckFacts {
   if (generation !== undefined && observed !== undefined && observed > 0 && generation > observed) {
     signals.push(`generation ${generation} not reconciled (observed ${observed})`);
   }
-  if (conds.some((c) => isEpoch(c.lastTransitionTime))) signals.push('epoch condition time');
+  if (conds.some((c) => isEpoch(c.lastTransitionTime))) signals.push('condition time 1970-01-01');
   if (conds.some((c) => c.type === 'Reconciling' && c.reason === 'ProgressingWithRetry')) signals.push('failing and retrying');
   const stalled = conds.find((c) => c.type === 'Stalled' && c.status === 'True');
   if (stalled) signals.push(stalled.reason ? `stalled: ${stalled.reason}` : 'stalled');

@@ -109,7 +109,7 @@ runTable('flux.essential', [
 runTable('flux.stuck', [
   { name: 'nothing stuck', objects: { kustomizations: essentials }, status: 'pass', summary: /^nothing stuck$/ },
   {
-    name: 'seed issue 1: HelmChart not reconciled with epoch condition times',
+    name: 'seed issue 1: HelmChart not reconciled with condition time 1970-01-01s',
     objects: {
       helmreleases: [
         flux('ceph-csi/ceph-csi-cephfs', { ready: notReady('SourceNotReady', NOT_RECONCILED, EPOCH) }),
@@ -118,7 +118,7 @@ runTable('flux.stuck', [
     },
     status: 'fail',
     summary:
-      /^2 HelmReleases stuck: ceph-csi\/ceph-csi-cephfs \(HelmChart not reconciled, epoch condition time\), ceph-csi\/ceph-csi-rbd \(HelmChart not reconciled, epoch condition time\)$/,
+      /^2 HelmReleases stuck: ceph-csi\/ceph-csi-cephfs \(HelmChart not reconciled, condition time 1970-01-01\), ceph-csi\/ceph-csi-rbd \(HelmChart not reconciled, condition time 1970-01-01\)$/,
     fixes: ['flux-reconcile-stuck', 'flux-reconcile'],
   },
   {
