@@ -81,10 +81,20 @@ export interface FindingItem {
   dim?: boolean;
 }
 
-/** A finding wrapped whole into `width` columns after its symbol and indent. */
-export function findingItem(key: string, status: CheckStatus | undefined, text: string, width: number, indent = 0, dim = false): FindingItem {
-  const symbolCells = status ? 2 : 0;
-  return { key, status, indent, rows: wrapRows(text, Math.max(8, width - indent - symbolCells)), dim };
+/** A finding before it is wrapped: its text, its symbol, its indent. */
+export interface Finding {
+  key: string;
+  status?: CheckStatus;
+  indent: number;
+  text: string;
+  dim?: boolean;
+}
+
+/** A finding wrapped whole into `width` columns after its symbol and indent (at most `maxRows` rows). */
+export function findingItem(finding: Finding, width: number, maxRows = Infinity): FindingItem {
+  const symbolCells = finding.status ? 2 : 0;
+  const rows = wrapRows(finding.text, Math.max(8, width - finding.indent - symbolCells), maxRows);
+  return { key: finding.key, status: finding.status, indent: finding.indent, rows, dim: finding.dim };
 }
 
 /**
@@ -112,13 +122,13 @@ export function badEvidence(results: readonly CheckResult[]): Array<{ key: strin
  * The findings of the focused panel, in the order it reads them: the checks that are not passing
  * (worst first), then the objects behind them, then the passing checks.
  */
-export function panelFindings(results: readonly CheckResult[], width: number): FindingItem[] {
+export function panelFindings(results: readonly CheckResult[]): Finding[] {
   const worst = worstFirst(results);
   const bad = worst.filter((r) => r.status !== 'pass');
   return [
-    ...bad.map((r) => findingItem(r.id, r.status, r.summary, width)),
-    ...badEvidence(bad).map((e) => findingItem(e.key, e.status, e.text, width, 2, true)),
-    ...worst.filter((r) => r.status === 'pass').map((r) => findingItem(r.id, r.status, r.summary, width)),
+    ...bad.map((r) => ({ key: r.id, status: r.status, indent: 0, text: r.summary })),
+    ...badEvidence(bad).map((e) => ({ ...e, indent: 2, dim: true })),
+    ...worst.filter((r) => r.status === 'pass').map((r) => ({ key: r.id, status: r.status, indent: 0, text: r.summary })),
   ];
 }
 
@@ -127,9 +137,18 @@ export function panelFindings(results: readonly CheckResult[], width: number): F
  * ("+4 more: enter for the detail"). An item taller than all the room is shown cut only when it is
  * the first (a wall of text is still better than an empty panel), with where to read it whole.
  */
-export function fitFindings(items: readonly FindingItem[], height: number, width: number): { shown: FindingItem[]; more: string } {
-  const total = items.reduce((sum, item) => sum + item.rows.length, 0);
-  if (total <= height) return { shown: [...items], more: '' };
+export function fitFindings(findings: readonly Finding[], height: number, width: number): { shown: FindingItem[]; more: string } {
+  // Why wrapped one by one, each to at most height + 1 rows: only what can show is worth wrapping
+  // (thousands of findings, or one of 32 KB, cost no more than the rows they fill).
+  const items: FindingItem[] = [];
+  let total = 0;
+  for (const finding of findings) {
+    const item = findingItem(finding, width, height + 1);
+    items.push(item);
+    total += item.rows.length;
+    if (total > height) break;
+  }
+  if (total <= height) return { shown: items, more: '' };
   const room = Math.max(0, height - 1);
   const shown: FindingItem[] = [];
   let used = 0;
@@ -142,7 +161,7 @@ export function fitFindings(items: readonly FindingItem[], height: number, width
     const first = items[0];
     shown.push({ ...first, rows: [...first.rows.slice(0, room - 1), cut(`${first.rows[room - 1] ?? ''} …`, width - first.indent - 2)] });
   }
-  const rest = items.slice(shown.length);
+  const rest = findings.slice(shown.length);
   const passing = rest.filter((item) => item.status === 'pass').length;
   const more =
     passing === rest.length ? `${SYMBOL.pass} ${rest.length} more passing` : `+${rest.length} more finding${rest.length === 1 ? '' : 's'} (enter: the detail)`;
