@@ -78,7 +78,7 @@ test('an event with an unchanged resourceVersion changes nothing; a deletion is 
   assert.equal(store.getState().objects.gateways.size, 0);
 });
 
-test('5,000 watch events in one burst reach the store as one update', async () => {
+test('5,000 watch events in one burst reach the store in parts of 500, and a key typed meanwhile is read between two parts', async () => {
   const store = freshStore();
   const buffer = new FeedBuffer(store, 20);
   syncAll(buffer);
@@ -94,9 +94,41 @@ test('5,000 watch events in one burst reach the store as one update', async () =
       },
     });
   }
-  await new Promise((r) => setTimeout(r, 60));
+  buffer.sync('services', { phase: 'retrying', detail: 'watch closed', since: 1 });
+  // What a key does when it is read: note how much of the burst is in the store then.
+  const seenByKey: number[] = [];
+  const sizes: number[] = [];
+  const unsubscribe = store.subscribe((state) => {
+    sizes.push(state.objects.services.size);
+    if (sizes.length === 1) setImmediate(() => seenByKey.push(store.getState().objects.services.size));
+  });
+  await until(() => store.getState().objects.services.size === 5000, 10_000, 'the burst applied');
+  unsubscribe();
+  assert.equal(store.getState().batches - batchesBefore, 10);
+  assert.deepEqual(
+    sizes,
+    Array.from({ length: 10 }, (_, i) => 500 * (i + 1)),
+  );
+  assert.equal(seenByKey[0], 500, 'the key was read after the first part, before the rest was applied');
+  // The sync state comes with the last part, not before the events it follows.
+  assert.equal(store.getState().sync.services.phase, 'retrying');
+  buffer.close();
+});
+
+test('an explicit flush still applies the whole burst in one update', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 60_000);
+  syncAll(buffer);
+  const batchesBefore = store.getState().batches;
+  for (let i = 0; i < 1200; i++) {
+    buffer.event('services', {
+      type: 'ADDED',
+      object: { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}`, namespace: 'default', resourceVersion: String(i + 1) } },
+    });
+  }
+  buffer.flush();
   assert.equal(store.getState().batches - batchesBefore, 1);
-  assert.equal(store.getState().objects.services.size, 5000);
+  assert.equal(store.getState().objects.services.size, 1200);
   buffer.close();
 });
 
