@@ -19,7 +19,7 @@ import { snapshotOf as desiredSnapshotOf } from '../src/preflight/snapshot.js';
 import { snapshotOf } from '../src/store/checks-slice.js';
 import { createDeckStore } from '../src/store/deck-store.js';
 import { FeedBuffer } from '../src/store/feed-buffer.js';
-import { startSession, waitForSync } from '../src/session.js';
+import { followTimeline, startSession, waitForSync } from '../src/session.js';
 import { createDemoCluster } from '../src/sim/index.js';
 import { generatePreflightRepo } from './preflight-repo.js';
 import { renderDeck } from '../test/screens/render.js';
@@ -269,6 +269,40 @@ async function keyToFrame(
   };
 }
 
+/**
+ * Idle: `n` objects synced, the timeline followed (saved to a scratch directory) as the session does,
+ * the 1 Hz clock, and the App drawn by Ink as the CLI draws it; nothing else changes for `seconds`.
+ */
+async function idle(n: number, seconds: number): Promise<{ cpuMs: number; frames: number; updates: number }> {
+  const { store } = loadedStore(n);
+  const dir = mkdtempSync(join(tmpdir(), 'drdeck-bench-idle-'));
+  let clock = Date.now();
+  const stopTimeline = followTimeline(store, { name: 'bench', now: () => clock }, { dir, fresh: true });
+  const deck = await renderDeck(store, 80, 24, { ink: TUI_RENDER_OPTIONS });
+  // Settle: the first frames and the timeline's first save.
+  await new Promise((r) => setTimeout(r, 1500));
+  let updates = 0;
+  const unsubscribe = store.subscribe(() => void updates++);
+  const frames = deck.frames.length;
+  const cpu = process.cpuUsage();
+  const ticks: number[] = [];
+  const tick = setInterval(() => {
+    const start = performance.now();
+    store.getState().tick((clock = Date.now()));
+    ticks.push(performance.now() - start);
+  }, 1000);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const used = process.cpuUsage(cpu);
+  clearInterval(tick);
+  unsubscribe();
+  stopTimeline();
+  deck.unmount();
+  rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_VERBOSE)
+    console.log(`  one tick with its subscribers (screens, timeline): median ${median(ticks).toFixed(2)} ms, max ${Math.max(...ticks).toFixed(2)} ms`);
+  return { cpuMs: (used.user + used.system) / 1000, frames: deck.frames.length - frames, updates };
+}
+
 async function main(): Promise<void> {
   const results: Result[] = [];
   const root = fileURLToPath(new URL('..', import.meta.url));
@@ -288,6 +322,19 @@ async function main(): Promise<void> {
     results.push({ name: `key → frame p99, 5,000 objects, ${label}`, budgetMs: 100, ms: r.p99 });
   }
   if (only === 'keys') return report(results);
+
+  // 0b. Idle (issue 13: < 1 % of a core): 20,000 objects, nothing changing but the clock.
+  if (!only || only === 'idle') {
+    const seconds = 30;
+    const r = await idle(20_000, seconds);
+    const load = (await import('node:os')).loadavg()[0].toFixed(2);
+    const percent = (r.cpuMs / (seconds * 1000)) * 100;
+    console.log(
+      `idle, 20,000 objects, ${seconds} s: CPU ${r.cpuMs.toFixed(0)} ms (${percent.toFixed(2)} % of a core), ${r.frames} frames written, ${r.updates} store updates (load ${load})`,
+    );
+    results.push({ name: `idle CPU over ${seconds} s, 20,000 objects (ms; budget 1 % of a core)`, budgetMs: seconds * 10, ms: r.cpuMs });
+    if (only) return report(results);
+  }
 
   // 1. A burst of 5,000 watch events applied as one batch (store update + dirty checks).
   const config = parseConfig({}, 'bench');

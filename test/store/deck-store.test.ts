@@ -6,6 +6,7 @@ import { defaultConfig } from '../../src/config/schema.js';
 import { KIND_KEYS } from '../../src/kinds.js';
 import { createDeckStore } from '../../src/store/deck-store.js';
 import { FeedBuffer } from '../../src/store/feed-buffer.js';
+import { fluxDeployedAt } from '../../src/store/selectors.js';
 
 function freshStore() {
   return createDeckStore({ config: defaultConfig(), clusterName: 'test', now: Date.parse('2026-11-26T03:00:00Z') });
@@ -255,4 +256,26 @@ test('a creation time that is not text does not break the header: the other Kust
   buffer.reset('kustomizations', [ks('broken', JSON.parse('{"toString": 1}')), ks('apps', '2026-11-26T02:40:00Z')]);
   buffer.flush();
   assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:40:00Z'));
+});
+
+test('when Flux was deployed follows the Kustomizations as they change, though worked out once per listing', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 60_000);
+  syncAll(buffer);
+  const ks = (name: string, created: string, rv: string): KubeObject => ({
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    metadata: { name, namespace: 'flux-system', resourceVersion: rv, creationTimestamp: created },
+  });
+  buffer.event('kustomizations', { type: 'ADDED', object: ks('apps', '2026-11-26T02:10:00Z', '1') });
+  buffer.flush();
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:10:00Z'));
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:10:00Z'));
+  buffer.event('kustomizations', { type: 'ADDED', object: ks('flux-system', '2026-11-26T02:00:00Z', '2') });
+  buffer.flush();
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:00:00Z'));
+  buffer.event('kustomizations', { type: 'DELETED', object: ks('flux-system', '2026-11-26T02:00:00Z', '3') });
+  buffer.flush();
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:10:00Z'));
+  buffer.close();
 });
