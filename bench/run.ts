@@ -5,6 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -61,7 +63,7 @@ const ready = (since: string) => ({
  * HelmReleases, Kustomizations), each with the fields the checks read and some they do not
  * (managedFields, a last-applied annotation), as a watch would deliver them.
  */
-function clusterObjects(n: number): Array<{ kind: KindKey; object: KubeObject }> {
+export function clusterObjects(n: number): Array<{ kind: KindKey; object: KubeObject }> {
   const since = new Date(Date.now() - 3_600_000).toISOString();
   const managedFields = [
     { manager: 'kustomize-controller', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': {} }, 'f:spec': {} } },
@@ -151,7 +153,7 @@ function clusterObjects(n: number): Array<{ kind: KindKey; object: KubeObject }>
 }
 
 /** A store with `n` objects synced, through the feed buffer as the watchers deliver them. */
-function loadedStore(n: number): { store: ReturnType<typeof createDeckStore>; buffer: FeedBuffer; objects: Array<{ kind: KindKey; object: KubeObject }> } {
+export function loadedStore(n: number): { store: ReturnType<typeof createDeckStore>; buffer: FeedBuffer; objects: Array<{ kind: KindKey; object: KubeObject }> } {
   const config = parseConfig({}, 'bench');
   const store = createDeckStore({ config, clusterName: 'bench', now: Date.now() });
   const buffer = new FeedBuffer(store, 60_000);
@@ -167,7 +169,7 @@ function loadedStore(n: number): { store: ReturnType<typeof createDeckStore>; bu
 }
 
 /** The same object, changed the way a status update changes it (a new resourceVersion). */
-function touched(object: KubeObject, rv: number): KubeObject {
+export function touched(object: KubeObject, rv: number): KubeObject {
   return { ...object, metadata: { ...object.metadata, resourceVersion: `t${rv}` } };
 }
 
@@ -303,6 +305,54 @@ async function idle(n: number, seconds: number): Promise<{ cpuMs: number; frames
   return { cpuMs: (used.user + used.system) / 1000, frames: deck.frames.length - frames, updates };
 }
 
+/** Memory now, after a full collection (heap figures are what is retained, not garbage yet to go). */
+function memory(): { rss: number; heapUsed: number; external: number; arrayBuffers: number } {
+  collect();
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+}
+
+let gc: (() => void) | undefined;
+function collect(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
+/**
+ * Churn: `n` objects synced, the App drawn, then `eventsPerSecond` changed objects (every kind in
+ * turn) for `seconds`; memory sampled after a collection every `everySeconds`.
+ */
+async function churn(n: number, eventsPerSecond: number, seconds: number, everySeconds: number): Promise<Array<{ at: number } & ReturnType<typeof memory>>> {
+  const samples: Array<{ at: number } & ReturnType<typeof memory>> = [];
+  samples.push({ at: -1, ...memory() });
+  const { store, objects } = loadedStore(n);
+  const buffer = new FeedBuffer(store);
+  const deck = await renderDeck(store, 80, 24, { ink: TUI_RENDER_OPTIONS });
+  let rv = 0;
+  const feed = setInterval(() => {
+    const { kind, object } = objects[(rv * 7919) % objects.length];
+    buffer.event(kind, { type: 'MODIFIED', object: touched(object, ++rv) });
+  }, 1000 / eventsPerSecond);
+  const tick = setInterval(() => store.getState().tick(Date.now()), 1000);
+  const started = performance.now();
+  samples.push({ at: 0, ...memory() });
+  while (performance.now() - started < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, everySeconds * 1000));
+    // The fake terminal keeps every frame; a real one does not.
+    deck.frames.splice(0, deck.frames.length);
+    samples.push({ at: Math.round((performance.now() - started) / 1000), ...memory() });
+  }
+  clearInterval(feed);
+  clearInterval(tick);
+  buffer.close();
+  deck.unmount();
+  return samples;
+}
+
 async function main(): Promise<void> {
   const results: Result[] = [];
   const root = fileURLToPath(new URL('..', import.meta.url));
@@ -322,6 +372,17 @@ async function main(): Promise<void> {
     results.push({ name: `key → frame p99, 5,000 objects, ${label}`, budgetMs: 100, ms: r.p99 });
   }
   if (only === 'keys') return report(results);
+
+  // 0c. Memory across churn (issue 13: ≤ 250 MB, flat): BENCH_CHURN_S seconds, 60 unless set.
+  if (only === 'churn') {
+    const seconds = Number(process.env.BENCH_CHURN_S ?? 60);
+    for (const s of await churn(20_000, 50, seconds, Math.max(5, Math.round(seconds / 12)))) {
+      console.log(
+        `${s.at < 0 ? 'before load' : `${s.at} s`}: rss ${s.rss} MB, heap used ${s.heapUsed} MB, external ${s.external} MB, array buffers ${s.arrayBuffers} MB`,
+      );
+    }
+    return;
+  }
 
   // 0b. Idle (issue 13: < 1 % of a core): 20,000 objects, nothing changing but the clock.
   if (!only || only === 'idle') {
@@ -464,4 +525,5 @@ function report(results: Result[]): void {
   process.exitCode = over ? 1 : 0;
 }
 
-void main();
+// Run as the bench; imported (a profiling script), only the generators.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) void main();
