@@ -153,6 +153,10 @@ function needsProposal(parsed: ParsedAddresses & { raw?: string }): boolean {
 export function addressProposals(snapshot: Snapshot, config: Config): Map<string, AddressProposal | undefined> {
   const { ipv4Prefix, ipv6Prefix, hostMin, hostMax } = config.loadbalancers;
   const services = loadBalancerServices(snapshot);
+  const proposals = new Map<string, AddressProposal | undefined>();
+  // Why first: on a cluster whose annotations are all right (the usual case) nothing needs a proposal,
+  // and the claims of every Service need not be gathered on each Service event.
+  if (!services.some((svc) => needsProposal(requestedAddresses(svc, config)))) return proposals;
   const owners = new Map<string, Set<string>>();
   const own = (key: string, ref: string) => {
     const set = owners.get(key);
@@ -168,7 +172,6 @@ export function addressProposals(snapshot: Snapshot, config: Config): Map<string
     for (const key of keys) own(key, ref);
   }
   const freeFor = (ref: string, key: string) => [...(owners.get(key) ?? [])].every((owner) => owner === ref);
-  const proposals = new Map<string, AddressProposal | undefined>();
   for (const svc of services) {
     const parsed = requestedAddresses(svc, config);
     if (!needsProposal(parsed)) continue;
