@@ -369,7 +369,7 @@ async function main(): Promise<void> {
     ['50 events/s', 50, 0],
     ['50 events/s and a 5,000-event burst every 3 s', 50, 3000],
   ] as const) {
-    if (only && only !== 'keys') break;
+    if (only && only !== 'keys' && only !== `keys${burst ? '-burst' : ''}`) continue;
     const r = await keyToFrame(5000, rate, 20, burst);
     const load = (await import('node:os')).loadavg()[0].toFixed(2);
     console.log(
@@ -377,7 +377,7 @@ async function main(): Promise<void> {
     );
     results.push({ name: `key → frame p99, 5,000 objects, ${label}`, budgetMs: 100, ms: r.p99 });
   }
-  if (only === 'keys') return report(results);
+  if (only?.startsWith('keys')) return report(results);
 
   // 0c. Memory across churn (issue 13: ≤ 250 MB, flat): BENCH_CHURN_S seconds, 60 unless set.
   if (only === 'churn') {

@@ -25,7 +25,7 @@ export const DEFAULT_FLUSH_MS = 100;
  * meanwhile waits behind it; in parts, with a turn of the event loop between them, input is read
  * between any two parts.
  */
-export const MAX_EVENTS_PER_COMMIT = 500;
+export const MAX_EVENTS_PER_COMMIT = 250;
 
 /** Anything but an object has no name to be kept under: it is not an object the API could send. */
 const isObject = (item: unknown): item is KubeObject => typeof item === 'object' && item !== null && !Array.isArray(item);
