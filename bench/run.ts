@@ -6,6 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +22,11 @@ import { snapshotOf as desiredSnapshotOf } from '../src/preflight/snapshot.js';
 import { snapshotOf } from '../src/store/checks-slice.js';
 import { createDeckStore } from '../src/store/deck-store.js';
 import { FeedBuffer } from '../src/store/feed-buffer.js';
-import { startSession, waitForSync } from '../src/session.js';
+import { followTimeline, startSession, waitForSync } from '../src/session.js';
 import { createDemoCluster } from '../src/sim/index.js';
 import { generatePreflightRepo } from './preflight-repo.js';
+import { renderDeck } from '../test/screens/render.js';
+import { TUI_RENDER_OPTIONS } from '../src/screens/render-options.js';
 
 interface Result {
   name: string;
@@ -60,7 +64,7 @@ const ready = (since: string) => ({
  * HelmReleases, Kustomizations), each with the fields the checks read and some they do not
  * (managedFields, a last-applied annotation), as a watch would deliver them.
  */
-function clusterObjects(n: number): Array<{ kind: KindKey; object: KubeObject }> {
+export function clusterObjects(n: number): Array<{ kind: KindKey; object: KubeObject }> {
   const since = new Date(Date.now() - 3_600_000).toISOString();
   const managedFields = [
     { manager: 'kustomize-controller', operation: 'Apply', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': {} }, 'f:spec': {} } },
@@ -150,7 +154,11 @@ function clusterObjects(n: number): Array<{ kind: KindKey; object: KubeObject }>
 }
 
 /** A store with `n` objects synced, through the feed buffer as the watchers deliver them. */
-function loadedStore(n: number): { store: ReturnType<typeof createDeckStore>; buffer: FeedBuffer; objects: Array<{ kind: KindKey; object: KubeObject }> } {
+export function loadedStore(n: number): {
+  store: ReturnType<typeof createDeckStore>;
+  buffer: FeedBuffer;
+  objects: Array<{ kind: KindKey; object: KubeObject }>;
+} {
   const config = parseConfig({}, 'bench');
   const store = createDeckStore({ config, clusterName: 'bench', now: Date.now() });
   const buffer = new FeedBuffer(store, 60_000);
@@ -166,13 +174,235 @@ function loadedStore(n: number): { store: ReturnType<typeof createDeckStore>; bu
 }
 
 /** The same object, changed the way a status update changes it (a new resourceVersion). */
-function touched(object: KubeObject, rv: number): KubeObject {
+export function touched(object: KubeObject, rv: number): KubeObject {
   return { ...object, metadata: { ...object.metadata, resourceVersion: `t${rv}` } };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;
+}
+
+/**
+ * Key press → frame with the App drawn by Ink (the CLI's render options) into a fake terminal, over
+ * a store of `n` objects fed through a real-timed feed buffer: `eventsPerSecond` touched Services,
+ * and every `burstEveryMs` a burst touching every object at once (a watch replaying its objects).
+ * Why keys are measured from when they were due: a key waits in the kernel while the event loop is
+ * busy; a timer set for its due time fires as late as the key would have been read.
+ */
+async function keyToFrame(
+  n: number,
+  eventsPerSecond: number,
+  seconds: number,
+  burstEveryMs = 0,
+): Promise<{ p50: number; p99: number; max: number; samples: number; cpuMs: number }> {
+  const { store, objects } = loadedStore(n);
+  const buffer = new FeedBuffer(store);
+  const applyBatch = store.getState().applyBatch;
+  const applied: number[] = [];
+  store.setState({
+    applyBatch: (batch) => {
+      const start = performance.now();
+      applyBatch(batch);
+      applied.push(performance.now() - start);
+    },
+  });
+  const services = objects.filter((o) => o.kind === 'services');
+  const deck = await renderDeck(store, 80, 24, { ink: TUI_RENDER_OPTIONS });
+  const latencies: number[] = [];
+  let rv = 0;
+  let waiting: { due: number } | undefined;
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  const cpu = process.cpuUsage();
+  // The first write after the key's own store update is its frame.
+  const push = deck.frames.push.bind(deck.frames);
+  deck.frames.push = (...frames: string[]) => {
+    if (waiting) latencies.push(performance.now() - waiting.due);
+    waiting = undefined;
+    return push(...frames);
+  };
+  if (eventsPerSecond > 0) {
+    timers.push(
+      setInterval(() => {
+        const { object } = services[rv % services.length];
+        buffer.event('services', { type: 'MODIFIED', object: touched(object, ++rv) });
+      }, 1000 / eventsPerSecond),
+    );
+  }
+  if (burstEveryMs > 0) {
+    timers.push(
+      setInterval(() => {
+        // As a watch stream delivers them: a chunk of objects per read from the socket.
+        const send = (from: number) => {
+          for (const { kind, object } of objects.slice(from, from + 50)) buffer.event(kind, { type: 'MODIFIED', object: touched(object, ++rv) });
+          if (from + 50 < objects.length) setImmediate(() => send(from + 50));
+        };
+        send(0);
+      }, burstEveryMs),
+    );
+  }
+  const end = performance.now() + seconds * 1000;
+  let key = 'l';
+  while (performance.now() < end) {
+    // A key every 150-350 ms, at a time not in step with the events or the frames.
+    const due = performance.now() + 150 + Math.random() * 200;
+    await new Promise<void>((resolve) =>
+      setTimeout(
+        () => {
+          const before = store.getState().focus;
+          waiting = { due };
+          void deck.press(key);
+          if (store.getState().focus === before) waiting = undefined;
+          key = key === 'l' ? 'h' : 'l';
+          resolve();
+        },
+        Math.max(0, due - performance.now()),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const used = process.cpuUsage(cpu);
+  for (const t of timers) clearInterval(t);
+  buffer.close();
+  deck.unmount();
+  if (process.env.BENCH_VERBOSE)
+    console.log(`  store commits: ${applied.length}, longest ${Math.max(...applied).toFixed(0)} ms, p99 ${percentile(applied, 99).toFixed(0)} ms`);
+  return {
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: Math.max(...latencies),
+    samples: latencies.length,
+    cpuMs: (used.user + used.system) / 1000,
+  };
+}
+
+/**
+ * Idle: `n` objects synced, the timeline followed (saved to a scratch directory) as the session does,
+ * the 1 Hz clock, and the App drawn by Ink as the CLI draws it; nothing else changes for `seconds`.
+ */
+async function idle(n: number, seconds: number): Promise<{ cpuMs: number; frames: number; updates: number }> {
+  const { store } = loadedStore(n);
+  const dir = mkdtempSync(join(tmpdir(), 'drdeck-bench-idle-'));
+  let clock = Date.now();
+  const stopTimeline = followTimeline(store, { name: 'bench', now: () => clock }, { dir, fresh: true });
+  const deck = await renderDeck(store, 80, 24, { ink: TUI_RENDER_OPTIONS });
+  // Settle: the first frames and the timeline's first save.
+  await new Promise((r) => setTimeout(r, 1500));
+  let updates = 0;
+  const unsubscribe = store.subscribe(() => void updates++);
+  const frames = deck.frames.length;
+  const cpu = process.cpuUsage();
+  const ticks: number[] = [];
+  const tick = setInterval(() => {
+    const start = performance.now();
+    store.getState().tick((clock = Date.now()));
+    ticks.push(performance.now() - start);
+  }, 1000);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const used = process.cpuUsage(cpu);
+  clearInterval(tick);
+  unsubscribe();
+  stopTimeline();
+  deck.unmount();
+  rmSync(dir, { recursive: true, force: true });
+  if (process.env.BENCH_VERBOSE)
+    console.log(`  one tick with its subscribers (screens, timeline): median ${median(ticks).toFixed(2)} ms, max ${Math.max(...ticks).toFixed(2)} ms`);
+  return { cpuMs: (used.user + used.system) / 1000, frames: deck.frames.length - frames, updates };
+}
+
+/** Memory now, after a full collection (heap figures are what is retained, not garbage yet to go). */
+function memory(): { rss: number; heapUsed: number; external: number; arrayBuffers: number } {
+  collect();
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  return { rss: mb(m.rss), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers) };
+}
+
+let gc: (() => void) | undefined;
+function collect(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
+/**
+ * Churn: `n` objects synced, the App drawn, then `eventsPerSecond` changed objects (every kind in
+ * turn) for `seconds`; memory sampled after a collection every `everySeconds`.
+ */
+async function churn(n: number, eventsPerSecond: number, seconds: number, everySeconds: number): Promise<Array<{ at: number } & ReturnType<typeof memory>>> {
+  const samples: Array<{ at: number } & ReturnType<typeof memory>> = [];
+  samples.push({ at: -1, ...memory() });
+  const { store, objects } = loadedStore(n);
+  const buffer = new FeedBuffer(store);
+  const deck = await renderDeck(store, 80, 24, { ink: TUI_RENDER_OPTIONS });
+  let rv = 0;
+  const feed = setInterval(() => {
+    const { kind, object } = objects[(rv * 7919) % objects.length];
+    buffer.event(kind, { type: 'MODIFIED', object: touched(object, ++rv) });
+  }, 1000 / eventsPerSecond);
+  const tick = setInterval(() => store.getState().tick(Date.now()), 1000);
+  const started = performance.now();
+  samples.push({ at: 0, ...memory() });
+  while (performance.now() - started < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, everySeconds * 1000));
+    // The fake terminal keeps every frame; a real one does not.
+    deck.frames.splice(0, deck.frames.length);
+    samples.push({ at: Math.round((performance.now() - started) / 1000), ...memory() });
+  }
+  clearInterval(feed);
+  clearInterval(tick);
+  buffer.close();
+  deck.unmount();
+  return samples;
 }
 
 async function main(): Promise<void> {
   const results: Result[] = [];
   const root = fileURLToPath(new URL('..', import.meta.url));
+  const only = process.argv.slice(2).find((a) => !a.startsWith('-'));
+  // V8 flags set at run time, as an entry point could set them (e.g. --optimize-for-size), to compare RSS.
+  if (process.env.BENCH_V8_FLAGS) setFlagsFromString(process.env.BENCH_V8_FLAGS);
+
+  // 0. Key → frame at 5,000 objects under load (issue 13: p99 ≤ 100 ms), Ink drawing as the CLI does.
+  for (const [label, rate, burst] of [
+    ['50 events/s', 50, 0],
+    ['50 events/s and a 5,000-event burst every 3 s', 50, 3000],
+  ] as const) {
+    if (only && only !== 'keys' && only !== `keys${burst ? '-burst' : ''}`) continue;
+    const r = await keyToFrame(5000, rate, 20, burst);
+    const load = (await import('node:os')).loadavg()[0].toFixed(2);
+    console.log(
+      `key → frame, 5,000 objects, ${label}: p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, max ${r.max.toFixed(0)} ms (${r.samples} keys; CPU ${r.cpuMs.toFixed(0)} ms in 20 s; load ${load})`,
+    );
+    results.push({ name: `key → frame p99, 5,000 objects, ${label}`, budgetMs: 100, ms: r.p99 });
+  }
+  if (only?.startsWith('keys')) return report(results);
+
+  // 0c. Memory across churn (issue 13: ≤ 250 MB, flat): BENCH_CHURN_S seconds, 60 unless set.
+  if (only === 'churn') {
+    const seconds = Number(process.env.BENCH_CHURN_S ?? 60);
+    for (const s of await churn(20_000, 50, seconds, Math.max(5, Math.round(seconds / 12)))) {
+      console.log(
+        `${s.at < 0 ? 'before load' : `${s.at} s`}: rss ${s.rss} MB, heap used ${s.heapUsed} MB, external ${s.external} MB, array buffers ${s.arrayBuffers} MB`,
+      );
+    }
+    return;
+  }
+
+  // 0b. Idle (issue 13: < 1 % of a core): 20,000 objects, nothing changing but the clock.
+  if (!only || only === 'idle') {
+    const seconds = 30;
+    const r = await idle(20_000, seconds);
+    const load = (await import('node:os')).loadavg()[0].toFixed(2);
+    const percent = (r.cpuMs / (seconds * 1000)) * 100;
+    console.log(
+      `idle, 20,000 objects, ${seconds} s: CPU ${r.cpuMs.toFixed(0)} ms (${percent.toFixed(2)} % of a core), ${r.frames} frames written, ${r.updates} store updates (load ${load})`,
+    );
+    results.push({ name: `idle CPU over ${seconds} s, 20,000 objects (ms; budget 1 % of a core)`, budgetMs: seconds * 10, ms: r.cpuMs });
+    if (only) return report(results);
+  }
 
   // 1. A burst of 5,000 watch events applied as one batch (store update + dirty checks).
   const config = parseConfig({}, 'bench');
@@ -253,6 +483,8 @@ async function main(): Promise<void> {
     buffer.close();
   }
 
+  if (only === 'batch') return report(results);
+
   // 2. Every check on the demo scenario's full snapshot.
   const demo = createDemoCluster({ manual: true });
   const demoConfig = parseConfig(demo.config, 'demo');
@@ -289,6 +521,10 @@ async function main(): Promise<void> {
     rmSync(repo, { recursive: true, force: true });
   }
 
+  report(results);
+}
+
+function report(results: Result[]): void {
   let over = 0;
   for (const r of results) {
     const ok = r.ms <= r.budgetMs;
@@ -298,11 +534,14 @@ async function main(): Promise<void> {
   process.exitCode = over ? 1 : 0;
 }
 
-// `--cluster`: the real-server benchmark beside k9s (bench/cluster/main.ts), loaded only when asked.
-const clusterFlag = process.argv.indexOf('--cluster');
-if (clusterFlag >= 0) {
-  const args = process.argv.slice(2).filter((_, i) => i + 2 !== clusterFlag);
-  void import('./cluster/main.js').then(async ({ runClusterBench }) => {
-    process.exitCode = await runClusterBench(args);
-  });
-} else void main();
+// Run as the bench (imported by a profiling script: only the generators). `--cluster`: the
+// real-server benchmark beside k9s (bench/cluster/main.ts), loaded only when asked.
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const clusterFlag = process.argv.indexOf('--cluster');
+  if (clusterFlag >= 0) {
+    const args = process.argv.slice(2).filter((_, i) => i + 2 !== clusterFlag);
+    void import('./cluster/main.js').then(async ({ runClusterBench }) => {
+      process.exitCode = await runClusterBench(args);
+    });
+  } else void main();
+}

@@ -47,7 +47,7 @@ export interface SessionOptions {
  * Keeps the context's timeline: loaded (or started) once, advanced whenever the checks or the clock
  * move, saved atomically whenever it changes, so a kill -9 or a dropped SSH session loses nothing.
  */
-function followTimeline(store: DeckStore, cluster: Cluster, options: { dir: string; fresh?: boolean }): () => void {
+export function followTimeline(store: DeckStore, cluster: Pick<Cluster, 'name' | 'now'>, options: { dir: string; fresh?: boolean }): () => void {
   const now = cluster.now();
   const loaded = options.fresh ? {} : loadTimeline(options.dir, cluster.name, now);
   const start = loaded.state ? resume(loaded.state, now) : createTimeline(cluster.name, now);
@@ -67,7 +67,9 @@ function followTimeline(store: DeckStore, cluster: Cluster, options: { dir: stri
       // changes between ticks happened now, not at the last tick (at the demo's speed 600 a tick
       // is 10 scenario minutes).
       const now = Math.max(state.now, cluster.now());
-      const next = advance(state.timeline, state.results, now, fluxDeployedAt(state), state.timelineSpec);
+      // Why only without a t0: advance reads it only then.
+      const t0 = state.timeline.t0 === undefined ? fluxDeployedAt(state) : undefined;
+      const next = advance(state.timeline, state.results, now, t0, state.timelineSpec);
       // setTimeline comes back here as a timeline-only change, which saves it.
       if (next !== state.timeline) return state.setTimeline(next);
     }

@@ -153,6 +153,10 @@ function needsProposal(parsed: ParsedAddresses & { raw?: string }): boolean {
 export function addressProposals(snapshot: Snapshot, config: Config): Map<string, AddressProposal | undefined> {
   const { ipv4Prefix, ipv6Prefix, hostMin, hostMax } = config.loadbalancers;
   const services = loadBalancerServices(snapshot);
+  const proposals = new Map<string, AddressProposal | undefined>();
+  // Why first: on a cluster whose annotations are all right (the usual case) nothing needs a proposal,
+  // and the claims of every Service need not be gathered on each Service event.
+  if (!services.some((svc) => needsProposal(requestedAddresses(svc, config)))) return proposals;
   const owners = new Map<string, Set<string>>();
   const own = (key: string, ref: string) => {
     const set = owners.get(key);
@@ -168,7 +172,6 @@ export function addressProposals(snapshot: Snapshot, config: Config): Map<string
     for (const key of keys) own(key, ref);
   }
   const freeFor = (ref: string, key: string) => [...(owners.get(key) ?? [])].every((owner) => owner === ref);
-  const proposals = new Map<string, AddressProposal | undefined>();
   for (const svc of services) {
     const parsed = requestedAddresses(svc, config);
     if (!needsProposal(parsed)) continue;
@@ -346,6 +349,41 @@ function familiesRefused(service: unknown, config: Config): Family[] {
   return [...familiesIn([...v4, ...v6])].filter((f) => !allowed.includes(f));
 }
 
+/** One Service's part of loadbalancers.external-ip: its row, and what it adds to the summary. */
+interface ExternalIpFinding {
+  evidence: Evidence;
+  pending?: string;
+  policyCause?: boolean;
+}
+
+const externalIpFindings = new WeakMap<object, { scheme: Config['loadbalancers']; finding: ExternalIpFinding }>();
+
+/** judgeExternalIp, once per Service object: an unchanged Service keeps its very row. */
+function externalIpFinding(svc: KubeObject, config: Config): ExternalIpFinding {
+  const known = externalIpFindings.get(svc);
+  if (known?.scheme === config.loadbalancers) return known.finding;
+  const finding = judgeExternalIp(svc, config);
+  externalIpFindings.set(svc, { scheme: config.loadbalancers, finding });
+  return finding;
+}
+
+function judgeExternalIp(svc: KubeObject, config: Config): ExternalIpFinding {
+  // An IP or a hostname: either is the external address kubectl shows as EXTERNAL-IP.
+  const ingress = [...ingressAddresses(svc), ...ingressHostnames(svc)];
+  if (ingress.length) return { evidence: row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass') };
+  const ipam = conditions(svc).find((c) => IPAM_CONDITIONS.has(c.type));
+  const refused = familiesRefused(svc, config);
+  const why = [
+    ipam && `IPAM ${ipam.reason || ipam.status}${ipam.message ? `: ${ipam.message}` : ''}`,
+    refused.length && `annotation asks ${refused.join('+')} but ipFamilies is ${serviceFamilies(svc).join(',')} (${policyOf(svc)})`,
+  ].filter(Boolean);
+  return {
+    pending: `${refOf(svc)}${why.length ? ` (${why[0]})` : ''}`,
+    policyCause: refused.length > 0,
+    evidence: row('services', svc, 'status.loadBalancer.ingress', `pending${why.length ? `: ${why.join('; ')}` : ''}`, 'fail'),
+  };
+}
+
 const externalIp: Check = {
   id: 'loadbalancers.external-ip',
   panel: 'loadbalancers',
@@ -357,18 +395,10 @@ const externalIp: Check = {
     const pending: string[] = [];
     let policyCause = false;
     const evidence: Evidence[] = services.map((svc) => {
-      // An IP or a hostname: either is the external address kubectl shows as EXTERNAL-IP.
-      const ingress = [...ingressAddresses(svc), ...ingressHostnames(svc)];
-      if (ingress.length) return row('services', svc, 'status.loadBalancer.ingress', ingress.join(', '), 'pass');
-      const ipam = conditions(svc).find((c) => IPAM_CONDITIONS.has(c.type));
-      const refused = familiesRefused(svc, config);
-      if (refused.length) policyCause = true;
-      const why = [
-        ipam && `IPAM ${ipam.reason || ipam.status}${ipam.message ? `: ${ipam.message}` : ''}`,
-        refused.length && `annotation asks ${refused.join('+')} but ipFamilies is ${serviceFamilies(svc).join(',')} (${policyOf(svc)})`,
-      ].filter(Boolean);
-      pending.push(`${refOf(svc)}${why.length ? ` (${why[0]})` : ''}`);
-      return row('services', svc, 'status.loadBalancer.ingress', `pending${why.length ? `: ${why.join('; ')}` : ''}`, 'fail');
+      const finding = externalIpFinding(svc, config);
+      if (finding.pending) pending.push(finding.pending);
+      if (finding.policyCause) policyCause = true;
+      return finding.evidence;
     });
     if (!pending.length) return verdict('pass', `${services.length}/${services.length} have an EXTERNAL-IP`, evidence);
     return verdict('fail', `${pending.length}/${services.length} EXTERNAL-IP pending: ${nameList(pending, 2)}`, evidence, {
@@ -468,6 +498,30 @@ const statusFamilies: Check = {
   },
 };
 
+/** The canonical addresses a Service's annotation claims, by Service object (an unchanged Service is the same object). */
+const claimedIps = new WeakMap<object, { scheme: Config['loadbalancers']; ips: string[] }>();
+
+function claimedBy(svc: KubeObject, config: Config): string[] {
+  const known = claimedIps.get(svc);
+  if (known?.scheme === config.loadbalancers) return known.ips;
+  const { v4, v6 } = requestedAddresses(svc, config);
+  const ips = [...new Set([...v4, ...v6].map(canonicalIp))];
+  claimedIps.set(svc, { scheme: config.loadbalancers, ips });
+  return ips;
+}
+
+/** address-conflict's rows by Service object, then field, address and status: a Service keeps its very rows. */
+const conflictRows = new WeakMap<object, Map<string, Evidence>>();
+
+function conflictRow(svc: KubeObject, field: string, ip: string, status: CheckStatus): Evidence {
+  let rows = conflictRows.get(svc);
+  if (!rows) conflictRows.set(svc, (rows = new Map()));
+  const key = `${field}\u0000${ip}\u0000${status}`;
+  let known = rows.get(key);
+  if (!known) rows.set(key, (known = row('services', svc, field, ip, status)));
+  return known;
+}
+
 const addressConflict: Check = {
   id: 'loadbalancers.address-conflict',
   panel: 'loadbalancers',
@@ -477,12 +531,11 @@ const addressConflict: Check = {
   evaluate(snapshot, config) {
     const claims = new Map<string, KubeObject[]>();
     for (const svc of loadBalancerServices(snapshot)) {
-      const { v4, v6 } = requestedAddresses(svc, config);
-      for (const ip of new Set([...v4, ...v6].map(canonicalIp))) pushTo(claims, ip, svc);
+      for (const ip of claimedBy(svc, config)) pushTo(claims, ip, svc);
     }
     const conflicts = [...claims].filter(([, list]) => list.length > 1);
     const field = `metadata.annotations[${config.loadbalancers.annotation}]`;
-    const evidence = [...claims].flatMap(([ip, list]) => list.map((svc) => row('services', svc, field, ip, list.length > 1 ? 'fail' : 'pass')));
+    const evidence = [...claims].flatMap(([ip, list]) => list.map((svc) => conflictRow(svc, field, ip, list.length > 1 ? 'fail' : 'pass')));
     if (!conflicts.length) return verdict('pass', `${plural(claims.size, 'address', 'addresses')} claimed once each`, evidence);
     const described = conflicts.map(([ip, list]) => `${ip} by ${list.map(refOf).join(' and ')}`);
     return verdict('fail', `${plural(conflicts.length, 'address', 'addresses')} claimed twice: ${nameList(described, 2)}`, evidence);

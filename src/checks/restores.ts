@@ -23,6 +23,7 @@ import {
   nameOf,
   num,
   parseTime,
+  perObject,
   plural,
   refOf,
   pushTo,
@@ -59,6 +60,35 @@ export const COPY_METHOD_HINT = [
   '      volumeSnapshotClassName: "${VOLSYNC_SNAPSHOTCLASS:=csi-cephfs-config-snapclass}"',
 ].join('\n');
 
+/** One RD's part of restores.copy-method. */
+interface CopyMethodFinding {
+  evidence: Evidence;
+  bad: boolean;
+  otherMover?: string;
+}
+
+const copyMethodFindings = new WeakMap<object, { key: unknown; value: CopyMethodFinding }>();
+
+function judgeCopyMethod(rd: KubeObject, movers: readonly string[]): CopyMethodFinding {
+  const mover = moverOf(rd);
+  const method = str(at(mover?.spec, 'copyMethod'));
+  const ok = method === 'Snapshot';
+  const field = `spec.${mover?.mover ?? movers[0]}.copyMethod`;
+  const sync = condition(rd, 'Synchronizing');
+  const value = method ?? (sync?.message ? `unset (${sync.message})` : 'unset');
+  // Why: a restic (or rclone, rsync) RD restores from that mover's repository, not from the one the
+  // backups were written to; its copyMethod and Secret look just as fine.
+  if (mover && !movers.includes(mover.mover)) {
+    const also = `${mover.mover} mover, not ${movers.join(' or ')}: it restores from a ${mover.mover} repository`;
+    return {
+      bad: !ok,
+      otherMover: `${refOf(rd)} (${mover.mover})`,
+      evidence: row('replicationdestinations', rd, field, `${value}; ${also}`, ok ? 'warn' : 'fail'),
+    };
+  }
+  return { bad: !ok, evidence: row('replicationdestinations', rd, field, value, ok ? 'pass' : 'fail') };
+}
+
 const copyMethod: Check = {
   id: 'restores.copy-method',
   panel: 'restores',
@@ -71,21 +101,10 @@ const copyMethod: Check = {
     const bad: string[] = [];
     const otherMover: string[] = [];
     const evidence = rds.map((rd) => {
-      const mover = moverOf(rd);
-      const method = str(at(mover?.spec, 'copyMethod'));
-      const ok = method === 'Snapshot';
-      if (!ok) bad.push(refOf(rd));
-      const field = `spec.${mover?.mover ?? movers[0]}.copyMethod`;
-      const sync = condition(rd, 'Synchronizing');
-      const value = method ?? (sync?.message ? `unset (${sync.message})` : 'unset');
-      // Why: a restic (or rclone, rsync) RD restores from that mover's repository, not from the one the
-      // backups were written to; its copyMethod and Secret look just as fine.
-      if (mover && !movers.includes(mover.mover)) {
-        otherMover.push(`${refOf(rd)} (${mover.mover})`);
-        const also = `${mover.mover} mover, not ${movers.join(' or ')}: it restores from a ${mover.mover} repository`;
-        return row('replicationdestinations', rd, field, `${value}; ${also}`, ok ? 'warn' : 'fail');
-      }
-      return row('replicationdestinations', rd, field, value, ok ? 'pass' : 'fail');
+      const finding = perObject(copyMethodFindings, rd, config.restores, () => judgeCopyMethod(rd, movers));
+      if (finding.bad) bad.push(refOf(rd));
+      if (finding.otherMover) otherMover.push(finding.otherMover);
+      return finding.evidence;
     });
     if (!bad.length && !otherMover.length) return verdict('pass', `${rds.length}/${rds.length} RDs have copyMethod Snapshot`, evidence);
     const parts = [
@@ -117,6 +136,8 @@ export const SSA_HINT = [
   'so that Flux keeps the RDs in line with Git.',
 ].join('\n');
 
+const ssaRows = new WeakMap<object, { key: unknown; value: Evidence }>();
+
 const ssaIfNotPresent: Check = {
   id: 'restores.ssa-if-not-present',
   panel: 'restores',
@@ -126,10 +147,12 @@ const ssaIfNotPresent: Check = {
   evaluate(snapshot, config) {
     const rds = replicationDestinations(snapshot, config);
     const labelled = rds.filter((rd) => labelOf(rd, SSA_LABEL) === 'IfNotPresent');
-    const evidence = rds.map((rd) => {
-      const value = labelOf(rd, SSA_LABEL);
-      return row('replicationdestinations', rd, `metadata.labels[${SSA_LABEL}]`, value ?? 'unset', value === 'IfNotPresent' ? 'warn' : 'pass');
-    });
+    const evidence = rds.map((rd) =>
+      perObject(ssaRows, rd, SSA_LABEL, () => {
+        const value = labelOf(rd, SSA_LABEL);
+        return row('replicationdestinations', rd, `metadata.labels[${SSA_LABEL}]`, value ?? 'unset', value === 'IfNotPresent' ? 'warn' : 'pass');
+      }),
+    );
     if (!labelled.length) return verdict('pass', `no RD carries ${SSA_LABEL}: IfNotPresent`, evidence);
     return verdict('warn', `${plural(labelled.length, 'RD')} with ssa: IfNotPresent (Flux never updates them): ${nameList(labelled.map(refOf))}`, evidence, {
       fixes: ['restores-recreate'],
@@ -137,6 +160,19 @@ const ssaIfNotPresent: Check = {
     });
   },
 };
+
+const secretFindings = new WeakMap<object, { key: unknown; value: { evidence: Evidence; problem?: string } }>();
+
+/** One RD's row of restores.secrets, given whether its repository Secret exists (undefined: it names none). */
+function judgeSecret(rd: KubeObject, exists: boolean | undefined): { evidence: Evidence; problem?: string } {
+  const mover = moverOf(rd);
+  const field = `spec.${mover?.mover ?? 'kopia'}.repository`;
+  const secret = str(at(mover?.spec, 'repository'));
+  if (!secret) return { problem: `${refOf(rd)} names no repository Secret`, evidence: row('replicationdestinations', rd, field, 'unset', 'fail') };
+  const ns = namespaceOf(rd);
+  if (exists) return { evidence: row('replicationdestinations', rd, field, `Secret ${secret} exists`, 'pass') };
+  return { problem: `${ns ? `${ns}/` : ''}${secret}`, evidence: row('replicationdestinations', rd, field, `Secret ${secret} missing`, 'fail') };
+}
 
 const secrets: Check = {
   id: 'restores.secrets',
@@ -148,17 +184,12 @@ const secrets: Check = {
     const rds = replicationDestinations(snapshot, config);
     const problems: string[] = [];
     const evidence = rds.map((rd) => {
-      const mover = moverOf(rd);
-      const field = `spec.${mover?.mover ?? 'kopia'}.repository`;
-      const secret = str(at(mover?.spec, 'repository'));
-      if (!secret) {
-        problems.push(`${refOf(rd)} names no repository Secret`);
-        return row('replicationdestinations', rd, field, 'unset', 'fail');
-      }
-      const ns = namespaceOf(rd);
-      if (getObject(snapshot, 'secrets', ns, secret)) return row('replicationdestinations', rd, field, `Secret ${secret} exists`, 'pass');
-      problems.push(`${ns ? `${ns}/` : ''}${secret}`);
-      return row('replicationdestinations', rd, field, `Secret ${secret} missing`, 'fail');
+      const secret = str(at(moverOf(rd)?.spec, 'repository'));
+      // The row depends on the RD and on whether its Secret exists: that answer is the cache's key.
+      const exists = secret ? getObject(snapshot, 'secrets', namespaceOf(rd), secret) !== undefined : undefined;
+      const finding = perObject(secretFindings, rd, exists, () => judgeSecret(rd, exists));
+      if (finding.problem) problems.push(finding.problem);
+      return finding.evidence;
     });
     if (!problems.length) return verdict('pass', `${rds.length}/${rds.length} repository Secrets present`, evidence);
     return verdict('fail', `${plural(problems.length, 'repository Secret')} missing (external-secrets not synced?): ${nameList(problems)}`, evidence);
@@ -202,6 +233,14 @@ export function restoreState(rd: KubeObject): { state: RestoreState; detail: str
   return { state: 'not triggered', detail: 'spec.trigger.manual unset' };
 }
 
+const progressStates = new WeakMap<object, { key: unknown; value: ReturnType<typeof progressState> }>();
+
+/** One RD's restore state and its row. */
+function progressState(rd: KubeObject) {
+  const { state, detail } = restoreState(rd);
+  return { rd, state, detail, evidence: row('replicationdestinations', rd, state, detail, RESTORE_STATUS[state]) };
+}
+
 const progress: Check = {
   id: 'restores.progress',
   panel: 'restores',
@@ -214,7 +253,7 @@ const progress: Check = {
       const status = config.restores.expectedCount === 0 ? 'pass' : 'warn';
       return verdict(status, 'no ReplicationDestinations yet', []);
     }
-    const states = rds.map((rd) => ({ rd, ...restoreState(rd) }));
+    const states = rds.map((rd) => perObject(progressStates, rd, null, () => progressState(rd)));
     const counts = new Map<RestoreState, number>();
     for (const s of states) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
     const done = counts.get('done') ?? 0;
@@ -223,7 +262,7 @@ const progress: Check = {
     const failed = states.filter((s) => s.state === 'failed');
     const firstFailure = failed.length ? ` (${nameOf(failed[0].rd)}: ${failed[0].detail.slice(0, 80)})` : '';
     const summary = `${done}/${rds.length} restored${parts.length ? `: ${parts.join(', ')}` : ''}${firstFailure}`;
-    const evidence = states.map((s) => row('replicationdestinations', s.rd, s.state, s.detail, RESTORE_STATUS[s.state]));
+    const evidence = states.map((s) => s.evidence);
     const status = worst(states.map((s) => RESTORE_STATUS[s.state]));
     return verdict(status, summary, evidence, { fixes: [(counts.has('not triggered') || failed.length > 0) && 'restores-trigger'] });
   },

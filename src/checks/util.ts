@@ -302,6 +302,19 @@ export function row(kind: KindKey | string, object: unknown, field: string, valu
   return { kind: kindLabel, ...(namespace ? { namespace } : {}), name: nameOf(object), field, value, status };
 }
 
+/**
+ * A value worked out once per object and key: an unchanged object is the same object, so its rows
+ * stay the very same rows and the result compares equal at a glance. `key` is what else the value
+ * depends on (a config section, a fact from another kind), compared by identity.
+ */
+export function perObject<T>(cache: WeakMap<object, { key: unknown; value: T }>, object: object, key: unknown, compute: () => T): T {
+  const known = cache.get(object);
+  if (known && known.key === key) return known.value;
+  const value = compute();
+  cache.set(object, { key, value });
+  return value;
+}
+
 /** An evidence row about something that is not there. */
 export function missingRow(kind: KindKey, ref: string, field = 'exists', value = 'missing', status: CheckStatus = 'fail'): Evidence {
   const { namespace, name } = parseRef(ref);

@@ -19,6 +19,14 @@ import { emptyBatch, type Batch } from './resources-slice.js';
 
 export const DEFAULT_FLUSH_MS = 100;
 
+/**
+ * The most watch events one timed flush applies. Why: a burst of 5,000 (a watch replaying its
+ * objects) applied in one store update holds the event loop for its whole length, and a key typed
+ * meanwhile waits behind it; in parts, with a turn of the event loop between them, input is read
+ * between any two parts.
+ */
+export const MAX_EVENTS_PER_COMMIT = 250;
+
 /** Anything but an object has no name to be kept under: it is not an object the API could send. */
 const isObject = (item: unknown): item is KubeObject => typeof item === 'object' && item !== null && !Array.isArray(item);
 
@@ -81,15 +89,31 @@ export class FeedBuffer implements FeedSink {
     this.schedule();
   }
 
-  /** Applies whatever is queued now (tests and the headless check use this instead of waiting). */
+  /** Applies whatever is queued now, in one store update (tests and the headless check use this instead of waiting). */
   flush(): void {
     this.cancel();
     this.flushedAt = performance.now();
     const batch = this.batch;
     this.batch = emptyBatch();
-    if (batch.resets.size || batch.events.length || batch.sync.size || batch.dns.length || batch.dnsForget?.length || batch.routerRecords) {
-      this.store.getState().applyBatch(batch);
-    }
+    apply(this.store, batch);
+  }
+
+  /**
+   * The timed flush: at most MAX_EVENTS_PER_COMMIT events now, the rest on the next turn of the
+   * event loop. Resets go with the first part (events after them build on them); sync states, DNS
+   * answers and the router's count with the last (a kind is not "synced" before its events are in).
+   */
+  private flushPart(): void {
+    if (this.batch.events.length <= MAX_EVENTS_PER_COMMIT) return this.flush();
+    this.cancel();
+    this.flushedAt = performance.now();
+    const rest = this.batch;
+    const part: Batch = { ...emptyBatch(), resets: rest.resets, events: rest.events.slice(0, MAX_EVENTS_PER_COMMIT) };
+    rest.resets = new Map();
+    rest.events = rest.events.slice(MAX_EVENTS_PER_COMMIT);
+    apply(this.store, part);
+    // Why setImmediate: it runs after the event loop's poll for input, so a key already typed is read first.
+    if (!this.closed) this.immediate = setImmediate(() => this.flushPart());
   }
 
   close(): void {
@@ -108,7 +132,13 @@ export class FeedBuffer implements FeedSink {
     const wait = this.flushedAt + this.flushMs - performance.now();
     // Why setImmediate and not a flush right here: what arrives in the same turn (a LIST's objects
     // and its sync state, the events of one chunk of a watch stream) still makes one batch.
-    if (wait <= 0) this.immediate = setImmediate(() => this.flush());
-    else this.timer = setTimeout(() => this.flush(), wait);
+    if (wait <= 0) this.immediate = setImmediate(() => this.flushPart());
+    else this.timer = setTimeout(() => this.flushPart(), wait);
+  }
+}
+
+function apply(store: DeckStore, batch: Batch): void {
+  if (batch.resets.size || batch.events.length || batch.sync.size || batch.dns.length || batch.dnsForget?.length || batch.routerRecords) {
+    store.getState().applyBatch(batch);
   }
 }

@@ -24,15 +24,24 @@ export function panelCheckIds(panel: PanelId): readonly string[] {
   return byPanel.get(panel) ?? [];
 }
 
+/** fluxDeployedAt by Kustomization map and namespace: the map is replaced whenever a Kustomization changes. */
+const deployedAt = new WeakMap<ReadonlyMap<string, unknown>, { namespace: string; at: number | undefined }>();
+
 /** When Flux was deployed: the earliest creation time among the Flux namespace's Kustomizations. */
 export function fluxDeployedAt(state: Pick<DeckState, 'objects' | 'config'>): number | undefined {
+  const kustomizations = state.objects.kustomizations;
+  const namespace = state.config.flux.namespace;
+  // Why cached: the timeline asks on every clock tick, and at 20,000 objects the walk was most of a tick.
+  const cached = deployedAt.get(kustomizations);
+  if (cached && cached.namespace === namespace) return cached.at;
   let earliest: number | undefined;
-  for (const ks of state.objects.kustomizations.values()) {
-    if (ks.metadata.namespace !== state.config.flux.namespace) continue;
+  for (const ks of kustomizations.values()) {
+    if (ks.metadata.namespace !== namespace) continue;
     // Why parseTime: a broken object's time may be a map, which Date.parse throws on converting.
     const t = parseTime(ks.metadata.creationTimestamp);
     if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
   }
+  deployedAt.set(kustomizations, { namespace, at: earliest });
   return earliest;
 }
 

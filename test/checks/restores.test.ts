@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { ago, cond, deployment, obj, pvc, rd, runTable, secret, type Condition } from './fixtures.js';
+import { test } from 'node:test';
+import { ago, cond, deployment, evaluate, makeConfig, makeSnapshot, obj, pvc, rd, runTable, secret, type Condition } from './fixtures.js';
 
 const DONE = { trigger: 'restore-1', lastManualSync: 'restore-1', result: 'Successful', image: true };
 const fromRd = (name: string) => ({ dataSourceRef: { apiGroup: 'volsync.backube', kind: 'ReplicationDestination', name } });
@@ -473,3 +474,15 @@ runTable('restores.count', [
     summary: /^waiting for replicationdestinations to sync$/,
   },
 ]);
+
+test('the same RD object is judged afresh when its repository Secret appears, and when the movers change', () => {
+  const dst = rd('default/sonarr-dst');
+  const before = evaluate('restores.secrets', makeSnapshot({ replicationdestinations: [dst] }));
+  assert.equal(before.status, 'fail');
+  const after = evaluate('restores.secrets', makeSnapshot({ replicationdestinations: [dst], secrets: [secret('default/sonarr-volsync-secret')] }));
+  assert.equal(after.status, 'pass', after.summary);
+  const kopia = evaluate('restores.copy-method', makeSnapshot({ replicationdestinations: [dst] }));
+  assert.equal(kopia.status, 'pass');
+  const restic = evaluate('restores.copy-method', makeSnapshot({ replicationdestinations: [dst] }), makeConfig({ restores: { movers: ['restic'] } }));
+  assert.equal(restic.status, 'warn', restic.summary);
+});

@@ -5,7 +5,8 @@ import type { KubeObject } from '../../src/cluster.js';
 import { defaultConfig } from '../../src/config/schema.js';
 import { KIND_KEYS } from '../../src/kinds.js';
 import { createDeckStore } from '../../src/store/deck-store.js';
-import { FeedBuffer } from '../../src/store/feed-buffer.js';
+import { FeedBuffer, MAX_EVENTS_PER_COMMIT } from '../../src/store/feed-buffer.js';
+import { fluxDeployedAt } from '../../src/store/selectors.js';
 
 function freshStore() {
   return createDeckStore({ config: defaultConfig(), clusterName: 'test', now: Date.parse('2026-11-26T03:00:00Z') });
@@ -78,7 +79,7 @@ test('an event with an unchanged resourceVersion changes nothing; a deletion is 
   assert.equal(store.getState().objects.gateways.size, 0);
 });
 
-test('5,000 watch events in one burst reach the store as one update', async () => {
+test('5,000 watch events in one burst reach the store in parts of MAX_EVENTS_PER_COMMIT, and a key typed meanwhile is read between two parts', async () => {
   const store = freshStore();
   const buffer = new FeedBuffer(store, 20);
   syncAll(buffer);
@@ -94,9 +95,43 @@ test('5,000 watch events in one burst reach the store as one update', async () =
       },
     });
   }
-  await new Promise((r) => setTimeout(r, 60));
+  buffer.sync('services', { phase: 'retrying', detail: 'watch closed', since: 1 });
+  // What a key does when it is read: note how much of the burst is in the store then.
+  const seenByKey: number[] = [];
+  const sizes: number[] = [];
+  const unsubscribe = store.subscribe((state) => {
+    sizes.push(state.objects.services.size);
+    if (sizes.length === 1) setImmediate(() => seenByKey.push(store.getState().objects.services.size));
+  });
+  await until(() => store.getState().objects.services.size === 5000, 10_000, 'the burst applied');
+  unsubscribe();
+  const parts = Math.ceil(5000 / MAX_EVENTS_PER_COMMIT);
+  assert.ok(parts > 1);
+  assert.equal(store.getState().batches - batchesBefore, parts);
+  assert.deepEqual(
+    sizes,
+    Array.from({ length: parts }, (_, i) => Math.min(5000, MAX_EVENTS_PER_COMMIT * (i + 1))),
+  );
+  assert.equal(seenByKey[0], MAX_EVENTS_PER_COMMIT, 'the key was read after the first part, before the rest was applied');
+  // The sync state comes with the last part, not before the events it follows.
+  assert.equal(store.getState().sync.services.phase, 'retrying');
+  buffer.close();
+});
+
+test('an explicit flush still applies the whole burst in one update', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 60_000);
+  syncAll(buffer);
+  const batchesBefore = store.getState().batches;
+  for (let i = 0; i < 1200; i++) {
+    buffer.event('services', {
+      type: 'ADDED',
+      object: { apiVersion: 'v1', kind: 'Service', metadata: { name: `s${i}`, namespace: 'default', resourceVersion: String(i + 1) } },
+    });
+  }
+  buffer.flush();
   assert.equal(store.getState().batches - batchesBefore, 1);
-  assert.equal(store.getState().objects.services.size, 5000);
+  assert.equal(store.getState().objects.services.size, 1200);
   buffer.close();
 });
 
@@ -223,4 +258,26 @@ test('a creation time that is not text does not break the header: the other Kust
   buffer.reset('kustomizations', [ks('broken', JSON.parse('{"toString": 1}')), ks('apps', '2026-11-26T02:40:00Z')]);
   buffer.flush();
   assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:40:00Z'));
+});
+
+test('when Flux was deployed follows the Kustomizations as they change, though worked out once per listing', () => {
+  const store = freshStore();
+  const buffer = new FeedBuffer(store, 60_000);
+  syncAll(buffer);
+  const ks = (name: string, created: string, rv: string): KubeObject => ({
+    apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
+    kind: 'Kustomization',
+    metadata: { name, namespace: 'flux-system', resourceVersion: rv, creationTimestamp: created },
+  });
+  buffer.event('kustomizations', { type: 'ADDED', object: ks('apps', '2026-11-26T02:10:00Z', '1') });
+  buffer.flush();
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:10:00Z'));
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:10:00Z'));
+  buffer.event('kustomizations', { type: 'ADDED', object: ks('flux-system', '2026-11-26T02:00:00Z', '2') });
+  buffer.flush();
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:00:00Z'));
+  buffer.event('kustomizations', { type: 'DELETED', object: ks('flux-system', '2026-11-26T02:00:00Z', '3') });
+  buffer.flush();
+  assert.equal(fluxDeployedAt(store.getState()), Date.parse('2026-11-26T02:10:00Z'));
+  buffer.close();
 });
