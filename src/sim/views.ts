@@ -20,17 +20,13 @@ import {
 } from '../cluster.js';
 import { KIND_KEYS, KINDS, type KindKey } from '../kinds.js';
 import { sortEvents } from '../views/event-rows.js';
+import { FLUX_CONTROLLER } from '../views/log-targets.js';
 import { appendBounded, LOG_BUFFER_LINES } from '../views/log-lines.js';
 import type { SimCluster } from './object-store.js';
 
 /** Who records a kind's events, as the real controllers name themselves. */
 const REPORTER: Partial<Record<KindKey, string>> = {
-  kustomizations: 'kustomize-controller',
-  helmreleases: 'helm-controller',
-  helmcharts: 'source-controller',
-  gitrepositories: 'source-controller',
-  ocirepositories: 'source-controller',
-  helmrepositories: 'source-controller',
+  ...FLUX_CONTROLLER,
   replicationdestinations: 'volsync',
   gateways: 'cilium-operator',
   deployments: 'deployment-controller',

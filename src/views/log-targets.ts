@@ -8,7 +8,7 @@ import type { KindKey } from '../kinds.js';
 import { cleanText } from '../text/sanitize.js';
 
 /** The Flux controller that reconciles each Flux kind (all in Flux's namespace). */
-const FLUX_CONTROLLER: Partial<Record<KindKey, string>> = {
+export const FLUX_CONTROLLER: Partial<Record<KindKey, string>> = {
   kustomizations: 'kustomize-controller',
   helmreleases: 'helm-controller',
   helmcharts: 'source-controller',
