@@ -26,6 +26,7 @@ import { foldAudit, type AuditRecord } from '../../src/state/audit-log.js';
 import { headerStatus, panelSyncNote } from '../../src/store/selectors.js';
 import { KEYS, renderDeck } from '../screens/render.js';
 import { adminClient, CAN_RUN, createNamespace, liveSession, service, skipWithoutGo, startE2eCluster, syncExcept, waitFor } from './harness.js';
+import { panelTexts } from '../screens/dashboard-text.js';
 
 let env: Awaited<ReturnType<typeof startE2eCluster>> | undefined;
 before(async () => {
@@ -37,33 +38,6 @@ after(async () => {
 
 /** The watch timings drdeck ships with (the harness's session shortens them otherwise). */
 const DEFAULTS = { watch: {} };
-
-const TITLES = ['Flux', 'Kopia', 'Restores', 'Gateways', 'LoadBalancers', 'DNS'];
-
-/**
- * What the dashboard says of each panel, by title: its row (counts and worst finding) and, for the
- * focused panel, the findings expanded under the rule, joined.
- */
-function panelTexts(frame: string): Map<string, string> {
-  const lines = frame.split('\n');
-  const found = new Map<string, string>();
-  const rule = lines.findIndex((l) => l.startsWith('── '));
-  const expanded =
-    rule < 0
-      ? ''
-      : lines
-          .slice(rule + 1, -1)
-          .map((l) => l.trim())
-          .filter(Boolean)
-          .join(' ');
-  for (const title of TITLES) {
-    const row = lines.find((l) => new RegExp(`^[▶ ] ${title} `).test(l));
-    if (!row) continue;
-    const text = row.replace(new RegExp(`^[▶ ] ${title} +`), '').trim();
-    found.set(title, row.startsWith('▶') ? `${text} ${expanded}` : text);
-  }
-  return found;
-}
 
 const NOT_FRESH = /stale since|connecting|cannot reach|stopped answering|retrying|not installed|forbidden/;
 

@@ -15,9 +15,9 @@ import { renderDeck } from '../screens/render.js';
 import { CONTRACT_IDS } from '../contract-ids.js';
 import { CAN_RUN, liveSession, skipWithoutGo, startE2eCluster, syncExcept, waitFor } from './harness.js';
 import { DRDECK_BIN } from '../built-cli.js';
+import { PANEL_TITLE_LIST as PANELS, panelTexts } from '../screens/dashboard-text.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const PANELS = ['Flux', 'Kopia', 'Restores', 'Gateways', 'LoadBalancers', 'DNS'];
 
 let env: Awaited<ReturnType<typeof startE2eCluster>> | undefined;
 before(async () => {
@@ -40,31 +40,6 @@ function drdeck(args: string[]): Promise<{ code: number | null; stdout: string; 
   child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-/**
- * What the dashboard says of each panel, by title: its row (counts and worst finding) and, for the
- * focused panel, the findings expanded under the rule, joined.
- */
-function panelTexts(frame: string): Map<string, string> {
-  const lines = frame.split('\n');
-  const found = new Map<string, string>();
-  const rule = lines.findIndex((l) => l.startsWith('── '));
-  const expanded =
-    rule < 0
-      ? ''
-      : lines
-          .slice(rule + 1, -1)
-          .map((l) => l.trim())
-          .filter(Boolean)
-          .join(' ');
-  for (const title of PANELS) {
-    const row = lines.find((l) => new RegExp(`^[▶ ] ${title} `).test(l));
-    if (!row) continue;
-    const text = row.replace(new RegExp(`^[▶ ] ${title} +`), '').trim();
-    found.set(title, row.startsWith('▶') ? `${text} ${expanded}` : text);
-  }
-  return found;
 }
 
 test('the API server stops: header, every panel and the next step say "cannot reach the API server"; started again, the checks come back', async (t) => {

@@ -17,10 +17,11 @@ import stringWidth from 'string-width';
 import { DRDECK_BIN } from '../built-cli.js';
 import { writeScenario } from '../cluster/scenario.js';
 import { skipWithoutGo, startE2eCluster } from '../e2e/harness.js';
+import { PANEL_TITLE_LIST } from '../screens/dashboard-text.js';
 import { drdeckCommand, skipWithoutTmux, Terminal } from './terminal.js';
 
 const execFileP = promisify(execFile);
-const TITLES = ['Flux', 'Kopia', 'Restores', 'Gateways', 'LoadBalancers', 'DNS'];
+const TITLES = PANEL_TITLE_LIST;
 
 const lines = (screen: string) => screen.replace(/\n+$/, '').split('\n');
 
