@@ -6,8 +6,32 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+
+/** Sends `req` on to `upstream` over HTTPS and streams the answer back, both ways (a watch stays a watch). */
+export function forward(req: IncomingMessage, res: ServerResponse, upstream: URL, agent: Agent, timeoutMs: number): void {
+  const out = request(
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: { ...req.headers, host: upstream.host },
+      agent,
+      timeout: timeoutMs,
+    },
+    (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    },
+  );
+  out.on('error', () => res.destroy());
+  out.on('timeout', () => out.destroy());
+  res.on('close', () => out.destroy());
+  req.pipe(out);
+}
 
 export interface SeenRequest {
   method: string;
@@ -36,25 +60,7 @@ export async function startCountingProxy(clusterDir: string, target: string): Pr
       watch: url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1',
       at: Date.now(),
     });
-    const out = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, host: upstream.host },
-        agent,
-        timeout: 600_000,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    out.on('timeout', () => out.destroy());
-    res.on('close', () => out.destroy());
-    req.pipe(out);
+    forward(req, res, upstream, agent, 600_000);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -13,13 +13,14 @@
  * time to the first frame that shows its change.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Agent, createServer, request, type Server } from 'node:https';
+import { Agent, createServer, type Server } from 'node:https';
 import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { Api } from './api.js';
 import { PROBE } from './load.js';
+import { forward } from './proxy.js';
 
 export interface ReplayOptions {
   clusterDir: string;
@@ -133,17 +134,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
       res.on('close', () => streams.delete(res));
       return;
     }
-    const out = request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host }, agent, timeout: 60_000 },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    out.on('error', () => res.destroy());
-    out.on('timeout', () => out.destroy());
-    res.on('close', () => out.destroy());
-    req.pipe(out);
+    forward(req, res, target, agent, 60_000);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const proxyUrl = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
