@@ -24,6 +24,7 @@ import {
   row,
   sameIp,
   str,
+  perObject,
   verdict,
   worstOf,
   type ParsedAddresses,
@@ -208,20 +209,18 @@ function claimKeys(ip: string, hostOf: (ip: string) => string | undefined): stri
 }
 
 /** A Service's claims by Service object, for the config they were worked out under. */
-const claimsOf = new WeakMap<object, { scheme: Config['loadbalancers']; ref: string; keys: string[] }>();
+const claimsOf = new WeakMap<object, { key: unknown; value: { ref: string; keys: string[] } }>();
 
 /**
  * What a Service claims (the addresses its annotation asks for and its status has, and their host
  * parts), worked out once per Service object: an unchanged Service is the same object.
  */
 function serviceClaims(svc: KubeObject, config: Config, hostOf: (ip: string) => string | undefined): { ref: string; keys: string[] } {
-  const known = claimsOf.get(svc);
-  if (known?.scheme === config.loadbalancers) return known;
-  const { v4, v6 } = requestedAddresses(svc, config);
-  const keys = [...v4, ...v6, ...ingressAddresses(svc)].filter((ip) => ipFamily(ip)).flatMap((ip) => claimKeys(ip, hostOf));
-  const claims = { scheme: config.loadbalancers, ref: refOf(svc), keys };
-  claimsOf.set(svc, claims);
-  return claims;
+  return perObject(claimsOf, svc, config.loadbalancers, () => {
+    const { v4, v6 } = requestedAddresses(svc, config);
+    const keys = [...v4, ...v6, ...ingressAddresses(svc)].filter((ip) => ipFamily(ip)).flatMap((ip) => claimKeys(ip, hostOf));
+    return { ref: refOf(svc), keys };
+  });
 }
 
 /** The three ways an annotation falls short, told apart in the summary and the evidence. */
@@ -356,15 +355,11 @@ interface ExternalIpFinding {
   policyCause?: boolean;
 }
 
-const externalIpFindings = new WeakMap<object, { scheme: Config['loadbalancers']; finding: ExternalIpFinding }>();
+const externalIpFindings = new WeakMap<object, { key: unknown; value: ExternalIpFinding }>();
 
 /** judgeExternalIp, once per Service object: an unchanged Service keeps its very row. */
 function externalIpFinding(svc: KubeObject, config: Config): ExternalIpFinding {
-  const known = externalIpFindings.get(svc);
-  if (known?.scheme === config.loadbalancers) return known.finding;
-  const finding = judgeExternalIp(svc, config);
-  externalIpFindings.set(svc, { scheme: config.loadbalancers, finding });
-  return finding;
+  return perObject(externalIpFindings, svc, config.loadbalancers, () => judgeExternalIp(svc, config));
 }
 
 function judgeExternalIp(svc: KubeObject, config: Config): ExternalIpFinding {
@@ -415,15 +410,11 @@ interface FamiliesFinding {
   policyCause?: boolean;
 }
 
-const familiesFindings = new WeakMap<object, { scheme: Config['loadbalancers']; finding: FamiliesFinding }>();
+const familiesFindings = new WeakMap<object, { key: unknown; value: FamiliesFinding }>();
 
 /** judgeFamilies, once per Service object: an unchanged Service keeps its very row. */
 function familiesFinding(svc: KubeObject, config: Config): FamiliesFinding {
-  const known = familiesFindings.get(svc);
-  if (known?.scheme === config.loadbalancers) return known.finding;
-  const finding = judgeFamilies(svc, config);
-  familiesFindings.set(svc, { scheme: config.loadbalancers, finding });
-  return finding;
+  return perObject(familiesFindings, svc, config.loadbalancers, () => judgeFamilies(svc, config));
 }
 
 function judgeFamilies(svc: KubeObject, config: Config): FamiliesFinding {
@@ -499,15 +490,13 @@ const statusFamilies: Check = {
 };
 
 /** The canonical addresses a Service's annotation claims, by Service object (an unchanged Service is the same object). */
-const claimedIps = new WeakMap<object, { scheme: Config['loadbalancers']; ips: string[] }>();
+const claimedIps = new WeakMap<object, { key: unknown; value: string[] }>();
 
 function claimedBy(svc: KubeObject, config: Config): string[] {
-  const known = claimedIps.get(svc);
-  if (known?.scheme === config.loadbalancers) return known.ips;
-  const { v4, v6 } = requestedAddresses(svc, config);
-  const ips = [...new Set([...v4, ...v6].map(canonicalIp))];
-  claimedIps.set(svc, { scheme: config.loadbalancers, ips });
-  return ips;
+  return perObject(claimedIps, svc, config.loadbalancers, () => {
+    const { v4, v6 } = requestedAddresses(svc, config);
+    return [...new Set([...v4, ...v6].map(canonicalIp))];
+  });
 }
 
 /** address-conflict's rows by Service object, then field, address and status: a Service keeps its very rows. */
