@@ -6,7 +6,7 @@ import { useKeys } from '../hooks/use-keys.js';
 import { useTerminalSize } from '../hooks/use-terminal-size.js';
 import { CommandLine } from './CommandLine.js';
 import { Confirm } from './Confirm.js';
-import { Dashboard, gridColumnsFor } from './Dashboard.js';
+import { Dashboard } from './Dashboard.js';
 import { nextStepLine } from '../store/selectors.js';
 import { Detail } from './Detail.js';
 import { Git } from './Git.js';
@@ -36,7 +36,6 @@ export function App() {
   const helpOpen = useDeck((s) => s.helpOpen);
   const confirming = useDeck((s) => s.confirming !== null);
   const quit = useDeck((s) => s.quitRequested);
-  const setLayout = useDeck((s) => s.setLayout);
   const notices = useDeck((s) => s.notices);
   // Object views and the command line (views-slice.ts): a view over the detail, the line over the bar.
   const viewOpen = useDeck((s) => s.view !== null);
@@ -58,7 +57,6 @@ export function App() {
   const nextMax = Math.max(1, Math.floor(bodyHeight / 3));
   const nextRows = Math.min(nextMax, nextStepRows(nextLine, width).length);
 
-  useEffect(() => setLayout({ gridColumns: gridColumnsFor(width) }), [width, setLayout]);
   useEffect(() => {
     if (quit) exit();
   }, [quit, exit]);

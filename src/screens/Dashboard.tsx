@@ -15,11 +15,6 @@ import { cut } from './text.js';
 import { cellWidth } from '../text/cells.js';
 import { color, statusColor, SYMBOL } from './theme.js';
 
-/** Kept for the layout's callers: the panels stand in one column at every size now. */
-export function gridColumnsFor(_width: number): number {
-  return 1;
-}
-
 const TITLE_CELLS = Math.max(...PANELS.map((p) => PANEL_TITLES[p].length));
 /** Room for counts such as "✗5 !1 ✓6" (a wider one pushes its finding along, never over). */
 const COUNT_CELLS = 9;

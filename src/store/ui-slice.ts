@@ -17,8 +17,6 @@ export interface UiSlice {
   /** First line of the confirm screen's plan, and the last it can start at (set by the screen). */
   confirmScroll: number;
   confirmScrollLimit: number;
-  /** Panels per row on the dashboard, set from the terminal width (focus moves on this grid). */
-  gridColumns: number;
   /** Lines the detail list can show, set from the terminal height (a page for PgUp/PgDn). */
   pageLines: number;
   /** The last line the detail cursor can reach, set by the detail screen as its content changes. */
@@ -35,18 +33,15 @@ export interface UiSlice {
   /** The `?` screen's first row, and the last it can start at (set by the screen). */
   helpScroll: number;
   helpScrollLimit: number;
-  setLayout(
-    layout: Partial<Pick<UiSlice, 'gridColumns' | 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit' | 'gitScrollLimit' | 'helpScrollLimit'>>,
-  ): void;
+  setLayout(layout: Partial<Pick<UiSlice, 'pageLines' | 'scrollLimit' | 'selection' | 'confirmScrollLimit' | 'gitScrollLimit' | 'helpScrollLimit'>>): void;
   dispatch(command: Command): void;
 }
 
 /**
  * The panel in `direction` from `focus`: the dashboard lists the panels in one column at every size,
- * so left/up go to the one before and right/down to the one after; stays at the ends. `columns` is
- * kept for callers that still pass the old grid's and is ignored: one order everywhere.
+ * so left/up go to the one before and right/down to the one after; stays at the ends.
  */
-export function movedFocus(focus: PanelId, direction: 'left' | 'right' | 'up' | 'down', _columns?: number): PanelId {
+export function movedFocus(focus: PanelId, direction: 'left' | 'right' | 'up' | 'down'): PanelId {
   const index = PANELS.indexOf(focus);
   const next = direction === 'left' || direction === 'up' ? index - 1 : index + 1;
   return PANELS[Math.max(0, Math.min(PANELS.length - 1, next))];
@@ -70,7 +65,6 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
   filtering: false,
   filter: '',
   scroll: 0,
-  gridColumns: 2,
   pageLines: 10,
   scrollLimit: 0,
   selection: undefined,
@@ -110,7 +104,7 @@ export const createUiSlice: StateCreator<DeckState, [], [], UiSlice> = (set, get
     if (state.helpOpen && command.type === 'scroll') return set({ helpScroll: Math.max(0, Math.min(state.helpScrollLimit, state.helpScroll + command.by)) });
     switch (command.type) {
       case 'focus':
-        return set({ focus: movedFocus(state.focus, command.direction, state.gridColumns) });
+        return set({ focus: movedFocus(state.focus, command.direction) });
       case 'open':
         // The dashboard's filter carries into the detail; a detail opened before keeps its line.
         return set({ screen: 'detail', scroll: state.filter ? 0 : (state.detailScroll[state.focus] ?? 0), filtering: false, selection: undefined });

@@ -75,13 +75,6 @@ test('movedFocus walks the one column of panels and stops at the ends', () => {
   assert.equal(movedFocus('flux', 'left'), 'flux');
 });
 
-test('movedFocus: the same order whatever width the caller had (no grid)', () => {
-  for (const columns of [1, 2, 3]) {
-    assert.equal(movedFocus('flux', 'down', columns), 'kopia');
-    assert.equal(movedFocus('dns', 'up', columns), 'loadbalancers');
-  }
-});
-
 test('the Git view: Ctrl-R reads the repository again (not the watches); elsewhere it retries the watches', async () => {
   const { createDeckStore } = await import('../../src/store/deck-store.js');
   const { defaultConfig } = await import('../../src/config/schema.js');
