@@ -305,13 +305,17 @@ export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config' | 'res
   if (state.readOnly) return [];
   const named = namedFixes(state.results, panel);
   if (named.length === 0) return named;
-  // A fix's targets depend on what the watches and the resolver delivered, and on the clock only
-  // through thresholds counted in minutes (stuck after N minutes): so the minute is part of the key.
-  const inputs = [state.objects, state.sync, state.dns, state.routerRecords, state.config, Math.floor(state.now / 60_000)] as const;
-  let cached = offeredCache.get(state.objects);
+  // Why not keyed on the objects or the results: under a steady write load the objects are new on
+  // every batch, and a clock check's ages make new results every second, while a fix's targets walk
+  // every object (12 ms at 20,000). A fix is offered when a result names it and it has a target;
+  // the targets are looked at again when the fixes named change, when a sync state or the DNS
+  // answers do, and otherwise every 10 s of the cluster's clock: a target that comes or goes while
+  // its fix stays named shows in the help bar within 10 s (its key, pressed, plans afresh anyway).
+  const inputs = [named, state.sync, state.dns, state.routerRecords, state.config, Math.floor(state.now / OFFERED_REFRESH_MS)] as const;
+  let cached = offeredCache.get(state.config);
   if (!cached || cached.inputs.some((input, i) => input !== inputs[i])) {
     cached = { inputs, byPanel: new Map() };
-    offeredCache.set(state.objects, cached);
+    offeredCache.set(state.config, cached);
   }
   let offered = cached.byPanel.get(panel);
   if (!offered || offered.named !== named) {
@@ -325,6 +329,9 @@ export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config' | 'res
 
 const offeredCache = new WeakMap<object, { inputs: readonly unknown[]; byPanel: Map<string, { named: FixId[]; ids: FixId[] }> }>();
 
+/** How often, at most, offeredFixes walks the fixes' targets again while the fixes named stay the same. */
+const OFFERED_REFRESH_MS = 10_000;
+
 /** The panel's fixes that its results name, in the fix table's order; the same array while the results are. */
 function namedFixes(results: DeckState['results'], panel: string): FixId[] {
   let byPanel = namedCache.get(results);
@@ -332,13 +339,18 @@ function namedFixes(results: DeckState['results'], panel: string): FixId[] {
   let named = byPanel.get(panel);
   if (!named) {
     const wanted = new Set(Object.values(results).flatMap((r) => r.fixes));
-    named = ALL_FIXES.filter((f) => f.panel === panel && wanted.has(f.id)).map((f) => f.id);
+    const ids = ALL_FIXES.filter((f) => f.panel === panel && wanted.has(f.id)).map((f) => f.id);
+    // The same array for the same fixes, whatever results named them: what offeredFixes keys on.
+    const key = `${panel}:${ids.join(' ')}`;
+    named = namedArrays.get(key) ?? (namedArrays.set(key, ids), ids);
     byPanel.set(panel, named);
   }
   return named;
 }
 
 const namedCache = new WeakMap<object, Map<string, FixId[]>>();
+/** One array per panel and set of fixes named (a few dozen at most: the fixes are a fixed table). */
+const namedArrays = new Map<string, FixId[]>();
 
 /**
  * The fixes the help bar lists for a panel: those offered, less those the access review refused.
