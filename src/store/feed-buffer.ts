@@ -144,6 +144,7 @@ export class FeedBuffer implements FeedSink {
    * for input, so a key already typed is read (and its frame drawn) before the next slice.
    */
   private step(): void {
+    this.immediate = undefined; // the one that called this step, if any: it has run
     const steps = this.steps;
     if (!steps || this.closed) return;
     const start = performance.now();

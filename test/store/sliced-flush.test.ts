@@ -118,6 +118,12 @@ test('a timed flush lets a key in before its batch commits, commits objects and 
   assert.notEqual(after.focus, before.focus);
   assert.equal(after.now, later);
   assert.equal(after.results['flux.stuck'].status, 'fail', after.results['flux.stuck'].summary);
+
+  // What comes after still has its timed flush (each one evaluated in slices too).
+  for (const batch of [2, 3]) {
+    events(false);
+    await until(() => store.getState().batches === before.batches + batch, 20_000, `timed batch ${batch} committed`);
+  }
   buffer.close();
 });
 
