@@ -24,7 +24,9 @@ export interface ChecksSlice {
   /**
    * Re-evaluates the checks that read a changed input, one check per step (applyBatch's steps), and
    * returns the store's results as they are at the end with those in place: a tick in between keeps
-   * what it changed in the other checks. Each check is evaluated at the store's `now` of its step.
+   * what it changed in the other checks. Each check is evaluated at the store's `now` of its step;
+   * a clock check evaluated just before a tick keeps that earlier `now` (its result wins, for its
+   * newer objects) until the next tick, which re-evaluates it if a deadline passed in between.
    */
   recomputeSteps(
     parts: Pick<Snapshot, 'objects' | 'sync' | 'dns' | 'routerRecords'>,
