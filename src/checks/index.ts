@@ -157,26 +157,59 @@ export function evaluateDirty(
   changedInputs: ReadonlySet<InputKey>,
   clockTicked: boolean,
 ): CheckResults {
-  let changed = Object.keys(previous).length !== ALL_CHECKS.length;
-  const next: Record<string, CheckResult> = {};
+  const steps = dirtySteps(previous, snapshot, config, changedInputs, clockTicked);
+  let step = steps.next();
+  while (!step.done) step = steps.next();
+  return mergeResults(previous, step.value);
+}
+
+/**
+ * evaluateDirty one check at a time, for a caller that lets the event loop run between checks: it
+ * yields after each check it evaluates and returns the re-evaluated results by id (a result equal
+ * to its previous one is that previous object). `now` is read for each check (default: the
+ * snapshot's), so a check evaluated after a clock tick sees that tick's time.
+ */
+export function* dirtySteps(
+  previous: CheckResults,
+  snapshot: Snapshot,
+  config: Config,
+  changedInputs: ReadonlySet<InputKey>,
+  clockTicked: boolean,
+  now: () => number = () => snapshot.now,
+): Generator<void, Map<string, CheckResult>> {
+  const fresh = new Map<string, CheckResult>();
   // Why every check: the server is unreachable once the last watcher fails, whichever kinds a check
   // reads; and each one must say so, and stop saying it once the server answers again.
   const unreachable = apiUnreachable(snapshot.sync) !== undefined;
   for (const check of ALL_CHECKS) {
     const before = previous[check.id];
+    const at = now();
     const flipped = before !== undefined && (unreachable ? changedInputs.size > 0 || !saysUnreachable(before) : saysUnreachable(before));
-    const dirty = !before || flipped || readsAny(check, changedInputs) || (clockTicked && check.clock === true && due(before, snapshot.now));
-    if (!dirty) {
-      next[check.id] = before;
-      continue;
-    }
-    const { result: fresh, until } = runTimed(check, snapshot, config);
-    const kept = before && sameData(fresh, before) ? before : fresh;
-    if (kept !== before) changed = true;
-    if (check.clock) validity.set(kept, { from: snapshot.now, until });
-    next[check.id] = kept;
+    const dirty = !before || flipped || readsAny(check, changedInputs) || (clockTicked && check.clock === true && due(before, at));
+    if (!dirty) continue;
+    const { result, until } = runTimed(check, at === snapshot.now ? snapshot : { ...snapshot, now: at }, config);
+    const kept = before && sameData(result, before) ? before : result;
+    if (check.clock) validity.set(kept, { from: at, until });
+    fresh.set(check.id, kept);
+    yield;
   }
-  return changed ? next : previous;
+  return fresh;
+}
+
+/**
+ * `current` with the re-evaluated results in their places, in ALL_CHECKS order; `current` itself
+ * when none of them differs from it (so store selectors stay quiet).
+ */
+export function mergeResults(current: CheckResults, fresh: ReadonlyMap<string, CheckResult>): CheckResults {
+  let changed = Object.keys(current).length !== ALL_CHECKS.length;
+  const next: Record<string, CheckResult> = {};
+  for (const check of ALL_CHECKS) {
+    const result = fresh.get(check.id) ?? current[check.id];
+    if (result === undefined) continue;
+    if (result !== current[check.id]) changed = true;
+    next[check.id] = result;
+  }
+  return changed ? next : current;
 }
 
 /** For a clock check's result: the clock it was evaluated at, and when its verdict may change. */

@@ -4,7 +4,7 @@
  * identity so that panels selecting them do not re-render.
  */
 import type { StateCreator } from 'zustand/vanilla';
-import { ALL_CHECKS, evaluateDirty } from '../checks/index.js';
+import { ALL_CHECKS, dirtySteps, evaluateDirty, mergeResults } from '../checks/index.js';
 import type { CheckResult, InputKey, Snapshot } from '../checks/types.js';
 import type { Config } from '../config/schema.js';
 import type { DeckState } from './deck-store.js';
@@ -15,12 +15,23 @@ export interface ChecksSlice {
   results: Readonly<Record<string, CheckResult>>;
   /** The cluster's clock (scenario time in the demo), advanced by `tick`. */
   now: number;
-  /** Re-evaluates the checks that read a changed input; used by applyBatch inside its own update. */
+  /** Re-evaluates the checks that read a changed input, at once (the store's first evaluation). */
   recompute(
     parts: Pick<Snapshot, 'objects' | 'sync' | 'dns' | 'routerRecords'>,
     changed: Set<InputKey>,
     clockTicked: boolean,
   ): Readonly<Record<string, CheckResult>>;
+  /**
+   * Re-evaluates the checks that read a changed input, one check per step (applyBatch's steps), and
+   * returns the store's results as they are at the end with those in place: a tick in between keeps
+   * what it changed in the other checks. Each check is evaluated at the store's `now` of its step;
+   * a clock check evaluated just before a tick keeps that earlier `now` (its result wins, for its
+   * newer objects) until the next tick, which re-evaluates it if a deadline passed in between.
+   */
+  recomputeSteps(
+    parts: Pick<Snapshot, 'objects' | 'sync' | 'dns' | 'routerRecords'>,
+    changed: ReadonlySet<InputKey>,
+  ): Generator<void, Readonly<Record<string, CheckResult>>>;
   tick(now: number): void;
 }
 
@@ -38,6 +49,11 @@ export function createChecksSlice(config: Config, now: number): StateCreator<Dec
     recompute(parts, changed, clockTicked) {
       const state = get();
       return evaluateDirty(state.results, { ...parts, now: state.now }, state.config, changed, clockTicked);
+    },
+    *recomputeSteps(parts, changed) {
+      const state = get();
+      const fresh = yield* dirtySteps(state.results, { ...parts, now: state.now }, state.config, changed, false, () => get().now);
+      return mergeResults(get().results, fresh);
     },
     tick(next) {
       const state = get();

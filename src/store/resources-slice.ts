@@ -30,7 +30,16 @@ export interface ResourcesSlice {
   routerRecords?: RouterRecords;
   /** Number of batches applied: one per flush, which tests and the bench hold budgets against. */
   batches: number;
+  /** Applies a batch in one store update, its checks re-evaluated inside it. */
   applyBatch(batch: Batch): void;
+  /**
+   * applyBatch in steps, for a caller that lets the event loop run between them (the feed buffer's
+   * timed flush): each step evaluates one check against the batch's objects, and the last commits
+   * objects, sync, DNS and results in one store update. Nothing is committed until the last step;
+   * dropping the generator drops the batch. One at a time: another batch applied before the last
+   * step would be overwritten by this one's objects.
+   */
+  batchSteps(batch: Batch): Generator<void, void>;
 }
 
 export function emptyBatch(): Batch {
@@ -101,6 +110,10 @@ export const createResourcesSlice: StateCreator<DeckState, [], [], ResourcesSlic
   dns: new Map(),
   batches: 0,
   applyBatch(batch) {
+    const steps = get().batchSteps(batch);
+    while (!steps.next().done);
+  },
+  *batchSteps(batch) {
     const state = get();
     const { objects, changed } = applyObjects(state.objects, batch);
     const changedInputs = new Set<InputKey>(changed);
@@ -130,7 +143,9 @@ export const createResourcesSlice: StateCreator<DeckState, [], [], ResourcesSlic
     }
 
     if (changedInputs.size === 0) return;
-    const results = state.recompute({ objects, sync, dns, routerRecords }, changedInputs, false);
-    set({ objects: changed.size ? objects : state.objects, sync, dns, routerRecords, results, batches: state.batches + 1 });
+    // Why the maps built above and not the store's: the store keeps showing the last batch, whole,
+    // until this one commits with its results.
+    const results = yield* state.recomputeSteps({ objects, sync, dns, routerRecords }, changedInputs);
+    set({ objects: changed.size ? objects : state.objects, sync, dns, routerRecords, results, batches: get().batches + 1 });
   },
 });
