@@ -2,7 +2,6 @@
  * Every check in panel order, and the runner that turns a check into a result: `pending` while a
  * required input has not synced, `unknown` when it cannot be read, and never an exception.
  */
-import { isDeepStrictEqual } from 'node:util';
 import type { Config } from '../config/schema.js';
 import { KINDS } from '../kinds.js';
 import { DNS_CHECKS } from './dns.js';
@@ -13,9 +12,10 @@ import { LOADBALANCERS_CHECKS } from './loadbalancers.js';
 import { RESTORES_CHECKS } from './restores.js';
 import type { Check, CheckResult, InputKey, Snapshot, Verdict } from './types.js';
 import { apiUnreachable, UNREACHABLE_PREFIX, unreachableLine } from './unreachable.js';
-import { verdict } from './util.js';
+import { sameData, verdict } from './util.js';
 
 export { expectedRecords, type ExpectedRecord } from './dns.js';
+export { sameData } from './util.js';
 
 /** Every check, in panel order (PANELS) and display order within a panel. */
 export const ALL_CHECKS: readonly Check[] = [...FLUX_CHECKS, ...KOPIA_CHECKS, ...RESTORES_CHECKS, ...GATEWAYS_CHECKS, ...LOADBALANCERS_CHECKS, ...DNS_CHECKS];
@@ -113,31 +113,6 @@ function runNoted(check: Check, snapshot: Snapshot, config: Config): CheckResult
 /** Every check once. */
 export function evaluateAll(snapshot: Snapshot, config: Config): CheckResults {
   return Object.fromEntries(ALL_CHECKS.map((c) => [c.id, runCheck(c, snapshot, config)]));
-}
-
-/**
- * `isDeepStrictEqual` for the plain data a result is made of (objects, arrays, primitives), first
- * by identity at every level. Why not `isDeepStrictEqual` itself: on evidence of 20,000 rows its
- * generic walk was most of a commit's time; rows a check kept the same are the same object here.
- */
-export function sameData(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
-  if (Array.isArray(a)) {
-    const list = b as unknown[];
-    if (a.length !== list.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], list[i])) return false;
-    return true;
-  }
-  if (Object.getPrototypeOf(a) !== Object.prototype) return isDeepStrictEqual(a, b);
-  const keys = Object.keys(a);
-  if (keys.length !== Object.keys(b).length) return false;
-  for (const key of keys) {
-    if (!Object.prototype.hasOwnProperty.call(b, key)) return false;
-    if (!sameData((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }
 
 function readsAny(check: Check, changed: ReadonlySet<InputKey>): boolean {

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import type { KubeObject } from '../cluster.js';
 import type { Config } from '../config/schema.js';
-import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
+import type { Check, CheckStatus, Evidence, Snapshot, Verdict } from './types.js';
 import {
   annotationOf,
   arr,
@@ -25,7 +25,11 @@ import {
   sameIp,
   str,
   perObject,
+  perRef,
+  memoParts,
+  refCache,
   verdict,
+  type PartsMemo,
   worstOf,
   type ParsedAddresses,
 } from './util.js';
@@ -312,32 +316,50 @@ const dualStackAnnotation: Check = {
   inputs: ['services'],
   evaluate(snapshot, config) {
     const services = loadBalancerServices(snapshot);
-    const proposed = addressProposals(snapshot, config);
-    const field = `metadata.annotations[${config.loadbalancers.annotation}]`;
-    const found: Record<AnnotationProblem, string[]> = { bad: [], 'outside-scheme': [], none: [] };
-    const proposals: Array<[string, string]> = [];
-    const evidence = services.map((svc) => {
-      const { finding, evidence } = annotationRow(svc, config, proposed.get(refOf(svc)), field);
-      if (finding.kind) found[finding.kind].push(finding.kind === 'bad' ? `${refOf(svc)} ${finding.problem}` : refOf(svc));
-      if (finding.proposal) proposals.push([refOf(svc), finding.proposal]);
-      return evidence;
-    });
-    if (!services.length) return verdict('pass', 'no LoadBalancer Services', []);
-    const n = services.length;
-    const { bad, none } = found;
-    const outside = found['outside-scheme'];
-    if (!bad.length && !outside.length && !none.length) return verdict('pass', `${n}/${n} annotations IPv4+IPv6 in the scheme`, evidence);
-    // Worst first, each case in its own words: a bad annotation breaks dual-stack; the other two do not.
-    const parts = [
-      bad.length && `${bad.length}/${n} annotations not one IPv4 + one IPv6: ${nameList(bad, 2)}`,
-      outside.length && `${outside.length}/${n} outside the scheme ${schemeText(config)}: ${nameList(outside, 2)}`,
-      none.length && `${none.length}/${n} without annotation: ${nameList(none, 2)}`,
-    ].filter(Boolean);
-    return verdict(worstOf(evidence), parts.join('; '), evidence, {
-      gitHint: annotationHint(config, proposals),
-    });
+    // What the verdict reads of each Service: its annotation and its addresses (the proposals avoid them).
+    const facts = services.map((svc) => annotationFacts(svc, config));
+    return memoParts(annotationMemo, [config.loadbalancers, ...facts], () => judgeAnnotations(snapshot, config, services));
   },
 };
+
+/** What loadbalancers.dual-stack-annotation reads of one Service, the same value while that is unchanged. */
+const annotationFactsOf = refCache<{ raw?: string; ingress: string[] }>();
+
+function annotationFacts(svc: KubeObject, config: Config): { raw?: string; ingress: string[] } {
+  return perRef(annotationFactsOf, svc, config.loadbalancers, () => ({
+    raw: annotationOf(svc, config.loadbalancers.annotation),
+    ingress: ingressAddresses(svc),
+  }));
+}
+
+const annotationMemo: PartsMemo<Verdict> = {};
+
+function judgeAnnotations(snapshot: Snapshot, config: Config, services: readonly KubeObject[]): Verdict {
+  const proposed = addressProposals(snapshot, config);
+  const field = `metadata.annotations[${config.loadbalancers.annotation}]`;
+  const found: Record<AnnotationProblem, string[]> = { bad: [], 'outside-scheme': [], none: [] };
+  const proposals: Array<[string, string]> = [];
+  const evidence = services.map((svc) => {
+    const { finding, evidence } = annotationRow(svc, config, proposed.get(refOf(svc)), field);
+    if (finding.kind) found[finding.kind].push(finding.kind === 'bad' ? `${refOf(svc)} ${finding.problem}` : refOf(svc));
+    if (finding.proposal) proposals.push([refOf(svc), finding.proposal]);
+    return evidence;
+  });
+  if (!services.length) return verdict('pass', 'no LoadBalancer Services', []);
+  const n = services.length;
+  const { bad, none } = found;
+  const outside = found['outside-scheme'];
+  if (!bad.length && !outside.length && !none.length) return verdict('pass', `${n}/${n} annotations IPv4+IPv6 in the scheme`, evidence);
+  // Worst first, each case in its own words: a bad annotation breaks dual-stack; the other two do not.
+  const parts = [
+    bad.length && `${bad.length}/${n} annotations not one IPv4 + one IPv6: ${nameList(bad, 2)}`,
+    outside.length && `${outside.length}/${n} outside the scheme ${schemeText(config)}: ${nameList(outside, 2)}`,
+    none.length && `${none.length}/${n} without annotation: ${nameList(none, 2)}`,
+  ].filter(Boolean);
+  return verdict(worstOf(evidence), parts.join('; '), evidence, {
+    gitHint: annotationHint(config, proposals),
+  });
+}
 
 const IPAM_CONDITIONS = new Set(['cilium.io/IPAMRequestSatisfied', 'io.cilium/lb-ipam-request-satisfied']);
 
@@ -355,11 +377,12 @@ interface ExternalIpFinding {
   policyCause?: boolean;
 }
 
-const externalIpFindings = new WeakMap<object, { key: unknown; value: ExternalIpFinding }>();
+const externalIpFindings = refCache<ExternalIpFinding>();
+const externalIpMemo: PartsMemo<Verdict> = {};
 
 /** judgeExternalIp, once per Service object: an unchanged Service keeps its very row. */
 function externalIpFinding(svc: KubeObject, config: Config): ExternalIpFinding {
-  return perObject(externalIpFindings, svc, config.loadbalancers, () => judgeExternalIp(svc, config));
+  return perRef(externalIpFindings, svc, config.loadbalancers, () => judgeExternalIp(svc, config));
 }
 
 function judgeExternalIp(svc: KubeObject, config: Config): ExternalIpFinding {
@@ -387,20 +410,24 @@ const externalIp: Check = {
   inputs: ['services'],
   evaluate(snapshot, config) {
     const services = loadBalancerServices(snapshot);
-    const pending: string[] = [];
-    let policyCause = false;
-    const evidence: Evidence[] = services.map((svc) => {
-      const finding = externalIpFinding(svc, config);
-      if (finding.pending) pending.push(finding.pending);
-      if (finding.policyCause) policyCause = true;
-      return finding.evidence;
-    });
-    if (!pending.length) return verdict('pass', `${services.length}/${services.length} have an EXTERNAL-IP`, evidence);
-    return verdict('fail', `${pending.length}/${services.length} EXTERNAL-IP pending: ${nameList(pending, 2)}`, evidence, {
-      fixes: [policyCause && 'loadbalancers-dual-stack'],
-    });
+    const findings = services.map((svc) => externalIpFinding(svc, config));
+    return memoParts(externalIpMemo, [config.loadbalancers, ...findings], () => judgeExternalIps(findings));
   },
 };
+
+function judgeExternalIps(findings: readonly ExternalIpFinding[]): Verdict {
+  const pending: string[] = [];
+  let policyCause = false;
+  const evidence: Evidence[] = findings.map((finding) => {
+    if (finding.pending) pending.push(finding.pending);
+    if (finding.policyCause) policyCause = true;
+    return finding.evidence;
+  });
+  if (!pending.length) return verdict('pass', `${findings.length}/${findings.length} have an EXTERNAL-IP`, evidence);
+  return verdict('fail', `${pending.length}/${findings.length} EXTERNAL-IP pending: ${nameList(pending, 2)}`, evidence, {
+    fixes: [policyCause && 'loadbalancers-dual-stack'],
+  });
+}
 
 /** One Service's part of loadbalancers.status-families: its row, and what it adds to the summary. */
 interface FamiliesFinding {
@@ -410,11 +437,12 @@ interface FamiliesFinding {
   policyCause?: boolean;
 }
 
-const familiesFindings = new WeakMap<object, { key: unknown; value: FamiliesFinding }>();
+const familiesFindings = refCache<FamiliesFinding>();
+const familiesMemo: PartsMemo<Verdict> = {};
 
 /** judgeFamilies, once per Service object: an unchanged Service keeps its very row. */
 function familiesFinding(svc: KubeObject, config: Config): FamiliesFinding {
-  return perObject(familiesFindings, svc, config.loadbalancers, () => judgeFamilies(svc, config));
+  return perRef(familiesFindings, svc, config.loadbalancers, () => judgeFamilies(svc, config));
 }
 
 function judgeFamilies(svc: KubeObject, config: Config): FamiliesFinding {
@@ -464,36 +492,41 @@ const statusFamilies: Check = {
   scope: 'status',
   inputs: ['services'],
   evaluate(snapshot, config) {
-    const problems: string[] = [];
-    const differ: string[] = [];
-    let policyCause = false;
-    const evidence: Evidence[] = [];
-    for (const svc of loadBalancerServices(snapshot)) {
-      const finding = familiesFinding(svc, config);
-      if (finding.evidence) evidence.push(finding.evidence);
-      if (finding.differ) differ.push(finding.differ);
-      if (finding.problem) problems.push(finding.problem);
-      if (finding.policyCause) policyCause = true;
-    }
-    const differs = differ.length ? `${differ.length} with other addresses than the annotation asks: ${nameList(differ, 2)}` : '';
-    if (!problems.length) {
-      if (differs) return verdict('warn', differs, evidence);
-      const checked = evidence.filter((e) => e.status === 'pass').length;
-      const summary = checked ? `every annotated family in the status of ${plural(checked, 'LoadBalancer')}` : 'no LoadBalancer status to compare yet';
-      return verdict('pass', summary, evidence);
-    }
-    const lack = `${problems.length} lack a family in status (external-dns publishes only the status): ${nameList(problems, 2)}`;
-    return verdict('fail', [lack, differs].filter(Boolean).join('; '), evidence, {
-      fixes: [policyCause && 'loadbalancers-dual-stack'],
-    });
+    const findings = loadBalancerServices(snapshot).map((svc) => familiesFinding(svc, config));
+    return memoParts(familiesMemo, [config.loadbalancers, ...findings], () => judgeAllFamilies(findings));
   },
 };
 
+function judgeAllFamilies(findings: readonly FamiliesFinding[]): Verdict {
+  const problems: string[] = [];
+  const differ: string[] = [];
+  let policyCause = false;
+  const evidence: Evidence[] = [];
+  for (const finding of findings) {
+    if (finding.evidence) evidence.push(finding.evidence);
+    if (finding.differ) differ.push(finding.differ);
+    if (finding.problem) problems.push(finding.problem);
+    if (finding.policyCause) policyCause = true;
+  }
+  const differs = differ.length ? `${differ.length} with other addresses than the annotation asks: ${nameList(differ, 2)}` : '';
+  if (!problems.length) {
+    if (differs) return verdict('warn', differs, evidence);
+    const checked = evidence.filter((e) => e.status === 'pass').length;
+    const summary = checked ? `every annotated family in the status of ${plural(checked, 'LoadBalancer')}` : 'no LoadBalancer status to compare yet';
+    return verdict('pass', summary, evidence);
+  }
+  const lack = `${problems.length} lack a family in status (external-dns publishes only the status): ${nameList(problems, 2)}`;
+  return verdict('fail', [lack, differs].filter(Boolean).join('; '), evidence, {
+    fixes: [policyCause && 'loadbalancers-dual-stack'],
+  });
+}
+
 /** The canonical addresses a Service's annotation claims, by Service object (an unchanged Service is the same object). */
-const claimedIps = new WeakMap<object, { key: unknown; value: string[] }>();
+const claimedIps = refCache<string[]>();
+const conflictMemo: PartsMemo<Verdict> = {};
 
 function claimedBy(svc: KubeObject, config: Config): string[] {
-  return perObject(claimedIps, svc, config.loadbalancers, () => {
+  return perRef(claimedIps, svc, config.loadbalancers, () => {
     const { v4, v6 } = requestedAddresses(svc, config);
     return [...new Set([...v4, ...v6].map(canonicalIp))];
   });
@@ -518,18 +551,24 @@ const addressConflict: Check = {
   scope: 'spec',
   inputs: ['services'],
   evaluate(snapshot, config) {
-    const claims = new Map<string, KubeObject[]>();
-    for (const svc of loadBalancerServices(snapshot)) {
-      for (const ip of claimedBy(svc, config)) pushTo(claims, ip, svc);
-    }
-    const conflicts = [...claims].filter(([, list]) => list.length > 1);
-    const field = `metadata.annotations[${config.loadbalancers.annotation}]`;
-    const evidence = [...claims].flatMap(([ip, list]) => list.map((svc) => conflictRow(svc, field, ip, list.length > 1 ? 'fail' : 'pass')));
-    if (!conflicts.length) return verdict('pass', `${plural(claims.size, 'address', 'addresses')} claimed once each`, evidence);
-    const described = conflicts.map(([ip, list]) => `${ip} by ${list.map(refOf).join(' and ')}`);
-    return verdict('fail', `${plural(conflicts.length, 'address', 'addresses')} claimed twice: ${nameList(described, 2)}`, evidence);
+    const services = loadBalancerServices(snapshot);
+    const claimed = services.map((svc) => claimedBy(svc, config));
+    return memoParts(conflictMemo, [config.loadbalancers, ...claimed], () => judgeConflicts(config, services, claimed));
   },
 };
+
+function judgeConflicts(config: Config, services: readonly KubeObject[], claimed: readonly string[][]): Verdict {
+  const claims = new Map<string, KubeObject[]>();
+  services.forEach((svc, i) => {
+    for (const ip of claimed[i]) pushTo(claims, ip, svc);
+  });
+  const conflicts = [...claims].filter(([, list]) => list.length > 1);
+  const field = `metadata.annotations[${config.loadbalancers.annotation}]`;
+  const evidence = [...claims].flatMap(([ip, list]) => list.map((svc) => conflictRow(svc, field, ip, list.length > 1 ? 'fail' : 'pass')));
+  if (!conflicts.length) return verdict('pass', `${plural(claims.size, 'address', 'addresses')} claimed once each`, evidence);
+  const described = conflicts.map(([ip, list]) => `${ip} by ${list.map(refOf).join(' and ')}`);
+  return verdict('fail', `${plural(conflicts.length, 'address', 'addresses')} claimed twice: ${nameList(described, 2)}`, evidence);
+}
 
 /** The LoadBalancers panel's checks, in display order. */
 export const LOADBALANCERS_CHECKS: readonly Check[] = [dualStackAnnotation, externalIp, statusFamilies, addressConflict];
