@@ -4,8 +4,9 @@
  * objects; and the foundation the readiness script waits for (storage, CSI pods, VolSync).
  */
 import type { KubeObject } from '../cluster.js';
+import type { Config } from '../config/schema.js';
 import type { KindKey } from '../kinds.js';
-import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
+import type { Check, CheckStatus, Evidence, Snapshot, Verdict } from './types.js';
 import {
   arr,
   at,
@@ -19,18 +20,25 @@ import {
   kindName,
   listObjects,
   longerThan,
+  memoParts,
+  memoPartsTimed,
   missingRow,
   nameList,
   namespaceOf,
   num,
   parseTime,
   plural,
+  perRef,
   pushTo,
+  refCache,
   refOf,
   row,
   str,
   verdict,
   worstOf,
+  type PartsMemo,
+  type RefCache,
+  type TimedPartsMemo,
   type Clock,
   type Condition,
 } from './util.js';
@@ -139,6 +147,50 @@ function groupLabel(items: readonly FluxObject[], describe: (f: FluxObject) => s
   return { noun: plural(items.length, 'object'), names: items.map((f) => `${kindName(f.kind)} ${describe(f)}`) };
 }
 
+/**
+ * What the Flux readiness checks read of one object, the same value while that is unchanged
+ * (perRef): a label written on a HelmRelease is not news to them. The rows they make only name
+ * the object, so a verdict made from equal faces is the verdict.
+ */
+interface FluxFace {
+  kind: FluxKind;
+  ref: string;
+  state: FluxState;
+  suspended: boolean;
+  ready: string;
+  reason: string;
+  signals: string;
+  since?: number;
+  dependsOn: string;
+}
+
+const faces = new Map<FluxKind, RefCache<FluxFace>>();
+
+function faceOf(f: FluxObject): FluxFace {
+  let cache = faces.get(f.kind);
+  if (!cache) faces.set(f.kind, (cache = refCache()));
+  return perRef(cache, f.object, f.kind, () => {
+    const { signals, since } = factsOf(f);
+    return {
+      kind: f.kind,
+      ref: f.ref,
+      state: f.state,
+      suspended: f.suspended,
+      ready: describeCondition(f.ready),
+      reason: withReason(f),
+      signals: signals.join('\n'),
+      ...(since !== undefined ? { since } : {}),
+      dependsOn: dependsOn(f.object)
+        .map((d) => `${d.namespace}/${d.name}`)
+        .join(','),
+    };
+  });
+}
+
+const readyMemo: PartsMemo<Verdict> = {};
+const suspendedMemo: PartsMemo<Verdict> = {};
+const stuckMemo: TimedPartsMemo<Verdict> = {};
+
 const flux_ready: Check = {
   id: 'flux.ready',
   panel: 'flux',
@@ -147,26 +199,30 @@ const flux_ready: Check = {
   ...FLUX_INPUTS,
   evaluate(snapshot) {
     const all = fluxObjects(snapshot);
-    if (all.length === 0) return verdict('warn', 'no Flux objects yet: is Flux bootstrapped?', []);
-    const by = (s: FluxState) => all.filter((f) => f.state === s);
-    const [ready, failed, waiting, progressing] = [by('ready'), by('failed'), by('waiting'), by('progressing')];
-    const counts = [`${ready.length}/${all.length} Ready`];
-    if (failed.length) counts.push(`${failed.length} failed`);
-    if (waiting.length) counts.push(`${waiting.length} waiting`);
-    if (progressing.length) counts.push(`${progressing.length} progressing`);
-    const parts = [counts.join(', ')];
-    if (failed.length) parts.push(`failed: ${nameList(groupLabel(failed, withReason).names, 2)}`);
-    const status = failed.length ? 'fail' : ready.length === all.length ? 'pass' : 'warn';
-    return verdict(
-      status,
-      parts.join('; '),
-      all.map((f) => readyRow(f)),
-      {
-        fixes: status === 'fail' ? ['flux-reconcile', 'flux-reconcile-stuck'] : [],
-      },
-    );
+    return memoParts(readyMemo, all.map(faceOf), () => judgeReady(all));
   },
 };
+
+function judgeReady(all: readonly FluxObject[]): Verdict {
+  if (all.length === 0) return verdict('warn', 'no Flux objects yet: is Flux bootstrapped?', []);
+  const by = (s: FluxState) => all.filter((f) => f.state === s);
+  const [ready, failed, waiting, progressing] = [by('ready'), by('failed'), by('waiting'), by('progressing')];
+  const counts = [`${ready.length}/${all.length} Ready`];
+  if (failed.length) counts.push(`${failed.length} failed`);
+  if (waiting.length) counts.push(`${waiting.length} waiting`);
+  if (progressing.length) counts.push(`${progressing.length} progressing`);
+  const parts = [counts.join(', ')];
+  if (failed.length) parts.push(`failed: ${nameList(groupLabel(failed, withReason).names, 2)}`);
+  const status = failed.length ? 'fail' : ready.length === all.length ? 'pass' : 'warn';
+  return verdict(
+    status,
+    parts.join('; '),
+    all.map((f) => readyRow(f)),
+    {
+      fixes: status === 'fail' ? ['flux-reconcile', 'flux-reconcile-stuck'] : [],
+    },
+  );
+}
 
 const flux_essential: Check = {
   id: 'flux.essential',
@@ -375,67 +431,72 @@ const flux_stuck: Check = {
   ...FLUX_INPUTS,
   clock: true,
   evaluate(snapshot, config) {
-    const thresholdMs = config.flux.stuckAfterMinutes * 60_000;
-    const stuck = new Map<FluxObject, string>();
-    const cycles = new Map<string, FluxObject[]>();
-    const waitingBehind = new Map<string, FluxObject[]>();
-    const evidence: Evidence[] = [];
     const all = fluxObjects(snapshot);
-    const blockerOf = blockerFinder(all);
-    for (const f of all) {
-      if (f.suspended) {
-        evidence.push(fluxRow(f, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
-        continue;
-      }
-      const signals = stuckSignals(f, snapshot, thresholdMs);
-      const blocker = f.state === 'waiting' ? blockerOf(f) : undefined;
-      if (blocker && 'missing' in blocker) signals.push(`depends on missing ${kindName(f.kind)} ${blocker.missing}`);
-      const cycle = blocker && 'cycle' in blocker ? canonicalCycle(blocker.cycle) : undefined;
-      if (cycle?.includes(f)) {
-        cycles.set(cycleText(cycle), cycle);
-        signals.push(`dependsOn cycle: ${cycleText(cycle)}`);
-      }
-      if (signals.length) {
-        const why = signals.join(', ');
-        stuck.set(f, why);
-        evidence.push(row(f.kind, f.object, 'stuck', `${why}; Ready ${describeCondition(f.ready)}`, 'fail'));
-      } else if (cycle) {
-        // Behind a cycle: it waits for ever too, but the cycle is what to fix.
-        pushTo(waitingBehind, `the cycle through ${cycle[0].ref}`, f);
-        evidence.push(row(f.kind, f.object, 'waiting on', `${kindName(cycle[0].kind)} ${cycle[0].ref} (in a dependsOn cycle)`, 'pending'));
-      } else if (blocker && 'found' in blocker) {
-        pushTo(waitingBehind, blocker.found.ref, f);
-        evidence.push(row(f.kind, f.object, 'waiting on', `${kindName(blocker.found.kind)} ${blocker.found.ref}`, 'pending'));
-      } else {
-        evidence.push(readyRow(f, f.state === 'ready' ? 'pass' : 'pending'));
-      }
-    }
-    const waits = [...waitingBehind].map(([root, list]) => `${list.length} waiting behind ${root}`);
-    if (stuck.size === 0 && cycles.size === 0) {
-      const summary = waits.length ? `nothing stuck; ${nameList(waits, 2)}` : 'nothing stuck';
-      return verdict('pass', summary, evidence);
-    }
-    // A cycle first: no reconcile ends it, and every object in it would otherwise read "waiting".
-    const cycleParts = [...cycles.keys()].map((text) => `dependsOn cycle: ${text}`);
-    const inCycles = new Set([...cycles.values()].flat());
-    const otherStuck = [...stuck.keys()].filter((f) => !inCycles.has(f));
-    // Named signals (an unreconciled HelmChart, an epoch time) say more than "not Ready for 20m": first.
-    const slow = (f: FluxObject) => (stuck.get(f)?.startsWith('not Ready for') ? 1 : 0);
-    const parts = [...cycleParts];
-    if (otherStuck.length) {
-      const g = groupLabel(
-        otherStuck.sort((a, b) => slow(a) - slow(b)),
-        (f) => `${f.ref} (${stuck.get(f)})`,
-      );
-      parts.push(`${g.noun} stuck: ${nameList(g.names, 2)}`);
-    }
-    const summary = [...parts, ...waits.slice(0, 2)].join('; ');
-    return verdict('fail', summary, evidence, {
-      fixes: otherStuck.length ? ['flux-reconcile-stuck', 'flux-reconcile'] : [],
-      gitHint: cycles.size ? CYCLE_HINT : undefined,
-    });
+    const parts = [config.flux.stuckAfterMinutes, ...all.map(faceOf)];
+    return memoPartsTimed(stuckMemo, parts, snapshot, (clock) => judgeStuck(clock, config, all));
   },
 };
+
+function judgeStuck(snapshot: Clock, config: Config, all: readonly FluxObject[]): Verdict {
+  const thresholdMs = config.flux.stuckAfterMinutes * 60_000;
+  const stuck = new Map<FluxObject, string>();
+  const cycles = new Map<string, FluxObject[]>();
+  const waitingBehind = new Map<string, FluxObject[]>();
+  const evidence: Evidence[] = [];
+  const blockerOf = blockerFinder(all);
+  for (const f of all) {
+    if (f.suspended) {
+      evidence.push(fluxRow(f, 'spec.suspend', 'true (see flux.suspended)', 'pass'));
+      continue;
+    }
+    const signals = stuckSignals(f, snapshot, thresholdMs);
+    const blocker = f.state === 'waiting' ? blockerOf(f) : undefined;
+    if (blocker && 'missing' in blocker) signals.push(`depends on missing ${kindName(f.kind)} ${blocker.missing}`);
+    const cycle = blocker && 'cycle' in blocker ? canonicalCycle(blocker.cycle) : undefined;
+    if (cycle?.includes(f)) {
+      cycles.set(cycleText(cycle), cycle);
+      signals.push(`dependsOn cycle: ${cycleText(cycle)}`);
+    }
+    if (signals.length) {
+      const why = signals.join(', ');
+      stuck.set(f, why);
+      evidence.push(row(f.kind, f.object, 'stuck', `${why}; Ready ${describeCondition(f.ready)}`, 'fail'));
+    } else if (cycle) {
+      // Behind a cycle: it waits for ever too, but the cycle is what to fix.
+      pushTo(waitingBehind, `the cycle through ${cycle[0].ref}`, f);
+      evidence.push(row(f.kind, f.object, 'waiting on', `${kindName(cycle[0].kind)} ${cycle[0].ref} (in a dependsOn cycle)`, 'pending'));
+    } else if (blocker && 'found' in blocker) {
+      pushTo(waitingBehind, blocker.found.ref, f);
+      evidence.push(row(f.kind, f.object, 'waiting on', `${kindName(blocker.found.kind)} ${blocker.found.ref}`, 'pending'));
+    } else {
+      evidence.push(readyRow(f, f.state === 'ready' ? 'pass' : 'pending'));
+    }
+  }
+  const waits = [...waitingBehind].map(([root, list]) => `${list.length} waiting behind ${root}`);
+  if (stuck.size === 0 && cycles.size === 0) {
+    const summary = waits.length ? `nothing stuck; ${nameList(waits, 2)}` : 'nothing stuck';
+    return verdict('pass', summary, evidence);
+  }
+  // A cycle first: no reconcile ends it, and every object in it would otherwise read "waiting".
+  const cycleParts = [...cycles.keys()].map((text) => `dependsOn cycle: ${text}`);
+  const inCycles = new Set([...cycles.values()].flat());
+  const otherStuck = [...stuck.keys()].filter((f) => !inCycles.has(f));
+  // Named signals (an unreconciled HelmChart, an epoch time) say more than "not Ready for 20m": first.
+  const slow = (f: FluxObject) => (stuck.get(f)?.startsWith('not Ready for') ? 1 : 0);
+  const parts = [...cycleParts];
+  if (otherStuck.length) {
+    const g = groupLabel(
+      otherStuck.sort((a, b) => slow(a) - slow(b)),
+      (f) => `${f.ref} (${stuck.get(f)})`,
+    );
+    parts.push(`${g.noun} stuck: ${nameList(g.names, 2)}`);
+  }
+  const summary = [...parts, ...waits.slice(0, 2)].join('; ');
+  return verdict('fail', summary, evidence, {
+    fixes: otherStuck.length ? ['flux-reconcile-stuck', 'flux-reconcile'] : [],
+    gitHint: cycles.size ? CYCLE_HINT : undefined,
+  });
+}
 
 /** A Ready message of this shape is cured in Git, not by a reconcile (seed issue 4). */
 export const IMMUTABLE = /is immutable/i;
@@ -514,13 +575,17 @@ const flux_suspended: Check = {
   ...FLUX_INPUTS,
   evaluate(snapshot) {
     const all = fluxObjects(snapshot);
-    const suspended = all.filter((f) => f.suspended);
-    const evidence = all.map((f) => fluxRow(f, 'spec.suspend', String(f.suspended), f.suspended ? 'warn' : 'pass'));
-    if (!suspended.length) return verdict('pass', `none of ${plural(all.length, 'Flux object')} suspended`, evidence);
-    const g = groupLabel(suspended, (f) => f.ref);
-    return verdict('warn', `${g.noun} suspended (ignore reconciles until resumed): ${nameList(g.names)}`, evidence);
+    return memoParts(suspendedMemo, all.map(faceOf), () => judgeSuspended(all));
   },
 };
+
+function judgeSuspended(all: readonly FluxObject[]): Verdict {
+  const suspended = all.filter((f) => f.suspended);
+  const evidence = all.map((f) => fluxRow(f, 'spec.suspend', String(f.suspended), f.suspended ? 'warn' : 'pass'));
+  if (!suspended.length) return verdict('pass', `none of ${plural(all.length, 'Flux object')} suspended`, evidence);
+  const g = groupLabel(suspended, (f) => f.ref);
+  return verdict('warn', `${g.noun} suspended (ignore reconciles until resumed): ${nameList(g.names)}`, evidence);
+}
 
 const foundation_storage: Check = {
   id: 'foundation.storage',

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../cluster.js';
 import { VOLSYNC_MOVERS, type Config, type VolsyncMover } from '../config/schema.js';
-import type { Check, CheckStatus, Evidence, Snapshot } from './types.js';
+import type { Check, CheckStatus, Evidence, Snapshot, Verdict } from './types.js';
 import {
   arr,
   at,
@@ -23,8 +23,11 @@ import {
   nameOf,
   num,
   parseTime,
+  memoParts,
   perObject,
+  perRef,
   plural,
+  refCache,
   refOf,
   pushTo,
   row,
@@ -33,6 +36,7 @@ import {
   verdict,
   worst,
   worstOf,
+  type PartsMemo,
 } from './util.js';
 
 export const SSA_LABEL = 'kustomize.toolkit.fluxcd.io/ssa';
@@ -298,36 +302,79 @@ function latestConditionText(pvc: KubeObject): string | undefined {
  * its RD, its StorageClass, the PV it names, the newest condition its status gives. `fail` when it
  * cannot bind as things stand (Lost, its RD or StorageClass missing), else `warn`.
  */
-function unboundPvc(snapshot: Snapshot, pvc: KubeObject): { status: CheckStatus; value: string; why: string } {
-  const phase = str(at(pvc, 'status', 'phase')) ?? 'no phase yet';
-  const created = parseTime(at(pvc, 'metadata', 'creationTimestamp'));
-  const age = created === undefined ? '' : ` for ${durationSince(snapshot, created)}`;
-  const className = storageClassOf(pvc);
+function unboundPvc(snapshot: Snapshot, pvc: KubeObject): UnboundFinding {
+  const facts = pvcFacts(pvc);
+  const { rdName, className, volume } = facts;
+  // What else the finding reads: the objects it names, their kinds' sync, and the age (which also
+  // notes when the age next reads differently, whether or not the finding is made again).
+  const rd = rdName !== undefined ? getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName) : undefined;
+  const sc = className ? getObject(snapshot, 'storageclasses', undefined, className) : undefined;
+  const pv = volume ? getObject(snapshot, 'persistentvolumes', undefined, volume) : undefined;
+  const age = facts.created === undefined ? '' : ` for ${durationSince(snapshot, facts.created)}`;
+  const sync = snapshot.sync;
+  const keys = [rd, sc, pv, sync?.replicationdestinations?.phase, sync?.storageclasses?.phase, sync?.persistentvolumes?.phase, age];
+  return perRef(unboundFindings, pvc, keys, () => judgeUnbound(snapshot, facts, { rd, sc, pv, age }));
+}
+
+interface UnboundFinding {
+  status: CheckStatus;
+  value: string;
+  why: string;
+}
+
+/** What a PVC says of itself that unboundPvc reads, once per PVC object. */
+interface PvcFacts {
+  phase: string;
+  created?: number;
+  className?: string;
+  volume?: string;
+  rdName?: string;
+  condition?: string;
+}
+
+const pvcFactsOf = new WeakMap<object, { key: unknown; value: PvcFacts }>();
+
+function pvcFacts(pvc: KubeObject): PvcFacts {
+  return perObject(pvcFactsOf, pvc, null, () => ({
+    phase: str(at(pvc, 'status', 'phase')) ?? 'no phase yet',
+    created: parseTime(at(pvc, 'metadata', 'creationTimestamp')),
+    className: storageClassOf(pvc),
+    volume: str(at(pvc, 'spec', 'volumeName')),
+    rdName: restoreSource(pvc),
+    condition: latestConditionText(pvc),
+  }));
+}
+
+/** unboundPvc's findings: the same value for a PVC while it and what it names read the same. */
+const unboundFindings = refCache<UnboundFinding>();
+
+function judgeUnbound(
+  snapshot: Snapshot,
+  { phase, className, volume, rdName, condition }: PvcFacts,
+  found: { rd?: KubeObject; sc?: KubeObject; pv?: KubeObject; age: string },
+): UnboundFinding {
   const classText = className === undefined ? 'default StorageClass' : className === '' ? 'no StorageClass (static)' : `StorageClass ${className}`;
-  const volume = str(at(pvc, 'spec', 'volumeName'));
-  const rdName = restoreSource(pvc);
   const reasons: string[] = [];
   let status: CheckStatus = phase === 'Lost' ? 'fail' : 'warn';
   if (phase === 'Lost') reasons.push(`its PV ${volume ?? '(none named)'} is gone`);
   if (rdName !== undefined) {
-    const rd = getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName);
+    const { rd } = found;
     if (!rd && snapshot.sync?.replicationdestinations?.phase === 'synced') {
       reasons.push(`RD ${rdName} missing`);
       status = 'fail';
     } else if (!rd) reasons.push(`RD ${rdName} not known`);
     else reasons.push(at(rd, 'status', 'latestImage') ? `RD ${rdName} has an image` : `waiting for RD ${rdName} to restore`);
   }
-  if (className && snapshot.sync?.storageclasses?.phase === 'synced' && !getObject(snapshot, 'storageclasses', undefined, className)) {
+  if (className && snapshot.sync?.storageclasses?.phase === 'synced' && !found.sc) {
     reasons.push(`StorageClass ${className} not found`);
     status = 'fail';
   }
-  if (volume && phase !== 'Lost' && snapshot.sync?.persistentvolumes?.phase === 'synced' && !getObject(snapshot, 'persistentvolumes', undefined, volume)) {
+  if (volume && phase !== 'Lost' && snapshot.sync?.persistentvolumes?.phase === 'synced' && !found.pv) {
     reasons.push(`PV ${volume} not found`);
   }
-  const condition = latestConditionText(pvc);
   if (condition) reasons.push(condition);
   const why = reasons.join('; ') || (rdName === undefined ? 'not provisioned yet' : `waiting for RD ${rdName}`);
-  return { status, value: `${phase}${age}, ${classText}: ${why}`, why };
+  return { status, value: `${phase}${found.age}, ${classText}: ${why}`, why };
 }
 
 const appPvcs: Check = {
@@ -370,20 +417,40 @@ const otherPvcs: Check = {
   clock: true,
   evaluate(snapshot, config) {
     const kopia = config.kopia.pvc;
-    const pvcs = listIn(snapshot, 'persistentvolumeclaims', config.restores.namespaces).filter((p) => restoreSource(p) === undefined && refOf(p) !== kopia);
-    const unbound: string[] = [];
-    const evidence: Evidence[] = [];
-    for (const pvc of pvcs) {
-      if (str(at(pvc, 'status', 'phase')) === 'Bound') continue;
-      const finding = unboundPvc(snapshot, pvc);
-      unbound.push(`${refOf(pvc)} ${finding.value}`);
-      evidence.push(row('persistentvolumeclaims', pvc, 'status.phase', finding.value, finding.status));
-    }
-    const bound = pvcs.length - unbound.length;
-    if (!unbound.length) return verdict('pass', pvcs.length ? `${bound}/${pvcs.length} other PVCs Bound` : "no PVCs besides the restored ones and Kopia's", []);
-    return verdict(worstOf(evidence), `${bound}/${pvcs.length} other PVCs Bound; not Bound: ${nameList(unbound, 2)}`, evidence);
+    const pvcs = otherPvcsIn(listIn(snapshot, 'persistentvolumeclaims', config.restores.namespaces), kopia);
+    // Each PVC's part: its finding while not Bound, else its name (interned: the same while Bound).
+    const findings = pvcs.map((pvc) => (pvcFacts(pvc).phase === 'Bound' ? perRef(boundPvcs, pvc, null, () => refOf(pvc)) : unboundPvc(snapshot, pvc)));
+    return memoParts(otherPvcsMemo, findings, () => judgeOtherPvcs(pvcs, findings));
   },
 };
+
+/** The PVCs no RD restores, less Kopia's, by listing (one per snapshot of the PVCs) and Kopia's name. */
+const otherPvcLists = new WeakMap<readonly KubeObject[], { kopia: string; list: readonly KubeObject[] }>();
+
+function otherPvcsIn(pvcs: readonly KubeObject[], kopia: string): readonly KubeObject[] {
+  const known = otherPvcLists.get(pvcs);
+  if (known?.kopia === kopia) return known.list;
+  const list = pvcs.filter((p) => pvcFacts(p).rdName === undefined && refOf(p) !== kopia);
+  otherPvcLists.set(pvcs, { kopia, list });
+  return list;
+}
+
+const boundPvcs = refCache<string>();
+const otherPvcsMemo: PartsMemo<Verdict> = {};
+
+function judgeOtherPvcs(pvcs: readonly KubeObject[], findings: ReadonlyArray<UnboundFinding | string>): Verdict {
+  const unbound: string[] = [];
+  const evidence: Evidence[] = [];
+  pvcs.forEach((pvc, i) => {
+    const finding = findings[i];
+    if (typeof finding === 'string') return;
+    unbound.push(`${refOf(pvc)} ${finding.value}`);
+    evidence.push(row('persistentvolumeclaims', pvc, 'status.phase', finding.value, finding.status));
+  });
+  const bound = pvcs.length - unbound.length;
+  if (!unbound.length) return verdict('pass', pvcs.length ? `${bound}/${pvcs.length} other PVCs Bound` : "no PVCs besides the restored ones and Kopia's", []);
+  return verdict(worstOf(evidence), `${bound}/${pvcs.length} other PVCs Bound; not Bound: ${nameList(unbound, 2)}`, evidence);
+}
 
 /** The PVC names a Deployment's pod template mounts. */
 export function mountedClaims(deployment: unknown): string[] {

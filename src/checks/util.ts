@@ -372,14 +372,15 @@ export function refCache<T>(): RefCache<T> {
 }
 
 /**
- * perObject, and more: a new version of an object (a label written, a resourceVersion moved on)
+ * perObject (with `key` an array of what else the value read, compared element by element), and
+ * more: a new version of an object (a label written, a resourceVersion moved on)
  * whose value comes out equal to the one its previous version gave gets that very value back. Why:
  * a check that combines per-object values over thousands of objects can then tell "nothing I read
  * changed" by identity alone ({@link memoParts}), instead of combining them all again per event.
  */
 export function perRef<T>(cache: RefCache<T>, object: KubeObject, key: unknown, compute: () => T): T {
   const known = cache.byObject.get(object);
-  if (known && known.key === key) return known.value;
+  if (known && sameKey(known.key, key)) return known.value;
   let value = compute();
   const ref = refOf(object);
   const before = cache.byRef.get(ref);
@@ -389,6 +390,14 @@ export function perRef<T>(cache: RefCache<T>, object: KubeObject, key: unknown, 
   cache.byRef.set(ref, value);
   cache.byObject.set(object, { key, value });
   return value;
+}
+
+/** Keys compared by identity; an array key (what else a value read) element by element. */
+function sameKey(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** memoParts' memory: the parts and value of the last computation. */
@@ -413,6 +422,37 @@ export function memoParts<T>(memo: PartsMemo<T>, parts: readonly unknown[], comp
   const value = compute();
   memo.parts = parts;
   memo.value = value;
+  return value;
+}
+
+/** memoPartsTimed's memory: memoParts', and the clock span its value holds for. */
+export interface TimedPartsMemo<T> extends PartsMemo<T> {
+  from?: number;
+  until?: number;
+}
+
+/**
+ * memoParts for a clock check: the last value also needs the clock still inside the span it holds
+ * for (from its evaluation to the first deadline it noted), and a value reused notes that deadline
+ * again. `compute` gets the clock to read (and to note its deadlines on).
+ */
+export function memoPartsTimed<T>(memo: TimedPartsMemo<T>, parts: readonly unknown[], clock: Clock, compute: (clock: Clock) => T): T {
+  const last = memo.parts;
+  if (last && last.length === parts.length && memo.value !== undefined && clock.now >= (memo.from ?? Infinity) && clock.now < (memo.until ?? -Infinity)) {
+    let same = true;
+    for (let i = 0; i < parts.length && same; i++) same = last[i] === parts[i];
+    if (same) {
+      noteDeadline(clock.deadline, memo.until ?? Infinity);
+      return memo.value;
+    }
+  }
+  const deadline: Deadline = { at: Infinity };
+  const value = compute({ now: clock.now, deadline });
+  noteDeadline(clock.deadline, deadline.at);
+  memo.parts = parts;
+  memo.value = value;
+  memo.from = clock.now;
+  memo.until = deadline.at;
   return value;
 }
 
