@@ -159,7 +159,8 @@ export function startSession({ cluster, resolver, router, config, flushMs, tickM
     poller.poll(true);
     routerPoller?.poll();
   };
-  const clock = setInterval(() => store.getState().tick(cluster.now()), tickMs);
+  // Through the buffer: a tick is evaluated in slices with the watch traffic, one evaluation at a time.
+  const clock = setInterval(() => buffer.tick(cluster.now()), tickMs);
   const stopTimeline = timeline ? followTimeline(store, cluster, timeline) : () => {};
   const stopAccess = fixes && !fixes.readOnly ? followAccess(store) : () => {};
   return {

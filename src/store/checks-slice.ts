@@ -31,6 +31,7 @@ export interface ChecksSlice {
   recomputeSteps(
     parts: Pick<Snapshot, 'objects' | 'sync' | 'dns' | 'routerRecords'>,
     changed: ReadonlySet<InputKey>,
+    ticked?: number,
   ): Generator<void, Readonly<Record<string, CheckResult>>>;
   tick(now: number): void;
 }
@@ -50,9 +51,11 @@ export function createChecksSlice(config: Config, now: number): StateCreator<Dec
       const state = get();
       return evaluateDirty(state.results, { ...parts, now: state.now }, state.config, changed, clockTicked);
     },
-    *recomputeSteps(parts, changed) {
+    *recomputeSteps(parts, changed, ticked) {
       const state = get();
-      const fresh = yield* dirtySteps(state.results, { ...parts, now: state.now }, state.config, changed, false, () => get().now);
+      // A batch that carries a clock tick evaluates at that time, and the clock checks it made due too.
+      const now = ticked === undefined ? () => get().now : () => Math.max(ticked, get().now);
+      const fresh = yield* dirtySteps(state.results, { ...parts, now: now() }, state.config, changed, ticked !== undefined, now);
       return mergeResults(get().results, fresh);
     },
     tick(next) {

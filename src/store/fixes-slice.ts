@@ -311,23 +311,21 @@ export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config' | 'res
   // the targets are looked at again when the fixes named change, when a sync state or the DNS
   // answers do, and otherwise every 10 s of the cluster's clock: a target that comes or goes while
   // its fix stays named shows in the help bar within 10 s (its key, pressed, plans afresh anyway).
-  const inputs = [named, state.sync, state.dns, state.routerRecords, state.config, Math.floor(state.now / OFFERED_REFRESH_MS)] as const;
-  let cached = offeredCache.get(state.config);
-  if (!cached || cached.inputs.some((input, i) => input !== inputs[i])) {
-    cached = { inputs, byPanel: new Map() };
-    offeredCache.set(state.config, cached);
-  }
-  let offered = cached.byPanel.get(panel);
-  if (!offered || offered.named !== named) {
+  const inputs = [named, state.sync, state.dns, state.routerRecords, Math.floor(state.now / OFFERED_REFRESH_MS)] as const;
+  let byPanel = offeredCache.get(state.config);
+  if (!byPanel) offeredCache.set(state.config, (byPanel = new Map()));
+  let offered = byPanel.get(panel);
+  if (!offered || offered.inputs.some((input, i) => input !== inputs[i])) {
     const snapshot = snapshotOf(state);
     const ids = named.filter((id) => ALL_FIXES.find((f) => f.id === id)!.targets(snapshot, state.config).length > 0);
-    offered = { named, ids };
-    cached.byPanel.set(panel, offered);
+    offered = { inputs, ids };
+    byPanel.set(panel, offered);
   }
   return offered.ids;
 }
 
-const offeredCache = new WeakMap<object, { inputs: readonly unknown[]; byPanel: Map<string, { named: FixId[]; ids: FixId[] }> }>();
+/** offeredFixes' answers by config, then panel, with what they were worked out from. */
+const offeredCache = new WeakMap<object, Map<string, { inputs: readonly unknown[]; ids: FixId[] }>>();
 
 /** How often, at most, offeredFixes walks the fixes' targets again while the fixes named stay the same. */
 const OFFERED_REFRESH_MS = 10_000;

@@ -20,6 +20,8 @@ export interface Batch {
   dnsForget?: string[];
   /** The router's latest record count (or why it could not be had). */
   routerRecords?: RouterRecords;
+  /** The cluster's clock, when it ticked: the clock checks whose deadline passed are evaluated with the batch. */
+  now?: number;
 }
 
 export interface ResourcesSlice {
@@ -142,10 +144,12 @@ export const createResourcesSlice: StateCreator<DeckState, [], [], ResourcesSlic
       changedInputs.add('dns');
     }
 
-    if (changedInputs.size === 0) return;
+    const ticked = batch.now !== undefined && batch.now !== state.now;
+    if (changedInputs.size === 0 && !ticked) return;
+    const now = ticked ? batch.now! : state.now;
     // Why the maps built above and not the store's: the store keeps showing the last batch, whole,
     // until this one commits with its results.
-    const results = yield* state.recomputeSteps({ objects, sync, dns, routerRecords }, changedInputs);
-    set({ objects: changed.size ? objects : state.objects, sync, dns, routerRecords, results, batches: get().batches + 1 });
+    const results = yield* state.recomputeSteps({ objects, sync, dns, routerRecords }, changedInputs, ticked ? now : undefined);
+    set({ objects: changed.size ? objects : state.objects, sync, dns, routerRecords, results, batches: get().batches + 1, ...(ticked ? { now } : {}) });
   },
 });
