@@ -122,7 +122,10 @@ export function targetRows(figures: readonly Figure[]): string[][] {
     }
     const met = value === undefined ? '—' : value <= t.limit ? 'met' : 'not met';
     const took = f?.achievedRate !== undefined && f.achievedRate < f.rate - 0.5 ? `, the server took ${fmt(f.achievedRate)}/s` : '';
-    return [t.label, detail, `≤ ${fmt(t.limit, t.unit)}`, met, f ? `${f.path}, runs ${f.runs.length}${took}` : '', loadText(f)];
+    // Beside a change → screen figure: what the server alone took to deliver the change to a watch.
+    const watch = t.metric === 'event-to-screen-p99' ? find(figures, 'event-to-watch-p99', t.n, t.rate, 'raw', 'server') : undefined;
+    const server = watch ? `; the server to a plain watch: p99 ${fmt(watch.median, watch.unit)}` : '';
+    return [t.label, detail, `≤ ${fmt(t.limit, t.unit)}`, met, f ? `${f.path}, runs ${f.runs.length}${took}${server}` : '', loadText(f)];
   });
 }
 
