@@ -203,7 +203,9 @@ test('tmux 80x24, the test API server with the rebuild scenario: every finding w
       'the scenario fails checks',
     );
     await term.start(drdeckCommand(dir, [...onCluster, '--state-dir', join(dir, 'state')]), dir);
-    const screen = await term.waitFor((s) => /^Next: /m.test(s) && /^[▶ ] DNS +[✗!✓]/m.test(s), 60_000);
+    // Every watch synced: no panel still counts a pending check (…N) or says "connecting…".
+    const settled = (s: string) => !/^[▶ ] \S+ +(?:[✗!✓?]\d+ )*…\d/m.test(s) && !/connecting…/.test(s);
+    const screen = await term.waitFor((s) => /^Next: /m.test(s) && /^[▶ ] DNS +[✗!✓]/m.test(s) && settled(s), 60_000);
     assertReadable(screen);
     const seen = await assertFindingsWhole(term, checks);
     t.diagnostic(`${seen} failing findings read whole`);
