@@ -17,6 +17,7 @@ import { compactEtcd, restartApiServer } from '../cluster/cluster.js';
 import { RouterOsContractServer } from '../dns/routeros-contract-server.js';
 import { adminClient, CAN_RUN, createNamespace, kubeconfigVariant, service, skipWithoutGo, startE2eCluster, startProxy, waitFor } from './harness.js';
 import { DRDECK_BIN } from '../built-cli.js';
+import { drdeckCommand } from '../tmux/terminal.js';
 
 const execFileP = promisify(execFile);
 const HAS_TMUX = spawnSync('tmux', ['-V'], { stdio: 'ignore' }).status === 0;
@@ -121,27 +122,8 @@ test('drdeck --log in tmux: notices on the notice line, a forced relist and the 
   await admin.create('secrets', { metadata: { name: 'kopia-repo', namespace: 'logged' }, stringData: { KOPIA_PASSWORD: SECRET_VALUE } });
   for (const name of ['a', 'b']) await admin.create('services', service('logged', name));
 
-  const command = [
-    'env',
-    `PATH=${process.env.PATH ?? ''}`,
-    `HOME=${work}`,
-    `XDG_CONFIG_HOME=${join(work, 'no-config')}`,
-    'TERM=xterm-256color',
-    'sh',
-    '-c',
-    '"$@"; echo "[drdeck exited with $?]"',
-    'sh',
-    process.execPath,
-    DRDECK_BIN,
-    '--kubeconfig',
-    kubeconfig,
-    '--config',
-    config,
-    '--state-dir',
-    state,
-    '--log',
-    log,
-  ];
+  // HOME is the work folder, which has no `config` folder: drdeck reads no user config.
+  const command = drdeckCommand(work, ['--kubeconfig', kubeconfig, '--config', config, '--state-dir', state, '--log', log]);
   try {
     await tmux('new-session', '-d', '-s', SESSION, '-x', '80', '-y', '24', '-c', cwd, ...command, ';', 'set-option', '-t', SESSION, 'remain-on-exit', 'on');
     // The password file's warning first (it is about a secret), and that there is one more notice.
