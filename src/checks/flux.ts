@@ -28,6 +28,7 @@ import {
   num,
   parseTime,
   plural,
+  perItem,
   perRef,
   pushTo,
   refCache,
@@ -36,6 +37,7 @@ import {
   str,
   verdict,
   worstOf,
+  type ItemsMemo,
   type PartsMemo,
   type RefCache,
   type TimedPartsMemo,
@@ -96,6 +98,15 @@ function classifyOnce(kind: FluxKind, object: KubeObject): FluxObject {
   return { kind, object, ref: refOf(object), ready, state, suspended: at(object, 'spec', 'suspend') === true };
 }
 
+/** Each kind's objects classified, as of its last listing (perItem). */
+const classifiedLists = new Map<FluxKind, ItemsMemo<FluxObject>>();
+
+function classifiedList(kind: FluxKind): ItemsMemo<FluxObject> {
+  let memo = classifiedLists.get(kind);
+  if (!memo) classifiedLists.set(kind, (memo = {}));
+  return memo;
+}
+
 /** The latest fluxObjects answer for each list of kinds, with the listings it was made from. */
 const latestFlux = new WeakMap<readonly FluxKind[], { lists: ReadonlyArray<readonly KubeObject[]>; all: readonly FluxObject[] }>();
 
@@ -108,7 +119,7 @@ export function fluxObjects(snapshot: Snapshot, kinds: readonly FluxKind[] = FLU
   const lists = kinds.map((kind) => listObjects(snapshot, kind));
   const known = latestFlux.get(kinds);
   if (known && known.lists.every((list, i) => list === lists[i])) return known.all;
-  const all = kinds.flatMap((kind, i) => lists[i].map((o) => classify(kind, o)));
+  const all = kinds.flatMap((kind, i) => perItem(classifiedList(kind), lists[i], null, (o) => classify(kind, o)));
   latestFlux.set(kinds, { lists, all });
   return all;
 }
@@ -187,6 +198,12 @@ function faceOf(f: FluxObject): FluxFace {
   });
 }
 
+/** The faces of `all`, one per object (perItem: the same array while no face changed). */
+function facesOf(all: readonly FluxObject[]): readonly FluxFace[] {
+  return perItem(allFaces, all, null, faceOf);
+}
+
+const allFaces: ItemsMemo<FluxFace> = {};
 const readyMemo: PartsMemo<Verdict> = {};
 const suspendedMemo: PartsMemo<Verdict> = {};
 const stuckMemo: TimedPartsMemo<Verdict> = {};
@@ -199,7 +216,7 @@ const flux_ready: Check = {
   ...FLUX_INPUTS,
   evaluate(snapshot) {
     const all = fluxObjects(snapshot);
-    return memoParts(readyMemo, all.map(faceOf), () => judgeReady(all));
+    return memoParts(readyMemo, [facesOf(all)], () => judgeReady(all));
   },
 };
 
@@ -432,7 +449,7 @@ const flux_stuck: Check = {
   clock: true,
   evaluate(snapshot, config) {
     const all = fluxObjects(snapshot);
-    const parts = [config.flux.stuckAfterMinutes, ...all.map(faceOf)];
+    const parts = [config.flux.stuckAfterMinutes, facesOf(all)];
     return memoPartsTimed(stuckMemo, parts, snapshot, (clock) => judgeStuck(clock, config, all));
   },
 };
@@ -575,7 +592,7 @@ const flux_suspended: Check = {
   ...FLUX_INPUTS,
   evaluate(snapshot) {
     const all = fluxObjects(snapshot);
-    return memoParts(suspendedMemo, all.map(faceOf), () => judgeSuspended(all));
+    return memoParts(suspendedMemo, [facesOf(all)], () => judgeSuspended(all));
   },
 };
 

@@ -25,10 +25,12 @@ import {
   sameIp,
   str,
   perObject,
+  perItem,
   perRef,
   memoParts,
   refCache,
   verdict,
+  type ItemsMemo,
   type PartsMemo,
   worstOf,
   type ParsedAddresses,
@@ -317,8 +319,8 @@ const dualStackAnnotation: Check = {
   evaluate(snapshot, config) {
     const services = loadBalancerServices(snapshot);
     // What the verdict reads of each Service: its annotation and its addresses (the proposals avoid them).
-    const facts = services.map((svc) => annotationFacts(svc, config));
-    return memoParts(annotationMemo, [config.loadbalancers, ...facts], () => judgeAnnotations(snapshot, config, services));
+    const facts = perItem(annotationFactsList, services, config.loadbalancers, (svc) => annotationFacts(svc, config));
+    return memoParts(annotationMemo, [config.loadbalancers, facts], () => judgeAnnotations(snapshot, config, services));
   },
 };
 
@@ -332,6 +334,7 @@ function annotationFacts(svc: KubeObject, config: Config): { raw?: string; ingre
   }));
 }
 
+const annotationFactsList: ItemsMemo<{ raw?: string; ingress: string[] }> = {};
 const annotationMemo: PartsMemo<Verdict> = {};
 
 function judgeAnnotations(snapshot: Snapshot, config: Config, services: readonly KubeObject[]): Verdict {
@@ -378,6 +381,7 @@ interface ExternalIpFinding {
 }
 
 const externalIpFindings = refCache<ExternalIpFinding>();
+const externalIpList: ItemsMemo<ExternalIpFinding> = {};
 const externalIpMemo: PartsMemo<Verdict> = {};
 
 /** judgeExternalIp, once per Service object: an unchanged Service keeps its very row. */
@@ -410,8 +414,8 @@ const externalIp: Check = {
   inputs: ['services'],
   evaluate(snapshot, config) {
     const services = loadBalancerServices(snapshot);
-    const findings = services.map((svc) => externalIpFinding(svc, config));
-    return memoParts(externalIpMemo, [config.loadbalancers, ...findings], () => judgeExternalIps(findings));
+    const findings = perItem(externalIpList, services, config.loadbalancers, (svc) => externalIpFinding(svc, config));
+    return memoParts(externalIpMemo, [config.loadbalancers, findings], () => judgeExternalIps(findings));
   },
 };
 
@@ -438,6 +442,7 @@ interface FamiliesFinding {
 }
 
 const familiesFindings = refCache<FamiliesFinding>();
+const familiesList: ItemsMemo<FamiliesFinding> = {};
 const familiesMemo: PartsMemo<Verdict> = {};
 
 /** judgeFamilies, once per Service object: an unchanged Service keeps its very row. */
@@ -492,8 +497,8 @@ const statusFamilies: Check = {
   scope: 'status',
   inputs: ['services'],
   evaluate(snapshot, config) {
-    const findings = loadBalancerServices(snapshot).map((svc) => familiesFinding(svc, config));
-    return memoParts(familiesMemo, [config.loadbalancers, ...findings], () => judgeAllFamilies(findings));
+    const findings = perItem(familiesList, loadBalancerServices(snapshot), config.loadbalancers, (svc) => familiesFinding(svc, config));
+    return memoParts(familiesMemo, [config.loadbalancers, findings], () => judgeAllFamilies(findings));
   },
 };
 
@@ -523,6 +528,7 @@ function judgeAllFamilies(findings: readonly FamiliesFinding[]): Verdict {
 
 /** The canonical addresses a Service's annotation claims, by Service object (an unchanged Service is the same object). */
 const claimedIps = refCache<string[]>();
+const claimedList: ItemsMemo<string[]> = {};
 const conflictMemo: PartsMemo<Verdict> = {};
 
 function claimedBy(svc: KubeObject, config: Config): string[] {
@@ -552,8 +558,8 @@ const addressConflict: Check = {
   inputs: ['services'],
   evaluate(snapshot, config) {
     const services = loadBalancerServices(snapshot);
-    const claimed = services.map((svc) => claimedBy(svc, config));
-    return memoParts(conflictMemo, [config.loadbalancers, ...claimed], () => judgeConflicts(config, services, claimed));
+    const claimed = perItem(claimedList, services, config.loadbalancers, (svc) => claimedBy(svc, config));
+    return memoParts(conflictMemo, [config.loadbalancers, claimed], () => judgeConflicts(config, services, claimed));
   },
 };
 

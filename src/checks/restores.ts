@@ -25,6 +25,8 @@ import {
   parseTime,
   memoParts,
   perObject,
+  perItem,
+  perItemTimed,
   perRef,
   plural,
   refCache,
@@ -36,7 +38,10 @@ import {
   verdict,
   worst,
   worstOf,
+  type Clock,
+  type ItemsMemo,
   type PartsMemo,
+  type TimedItemsMemo,
 } from './util.js';
 
 export const SSA_LABEL = 'kustomize.toolkit.fluxcd.io/ssa';
@@ -302,7 +307,7 @@ function latestConditionText(pvc: KubeObject): string | undefined {
  * its RD, its StorageClass, the PV it names, the newest condition its status gives. `fail` when it
  * cannot bind as things stand (Lost, its RD or StorageClass missing), else `warn`.
  */
-function unboundPvc(snapshot: Snapshot, pvc: KubeObject): UnboundFinding {
+function unboundPvc(snapshot: Snapshot, pvc: KubeObject, clock: Clock = snapshot): UnboundFinding {
   const facts = pvcFacts(pvc);
   const { rdName, className, volume } = facts;
   // What else the finding reads: the objects it names, their kinds' sync, and the age (which also
@@ -310,7 +315,7 @@ function unboundPvc(snapshot: Snapshot, pvc: KubeObject): UnboundFinding {
   const rd = rdName !== undefined ? getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName) : undefined;
   const sc = className ? getObject(snapshot, 'storageclasses', undefined, className) : undefined;
   const pv = volume ? getObject(snapshot, 'persistentvolumes', undefined, volume) : undefined;
-  const age = facts.created === undefined ? '' : ` for ${durationSince(snapshot, facts.created)}`;
+  const age = facts.created === undefined ? '' : ` for ${durationSince(clock, facts.created)}`;
   const sync = snapshot.sync;
   const keys = [rd, sc, pv, sync?.replicationdestinations?.phase, sync?.storageclasses?.phase, sync?.persistentvolumes?.phase, age];
   return perRef(unboundFindings, pvc, keys, () => judgeUnbound(snapshot, facts, { rd, sc, pv, age }));
@@ -419,23 +424,39 @@ const otherPvcs: Check = {
     const kopia = config.kopia.pvc;
     const pvcs = otherPvcsIn(listIn(snapshot, 'persistentvolumeclaims', config.restores.namespaces), kopia);
     // Each PVC's part: its finding while not Bound, else its name (interned: the same while Bound).
-    const findings = pvcs.map((pvc) => (pvcFacts(pvc).phase === 'Bound' ? perRef(boundPvcs, pvc, null, () => refOf(pvc)) : unboundPvc(snapshot, pvc)));
-    return memoParts(otherPvcsMemo, findings, () => judgeOtherPvcs(pvcs, findings));
+    // What else a finding reads: the RDs, StorageClasses and PVs it names, and their kinds' sync.
+    const { objects, sync } = snapshot;
+    const reads = [
+      objects?.replicationdestinations,
+      objects?.storageclasses,
+      objects?.persistentvolumes,
+      sync?.replicationdestinations?.phase,
+      sync?.storageclasses?.phase,
+      sync?.persistentvolumes?.phase,
+    ];
+    const findings = perItemTimed(otherPvcFindings, pvcs, reads, snapshot, (pvc, clock) =>
+      pvcFacts(pvc).phase === 'Bound' ? perRef(boundPvcs, pvc, null, () => refOf(pvc)) : unboundPvc(snapshot, pvc, clock),
+    );
+    return memoParts(otherPvcsMemo, [findings], () => judgeOtherPvcs(pvcs, findings));
   },
 };
 
 /** The PVCs no RD restores, less Kopia's, by listing (one per snapshot of the PVCs) and Kopia's name. */
 const otherPvcLists = new WeakMap<readonly KubeObject[], { kopia: string; list: readonly KubeObject[] }>();
 
+const otherPvcFlags: ItemsMemo<boolean> = {};
+
 function otherPvcsIn(pvcs: readonly KubeObject[], kopia: string): readonly KubeObject[] {
   const known = otherPvcLists.get(pvcs);
   if (known?.kopia === kopia) return known.list;
-  const list = pvcs.filter((p) => pvcFacts(p).rdName === undefined && refOf(p) !== kopia);
+  const other = perItem(otherPvcFlags, pvcs, kopia, (p) => pvcFacts(p).rdName === undefined && refOf(p) !== kopia);
+  const list = pvcs.filter((_, i) => other[i]);
   otherPvcLists.set(pvcs, { kopia, list });
   return list;
 }
 
 const boundPvcs = refCache<string>();
+const otherPvcFindings: TimedItemsMemo<UnboundFinding | string> = {};
 const otherPvcsMemo: PartsMemo<Verdict> = {};
 
 function judgeOtherPvcs(pvcs: readonly KubeObject[], findings: ReadonlyArray<UnboundFinding | string>): Verdict {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ago, cond, deployment, evaluate, makeConfig, makeSnapshot, obj, pvc, rd, runTable, secret, type Condition } from './fixtures.js';
+import type { Snapshot } from '../../src/checks/types.js';
+import { ago, cond, deployment, evaluate, makeConfig, makeSnapshot, NOW, obj, pvc, rd, runTable, secret, type Condition } from './fixtures.js';
 
 const DONE = { trigger: 'restore-1', lastManualSync: 'restore-1', result: 'Successful', image: true };
 const fromRd = (name: string) => ({ dataSourceRef: { apiGroup: 'volsync.backube', kind: 'ReplicationDestination', name } });
@@ -485,4 +486,35 @@ test('the same RD object is judged afresh when its repository Secret appears, an
   assert.equal(kopia.status, 'pass');
   const restic = evaluate('restores.copy-method', makeSnapshot({ replicationdestinations: [dst] }), makeConfig({ restores: { movers: ['restic'] } }));
   assert.equal(restic.status, 'warn', restic.summary);
+});
+
+test('restores.other-pvcs over successive snapshots (the store keeps unchanged objects): each age is read again at its own minute, and a PVC that binds leaves the list', () => {
+  const at = (ms: number) => new Date(NOW + ms).toISOString();
+  const a = pvc('media/a', 'Pending', { storageClassName: 'fast' }, { creationTimestamp: at(-30_000) });
+  const b = pvc('media/b', 'Pending', {}, { creationTimestamp: ago(12) });
+  const c = pvc('media/c', 'Bound', {});
+  const first = makeSnapshot({ persistentvolumeclaims: [a, b, c], storageclasses: [obj('fast')] });
+  const values = (snapshot: Snapshot) => evaluate('restores.other-pvcs', snapshot).evidence.map((e) => `${e.name}: ${e.value}`);
+  assert.deepEqual(values(first), [
+    'a: Pending for 30s, StorageClass fast: not provisioned yet',
+    'b: Pending for 12m, default StorageClass: not provisioned yet',
+  ]);
+  // The clock alone moves: a counts seconds, b reads 12m until its next minute.
+  assert.deepEqual(values({ ...first, now: NOW + 40_000 }), [
+    'a: Pending for 1m, StorageClass fast: not provisioned yet',
+    'b: Pending for 12m, default StorageClass: not provisioned yet',
+  ]);
+  assert.deepEqual(values({ ...first, now: NOW + 61_000 }), [
+    'a: Pending for 1m, StorageClass fast: not provisioned yet',
+    'b: Pending for 13m, default StorageClass: not provisioned yet',
+  ]);
+  // b binds: a new object in its place, the others the same objects.
+  const pvcs = new Map(first.objects.persistentvolumeclaims);
+  pvcs.set('media/b', pvc('media/b', 'Bound', {}, { creationTimestamp: ago(12) }));
+  const bound = { ...first, now: NOW + 62_000, objects: { ...first.objects, persistentvolumeclaims: pvcs } };
+  assert.deepEqual(values(bound), ['a: Pending for 1m, StorageClass fast: not provisioned yet']);
+  assert.match(evaluate('restores.other-pvcs', bound).summary, /^2\/3 other PVCs Bound; not Bound: media\/a Pending for 1m/);
+  // Its StorageClass goes: a's finding is read again though a did not change.
+  const noClass = { ...bound, objects: { ...bound.objects, storageclasses: new Map() } };
+  assert.deepEqual(values(noClass), ['a: Pending for 1m, StorageClass fast: StorageClass fast not found']);
 });
