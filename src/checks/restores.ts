@@ -309,16 +309,24 @@ function latestConditionText(pvc: KubeObject): string | undefined {
  */
 function unboundPvc(snapshot: Snapshot, pvc: KubeObject, clock: Clock = snapshot): UnboundFinding {
   const facts = pvcFacts(pvc);
-  const { rdName, className, volume } = facts;
   // What else the finding reads: the objects it names, their kinds' sync, and the age (which also
   // notes when the age next reads differently, whether or not the finding is made again).
-  const rd = rdName !== undefined ? getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName) : undefined;
-  const sc = className ? getObject(snapshot, 'storageclasses', undefined, className) : undefined;
-  const pv = volume ? getObject(snapshot, 'persistentvolumes', undefined, volume) : undefined;
+  const [rd, sc, pv] = namedBy(snapshot, pvc);
   const age = facts.created === undefined ? '' : ` for ${durationSince(clock, facts.created)}`;
   const sync = snapshot.sync;
   const keys = [rd, sc, pv, sync?.replicationdestinations?.phase, sync?.storageclasses?.phase, sync?.persistentvolumes?.phase, age];
   return perRef(unboundFindings, pvc, keys, () => judgeUnbound(snapshot, facts, { rd, sc, pv, age }));
+}
+
+/** The RD, StorageClass and PV a PVC names, where they exist (none for a Bound PVC: its finding reads none). */
+function namedBy(snapshot: Snapshot, pvc: KubeObject): [KubeObject | undefined, KubeObject | undefined, KubeObject | undefined] {
+  const { phase, rdName, className, volume } = pvcFacts(pvc);
+  if (phase === 'Bound') return [undefined, undefined, undefined];
+  return [
+    rdName !== undefined ? getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName) : undefined,
+    className ? getObject(snapshot, 'storageclasses', undefined, className) : undefined,
+    volume ? getObject(snapshot, 'persistentvolumes', undefined, volume) : undefined,
+  ];
 }
 
 interface UnboundFinding {
@@ -424,18 +432,21 @@ const otherPvcs: Check = {
     const kopia = config.kopia.pvc;
     const pvcs = otherPvcsIn(listIn(snapshot, 'persistentvolumeclaims', config.restores.namespaces), kopia);
     // Each PVC's part: its finding while not Bound, else its name (interned: the same while Bound).
-    // What else a finding reads: the RDs, StorageClasses and PVs it names, and their kinds' sync.
+    // What else a finding reads: its kinds' sync, and the RD, StorageClass and PV it names (looked
+    // up again only when one of those kinds changed).
     const { objects, sync } = snapshot;
-    const reads = [
-      objects?.replicationdestinations,
-      objects?.storageclasses,
-      objects?.persistentvolumes,
-      sync?.replicationdestinations?.phase,
-      sync?.storageclasses?.phase,
-      sync?.persistentvolumes?.phase,
-    ];
-    const findings = perItemTimed(otherPvcFindings, pvcs, reads, snapshot, (pvc, clock) =>
-      pvcFacts(pvc).phase === 'Bound' ? perRef(boundPvcs, pvc, null, () => refOf(pvc)) : unboundPvc(snapshot, pvc, clock),
+    const phases = [sync?.replicationdestinations?.phase, sync?.storageclasses?.phase, sync?.persistentvolumes?.phase];
+    const named = {
+      key: [objects?.replicationdestinations, objects?.storageclasses, objects?.persistentvolumes],
+      of: (pvc: KubeObject) => namedBy(snapshot, pvc),
+    };
+    const findings = perItemTimed(
+      otherPvcFindings,
+      pvcs,
+      phases,
+      snapshot,
+      (pvc, clock) => (pvcFacts(pvc).phase === 'Bound' ? perRef(boundPvcs, pvc, null, () => refOf(pvc)) : unboundPvc(snapshot, pvc, clock)),
+      named,
     );
     return memoParts(otherPvcsMemo, [findings], () => judgeOtherPvcs(pvcs, findings));
   },

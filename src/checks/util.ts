@@ -427,11 +427,32 @@ export function perItem<I extends object, T>(memo: ItemsMemo<T>, items: readonly
       out ??= values.slice();
       out[i] = value;
     }
-  } else out = items.map((item) => compute(item));
+  } else
+    out = unlessSame(
+      values,
+      items.map((item) => compute(item)),
+    );
   memo.items = items;
   memo.key = key;
   if (out) memo.values = out;
   return memo.values ?? [];
+}
+
+/** `next`, or undefined when it holds the very values of `last`, index by index (keep `last`). */
+function unlessSame<T>(last: readonly T[] | undefined, next: T[]): T[] | undefined {
+  if (!last || last.length !== next.length) return next;
+  for (let i = 0; i < next.length; i++) if (next[i] !== last[i]) return next;
+  return undefined;
+}
+
+/**
+ * What else one item's value read (the objects it looked up by name), for perItemTimed: `of(item)`
+ * is asked only when `key` (the maps it looks them up in) changed, and an item whose reads are the
+ * same objects keeps its value.
+ */
+export interface ItemReads<I> {
+  key: unknown;
+  of: (item: I) => readonly unknown[];
 }
 
 /** perItemTimed's memory: perItem's, when each value next changes with the clock, and the earliest of those. */
@@ -440,13 +461,17 @@ export interface TimedItemsMemo<T> extends ItemsMemo<T> {
   next?: number;
   /** The clock at the last call: a clock gone back makes every value suspect. */
   at?: number;
+  readsKey?: unknown;
+  reads?: ReadonlyArray<readonly unknown[] | undefined>;
 }
 
 /**
  * perItem for values that read the clock (through durationSince and the like): an item whose own
  * deadline has passed is computed again, the others kept, and the earliest deadline is noted on
- * `clock`. Why: 4,000 PVCs' ages each change at their own minute; on a tick, only those whose text
- * changed are read again instead of all of them.
+ * `clock`. With `reads`, a change to the maps an item looks other objects up in computes again only
+ * the items whose lookups found other objects. Why: 4,000 PVCs' ages each change at their own
+ * minute, and a PV written is news to the one PVC that names it; on a tick or a PV event, only
+ * those are read again instead of all of them.
  */
 export function perItemTimed<I extends object, T>(
   memo: TimedItemsMemo<T>,
@@ -454,6 +479,7 @@ export function perItemTimed<I extends object, T>(
   key: unknown,
   clock: Clock,
   compute: (item: I, clock: Clock) => T,
+  reads?: ItemReads<I>,
 ): readonly T[] {
   const { items: last, values, until } = memo;
   const now = clock.now;
@@ -463,27 +489,49 @@ export function perItemTimed<I extends object, T>(
   };
   let out: T[] | undefined;
   let outUntil: number[] | undefined;
-  if (last && values && until && last.length === items.length && sameKey(memo.key, key) && now >= (memo.at ?? Infinity)) {
+  let outReads: Array<readonly unknown[] | undefined> | undefined;
+  const lastReads = memo.reads;
+  const reuse =
+    last &&
+    values &&
+    until &&
+    last.length === items.length &&
+    sameKey(memo.key, key) &&
+    now >= (memo.at ?? Infinity) &&
+    (!reads || lastReads?.length === items.length);
+  if (reuse) {
     const due = now >= (memo.next ?? Infinity);
+    const recheck = reads !== undefined && !sameKey(memo.readsKey, reads.key);
     for (let i = 0; i < items.length; i++) {
-      if (items[i] === last[i] && !(due && now >= until[i])) continue;
+      let itemReads: readonly unknown[] | undefined;
+      if (items[i] === last[i] && !(due && now >= until[i])) {
+        if (!recheck) continue;
+        itemReads = reads.of(items[i]);
+        if (sameKey(itemReads, lastReads?.[i])) continue;
+      }
+      if (reads) (outReads ??= lastReads!.slice())[i] = itemReads ?? reads.of(items[i]);
       const [value, at] = run(items[i]);
       if (at !== until[i]) (outUntil ??= until.slice())[i] = at;
       if (value !== values[i]) (out ??= values.slice())[i] = value;
     }
   } else {
-    out = [];
+    const next: T[] = [];
     outUntil = [];
+    outReads = reads ? [] : undefined;
     for (const item of items) {
+      outReads?.push(reads!.of(item));
       const [value, at] = run(item);
-      out.push(value);
+      next.push(value);
       outUntil.push(at);
     }
+    out = unlessSame(values, next);
   }
   memo.items = items;
   memo.key = key;
   memo.at = now;
+  memo.readsKey = reads?.key;
   if (out) memo.values = out;
+  if (outReads) memo.reads = outReads;
   if (outUntil) {
     memo.until = outUntil;
     let next = Infinity;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Snapshot } from '../../src/checks/types.js';
-import { ago, cond, deployment, evaluate, makeConfig, makeSnapshot, NOW, obj, pvc, rd, runTable, secret, type Condition } from './fixtures.js';
+import { ago, cond, deployment, evaluate, makeConfig, makeSnapshot, NOW, obj, pv, pvc, rd, runTable, secret, type Condition } from './fixtures.js';
 
 const DONE = { trigger: 'restore-1', lastManualSync: 'restore-1', result: 'Successful', image: true };
 const fromRd = (name: string) => ({ dataSourceRef: { apiGroup: 'volsync.backube', kind: 'ReplicationDestination', name } });
@@ -517,4 +517,20 @@ test('restores.other-pvcs over successive snapshots (the store keeps unchanged o
   // Its StorageClass goes: a's finding is read again though a did not change.
   const noClass = { ...bound, objects: { ...bound.objects, storageclasses: new Map() } };
   assert.deepEqual(values(noClass), ['a: Pending for 1m, StorageClass fast: StorageClass fast not found']);
+});
+
+test('restores.other-pvcs over successive snapshots: a PV that appears is news to the PVC naming it, though that PVC did not change', () => {
+  const d = pvc('media/d', 'Pending', { volumeName: 'pv-d', storageClassName: '' }, { creationTimestamp: ago(5) });
+  const e = pvc('media/e', 'Pending', { volumeName: 'pv-e', storageClassName: '' }, { creationTimestamp: ago(5) });
+  const first = makeSnapshot({ persistentvolumeclaims: [d, e] });
+  const values = (snapshot: Snapshot) => evaluate('restores.other-pvcs', snapshot).evidence.map((x) => `${x.name}: ${x.value}`);
+  assert.deepEqual(values(first), [
+    'd: Pending for 5m, no StorageClass (static): PV pv-d not found',
+    'e: Pending for 5m, no StorageClass (static): PV pv-e not found',
+  ]);
+  const withPv = { ...first, objects: { ...first.objects, persistentvolumes: new Map([['pv-d', pv('pv-d', 'handle-d')]]) } };
+  assert.deepEqual(values(withPv), [
+    'd: Pending for 5m, no StorageClass (static): not provisioned yet',
+    'e: Pending for 5m, no StorageClass (static): PV pv-e not found',
+  ]);
 });

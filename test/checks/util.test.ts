@@ -58,7 +58,8 @@ test('perItem: only the items that are new objects are computed again; the same 
   assert.deepEqual(perItem(memo, [a, b2, c], 'k', name), ['a=1', 'b=2', 'c=1']);
   assert.deepEqual(calls, ['b']);
   calls.length = 0;
-  perItem(memo, [a, b2, c], 'other key', name);
+  const second = perItem(memo, [a, b2, c], 'k', name);
+  assert.equal(perItem(memo, [a, b2, c], 'other key', name), second, 'all again, but the same values: the very array');
   assert.deepEqual(calls, ['a', 'b', 'c'], 'another key: all again');
   calls.length = 0;
   assert.deepEqual(perItem(memo, [a, c], 'other key', name), ['a=1', 'c=1'], 'another length: all again');
