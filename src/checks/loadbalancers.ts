@@ -43,9 +43,14 @@ const loadBalancers = new WeakMap<readonly KubeObject[], readonly KubeObject[]>(
 export function loadBalancerServices(snapshot: Snapshot): readonly KubeObject[] {
   const services = listObjects(snapshot, 'services');
   let list = loadBalancers.get(services);
-  if (!list) loadBalancers.set(services, (list = services.filter((s) => str(at(s, 'spec', 'type')) === 'LoadBalancer')));
+  if (!list) {
+    const isLb = perItem(lbFlags, services, null, (s) => str(at(s, 'spec', 'type')) === 'LoadBalancer');
+    loadBalancers.set(services, (list = services.filter((_, i) => isLb[i])));
+  }
   return list;
 }
+
+const lbFlags: ItemsMemo<boolean> = {};
 
 type Requested = ParsedAddresses & { raw?: string };
 
