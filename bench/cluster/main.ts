@@ -485,8 +485,16 @@ async function churn(ctx: Ctx, n: number, objects: number, minutes: number): Pro
     ctx.rec.add({ ...base, metric: 'churn-rss-max' }, Math.max(...rss), achieved.rate);
     ctx.rec.add({ ...base, metric: 'churn-rss-growth' }, rss.at(-1)! - rss[0], achieved.rate);
     ctx.rec.add({ ...base, metric: 'churn-rss-slope', unit: 'MB/min' }, slope(points), achieved.rate);
+    // The second half on its own: after the heap has risen to what a steady load keeps (garbage
+    // between collections), a leak still climbs; a rise to a plateau does not. Medians of three
+    // samples (30 s) at each end, so one collection's timing does not make the figure.
+    const half = points.filter(([x]) => x >= minutes / 2);
+    const around = (ys: readonly number[]) => percentile(ys, 50) ?? NaN;
+    const lateGrowth = around(half.slice(-3).map(([, y]) => y)) - around(half.slice(0, 3).map(([, y]) => y));
+    ctx.rec.add({ ...base, metric: 'churn-rss-growth-late' }, lateGrowth, achieved.rate);
+    ctx.rec.add({ ...base, metric: 'churn-rss-slope-late', unit: 'MB/min' }, slope(half), achieved.rate);
     log(
-      `churn N=${n} ${minutes} min at ${achieved.rate.toFixed(0)}/s: RSS ${rss[0].toFixed(0)} → ${rss.at(-1)!.toFixed(0)} MB (max ${Math.max(...rss).toFixed(0)}), slope ${slope(points).toFixed(2)} MB/min`,
+      `churn N=${n} ${minutes} min at ${achieved.rate.toFixed(0)}/s: RSS ${rss[0].toFixed(0)} → ${rss.at(-1)!.toFixed(0)} MB (max ${Math.max(...rss).toFixed(0)}), slope ${slope(points).toFixed(2)} MB/min; second half: ${lateGrowth.toFixed(1)} MB, slope ${slope(half).toFixed(2)} MB/min`,
     );
   } finally {
     await term.kill();

@@ -90,6 +90,7 @@ export const TARGETS: readonly Target[] = [
   { label: '20k, 50 events/s: change → screen p99', metric: 'event-to-screen-p99', n: 20000, rate: 50, limit: 250, unit: 'ms', path: 'server' },
   { label: '20k, 50 events/s: key → frame p99', metric: 'key-to-frame-p99', n: 20000, rate: 50, limit: 100, unit: 'ms' },
   { label: '5k, 50 events/s churn: RSS growth (end − start)', metric: 'churn-rss-growth', n: 5000, rate: 50, limit: 10, unit: 'MB' },
+  { label: '5k, 50 events/s churn: RSS growth over the second half', metric: 'churn-rss-growth-late', n: 5000, rate: 50, limit: 10, unit: 'MB' },
   { label: 'one-shot `check` at the largest N: watch requests (LIST only)', metric: 'check-watches', n: 0, rate: 0, limit: 0, unit: 'count', path: 'proxy' },
 ];
 
