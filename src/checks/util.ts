@@ -415,6 +415,10 @@ export interface ItemsMemo<T> {
  * only modified keeps its order (derivedListing), and on a label written to one of 4,000 PVCs a
  * check asked every other PVC's value of perRef, whose WeakMap lookups were 11 % of the busy time
  * at 20k objects; a pass of identity comparisons costs a fraction of that.
+ *
+ * A caller that memoParts on the returned array as one part and then reads names off the list
+ * relies on values of different objects never being the same object (perRef keeps them per name):
+ * a shared constant value would let a rename at the same index keep a stale verdict.
  */
 export function perItem<I extends object, T>(memo: ItemsMemo<T>, items: readonly I[], key: unknown, compute: (item: I) => T): readonly T[] {
   const { items: last, values } = memo;

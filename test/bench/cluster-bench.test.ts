@@ -1,9 +1,13 @@
 /**
  * The cluster benchmark's pure parts (bench/cluster): its arithmetic, the results.json schema, the
- * BENCHMARKS.md table, its options, the object mix, and the k9s builder's go.mod reading. Fast, no
- * cluster: the benchmark itself is not part of `npm test`.
+ * BENCHMARKS.md table, its options, the object mix, the k9s builder's go.mod reading, and the tmux
+ * terminal the TUIs run in. Fast, no cluster: the benchmark itself is not part of `npm test`.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseBenchArgs } from '../../bench/cluster/main.js';
 import { benchObject, MIX } from '../../bench/cluster/load.js';
@@ -23,6 +27,7 @@ import {
   type Results,
 } from '../../bench/cluster/results.js';
 import { median, percentile, slope } from '../../bench/cluster/stats.js';
+import { killServer, Terminal } from '../../bench/cluster/tui.js';
 import { requireAndReplaceLines } from '../tools/k9s.js';
 
 describe('stats', () => {
@@ -192,5 +197,27 @@ describe('k9s builder and replay helpers', () => {
 
   test('stripAnsi leaves the text Ink drew', () => {
     assert.equal(stripAnsi('\u001b[2K\u001b[1A\u001b[31m✗\u001b[39m 300/301 EXTERNAL-IP pending\u001b[?25l'), '✗ 300/301 EXTERNAL-IP pending');
+  });
+});
+
+describe('the terminal the TUIs run in', () => {
+  test('keys and screen reads go through tmux control mode: a shell echoes what was typed, read when it writes, and the session stays 80x24', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drdeck-term-'));
+    const socket = join(dir, 'tmux.sock');
+    const term = new Terminal(socket, 'shell');
+    try {
+      await term.start(['sh'], { PATH: process.env.PATH ?? '', PS1: '$ ', TERM: 'xterm-256color' }, 80, 24);
+      // A quote and a dollar in a key reach the shell as typed.
+      await term.keys("echo 'it''s' $((6*7))", 'Enter');
+      const seen = await term.waitFor((s) => s.split('\n').includes('its 42'), 10_000);
+      assert.ok(seen, 'the echo reached the screen');
+      const size = execFileSync('tmux', ['-S', socket, 'display-message', '-p', '-t', 'shell', '#{window_width}x#{window_height}'], { encoding: 'utf8' });
+      assert.equal(size.trim(), '80x24');
+      assert.equal(await term.waitFor((s) => s.includes('never shown'), 200), undefined, 'a screen that never shows it times out');
+    } finally {
+      await term.kill();
+      await killServer(socket);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
