@@ -142,6 +142,11 @@ export interface Fix {
   label: string;
   /** The targets this fix would act on now (empty: nothing to do). */
   targets(snapshot: Snapshot, config: Config): FixTarget[];
+  /**
+   * Whether `targets` would give any, where that is cheaper to tell than the targets themselves
+   * (without it, `targets(...).length > 0`). The help bar asks this of every fix a panel names.
+   */
+  hasTargets?(snapshot: Snapshot, config: Config): boolean;
   plan(snapshot: Snapshot, config: Config, options: PlanOptions): Plan | NoPlan;
   /** How long to follow the effect before calling the run failed. */
   timeoutMs: number;

@@ -322,7 +322,10 @@ export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config' | 'res
   let offered = byPanel.get(panel);
   if (!offered || offered.inputs.some((input, i) => input !== inputs[i])) {
     const snapshot = snapshotOf(state);
-    const ids = named.filter((id) => ALL_FIXES.find((f) => f.id === id)!.targets(snapshot, state.config).length > 0);
+    const ids = named.filter((id) => {
+      const fix = ALL_FIXES.find((f) => f.id === id)!;
+      return fix.hasTargets ? fix.hasTargets(snapshot, state.config) : fix.targets(snapshot, state.config).length > 0;
+    });
     offered = { inputs, ids };
     byPanel.set(panel, offered);
   }

@@ -919,6 +919,7 @@ for (const c of CASES) {
     assert.deepEqual(fix.plan(snapshot, config, options), plan, 'a plan is a pure function of its inputs');
     const targets = fix.targets(snapshot, config);
     if (!options.target) assert.equal(targets.length > 0, isPlan(plan), `targets() ${JSON.stringify(targets)} disagrees with the plan`);
+    if (fix.hasTargets) assert.equal(fix.hasTargets(snapshot, config), targets.length > 0, 'hasTargets() disagrees with targets()');
 
     if (c.refused) {
       assert.ok(!isPlan(plan), `expected a refusal, got a plan: ${isPlan(plan) ? plan.title : ''}`);
