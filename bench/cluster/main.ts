@@ -229,7 +229,11 @@ async function eventToScreen(
       const at = await Promise.race([arrived, sleep(5_000).then(() => undefined)]);
       if (at !== undefined) watched.push(at - sentAt);
       waiting = undefined;
-      await sleep(100 + Math.random() * 200);
+      // Why up to 2.1 s: k9s redraws on a 2 s tick, and a screen read the moment it changes would
+      // otherwise start the next change just after a tick (each one then waited nearly the whole
+      // tick: p50 1.85 s). Spread over a whole tick, a change lands at a random point of it, as a
+      // change on a real cluster does.
+      await sleep(100 + Math.random() * 2_000);
     }
   } finally {
     stop();
