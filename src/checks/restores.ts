@@ -307,11 +307,11 @@ function latestConditionText(pvc: KubeObject): string | undefined {
  * its RD, its StorageClass, the PV it names, the newest condition its status gives. `fail` when it
  * cannot bind as things stand (Lost, its RD or StorageClass missing), else `warn`.
  */
-function unboundPvc(snapshot: Snapshot, pvc: KubeObject, clock: Clock = snapshot): UnboundFinding {
+function unboundPvc(snapshot: Snapshot, pvc: KubeObject, clock: Clock = snapshot, named: Named = namedBy(snapshot, pvc)): UnboundFinding {
   const facts = pvcFacts(pvc);
   // What else the finding reads: the objects it names, their kinds' sync, and the age (which also
   // notes when the age next reads differently, whether or not the finding is made again).
-  const [rd, sc, pv] = namedBy(snapshot, pvc);
+  const [rd, sc, pv] = named;
   const age = facts.created === undefined ? '' : ` for ${durationSince(clock, facts.created)}`;
   const sync = snapshot.sync;
   const keys = [rd, sc, pv, sync?.replicationdestinations?.phase, sync?.storageclasses?.phase, sync?.persistentvolumes?.phase, age];
@@ -319,7 +319,9 @@ function unboundPvc(snapshot: Snapshot, pvc: KubeObject, clock: Clock = snapshot
 }
 
 /** The RD, StorageClass and PV a PVC names, where they exist (none for a Bound PVC: its finding reads none). */
-function namedBy(snapshot: Snapshot, pvc: KubeObject): [KubeObject | undefined, KubeObject | undefined, KubeObject | undefined] {
+type Named = readonly [KubeObject | undefined, KubeObject | undefined, KubeObject | undefined];
+
+function namedBy(snapshot: Snapshot, pvc: KubeObject): Named {
   const { phase, rdName, className, volume } = pvcFacts(pvc);
   if (phase === 'Bound') return [undefined, undefined, undefined];
   return [
@@ -445,7 +447,8 @@ const otherPvcs: Check = {
       pvcs,
       phases,
       snapshot,
-      (pvc, clock) => (pvcFacts(pvc).phase === 'Bound' ? perRef(boundPvcs, pvc, null, () => refOf(pvc)) : unboundPvc(snapshot, pvc, clock)),
+      (pvc, clock, found) =>
+        pvcFacts(pvc).phase === 'Bound' ? perRef(boundPvcs, pvc, null, () => refOf(pvc)) : unboundPvc(snapshot, pvc, clock, found as Named),
       named,
     );
     return memoParts(otherPvcsMemo, [findings], () => judgeOtherPvcs(pvcs, findings));
