@@ -153,31 +153,35 @@ export class Terminal {
     return Number((await this.tmux('display-message', '-p', '-t', this.session, '#{pane_pid}')).trim());
   }
 
+  /** The session's control client: there is one from `start` until `kill`. */
+  private get attached(): Control {
+    if (!this.control) throw new Error(`${this.session}: not started`);
+    return this.control;
+  }
+
   async screen(): Promise<string> {
-    if (!this.control) return this.tmux('capture-pane', '-p', '-t', this.session);
-    return (await this.control.command(`capture-pane -p -t ${tmuxWord(this.session)}`)).join('\n') + '\n';
+    return (await this.attached.command(`capture-pane -p -t ${tmuxWord(this.session)}`)).join('\n') + '\n';
   }
 
   async keys(...keys: string[]): Promise<void> {
-    if (!this.control) await this.tmux('send-keys', '-t', this.session, ...keys);
-    else await this.control.command(['send-keys', '-t', this.session, ...keys].map(tmuxWord).join(' '));
+    await this.attached.command(['send-keys', '-t', this.session, ...keys].map(tmuxWord).join(' '));
   }
 
   /**
-   * Reads the screen each time the program writes (or every `everyMs` at the latest) until `test`
-   * holds; returns when (performance.now()) it was first seen and the screen, or undefined after
-   * `timeoutMs`.
+   * Reads the screen each time the program writes (and, while it writes nothing, every `everyMs`
+   * but at most 20 times a second) until `test` holds; returns when (performance.now()) it was first
+   * seen and the screen, or undefined after `timeoutMs`.
    */
   async waitFor(test: (screen: string) => boolean, timeoutMs: number, everyMs = 15): Promise<{ at: number; screen: string } | undefined> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       // Armed before the read: output that lands while the screen is read wakes the next one.
-      const written = this.control?.nextOutput(Math.max(everyMs, 50));
+      const written = this.attached.nextOutput(Math.max(everyMs, 50));
       const screen = await this.screen();
       const at = performance.now();
       if (test(screen)) return { at, screen };
       if (at > deadline) return undefined;
-      await (written ?? new Promise((r) => setTimeout(r, everyMs)));
+      await written;
     }
   }
 
