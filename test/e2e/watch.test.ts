@@ -70,7 +70,7 @@ test('a change on the server reaches the store within one second', async (t) => 
       () => admin.delete('services', 'latency', 'web'),
       () => !services().has('latency/web'),
     );
-    t.diagnostic(`write-to-store latency (ms, 100 ms flush included): ${JSON.stringify(timings)}`);
+    t.diagnostic(`write-to-store latency (ms, the feed buffer's flush included): ${JSON.stringify(timings)}`);
   } finally {
     session.close();
     admin.close();
