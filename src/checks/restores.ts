@@ -473,14 +473,26 @@ const boundPvcs = refCache<string>();
 const otherPvcFindings: TimedItemsMemo<UnboundFinding | string> = {};
 const otherPvcsMemo: PartsMemo<Verdict> = {};
 
+/**
+ * Each unbound PVC's row and summary text, by its finding (a finding is made anew whenever its value
+ * may have changed). Why: while young PVCs' ages count seconds, some of them change every second, and
+ * building all 4,000 rows again for those was most of an idle second at 20k.
+ */
+const otherPvcRows = new WeakMap<UnboundFinding, { pvc: KubeObject; row: Evidence; text: string }>();
+
 function judgeOtherPvcs(pvcs: readonly KubeObject[], findings: ReadonlyArray<UnboundFinding | string>): Verdict {
   const unbound: string[] = [];
   const evidence: Evidence[] = [];
   pvcs.forEach((pvc, i) => {
     const finding = findings[i];
     if (typeof finding === 'string') return;
-    unbound.push(`${refOf(pvc)} ${finding.value}`);
-    evidence.push(row('persistentvolumeclaims', pvc, 'status.phase', finding.value, finding.status));
+    let known = otherPvcRows.get(finding);
+    if (known?.pvc !== pvc) {
+      known = { pvc, row: row('persistentvolumeclaims', pvc, 'status.phase', finding.value, finding.status), text: `${refOf(pvc)} ${finding.value}` };
+      otherPvcRows.set(finding, known);
+    }
+    unbound.push(known.text);
+    evidence.push(known.row);
   });
   const bound = pvcs.length - unbound.length;
   if (!unbound.length) return verdict('pass', pvcs.length ? `${bound}/${pvcs.length} other PVCs Bound` : "no PVCs besides the restored ones and Kopia's", []);

@@ -504,6 +504,12 @@ test('restores.other-pvcs over successive snapshots (the store keeps unchanged o
     'a: Pending for 1m, StorageClass fast: not provisioned yet',
     'b: Pending for 12m, default StorageClass: not provisioned yet',
   ]);
+  // A second on which only a's age moves: b's row is the very row it was (the store compares rows by identity first).
+  const rowOf = (snapshot: Snapshot, name: string) => evaluate('restores.other-pvcs', snapshot).evidence.find((e) => e.name === name);
+  assert.equal(rowOf({ ...first, now: NOW + 10_000 }, 'a')?.value, 'Pending for 40s, StorageClass fast: not provisioned yet');
+  const before = rowOf({ ...first, now: NOW + 10_000 }, 'b');
+  assert.equal(rowOf({ ...first, now: NOW + 11_000 }, 'a')?.value, 'Pending for 41s, StorageClass fast: not provisioned yet');
+  assert.equal(rowOf({ ...first, now: NOW + 11_000 }, 'b'), before);
   assert.deepEqual(values({ ...first, now: NOW + 61_000 }), [
     'a: Pending for 1m, StorageClass fast: not provisioned yet',
     'b: Pending for 13m, default StorageClass: not provisioned yet',
