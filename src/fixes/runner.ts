@@ -151,10 +151,13 @@ function messageOf(error: unknown): string {
   return error instanceof ClusterError || error instanceof Error ? error.message : String(error);
 }
 
-/** The permissions the plan needs that the user does not have, as "needs patch on ... in default". */
-async function missingAccess(cluster: Cluster, plan: Plan): Promise<string[]> {
+/** What the server is asked of a request to tell whether the user may send it. */
+export type AccessAsk = Pick<PlannedRequest, 'verb' | 'kind' | 'namespace' | 'subresource'>;
+
+/** The permissions requests need that the user does not have, as "needs patch on ... in default" (each asked once). */
+export async function missingAccess(cluster: Cluster, requests: readonly AccessAsk[]): Promise<string[]> {
   const asked = new Map<string, Promise<AccessAnswer>>();
-  for (const r of plan.requests) {
+  for (const r of requests) {
     const key = `${r.verb} ${r.kind} ${r.namespace ?? ''} ${r.subresource ?? ''}`;
     if (!asked.has(key)) asked.set(key, cluster.access(r.verb, r.kind, r.namespace, r.subresource));
   }
@@ -194,7 +197,7 @@ export async function prepareFix(host: FixHost, fix: Fix, options: PlanOptions):
   if (routed && !host.router) return { refused: true, code: 2, message: NO_ROUTER, plan };
   let missing: string[];
   try {
-    missing = await missingAccess(host.cluster, plan);
+    missing = await missingAccess(host.cluster, plan.requests);
   } catch (error) {
     return { refused: true, code: 2, message: `could not review access: ${messageOf(error)}`, plan };
   }

@@ -15,6 +15,7 @@ import { KIND_KEYS } from '../../src/kinds.js';
 import { waitForSync } from '../../src/session.js';
 import { createDeckStore } from '../../src/store/deck-store.js';
 import { FeedBuffer } from '../../src/store/feed-buffer.js';
+import { ALL_FIXES } from '../../src/fixes/index.js';
 import { barFixes, offeredFixes, refusalText } from '../../src/store/fixes-slice.js';
 import { headerStatus, nextStepLine, panelSyncNote } from '../../src/store/selectors.js';
 
@@ -128,6 +129,39 @@ test('a refusal from a key pressed before any review counts as the review; a rev
     assert.equal(store.getState().fixAccess, before, 'unchanged, not cleared');
     sim!.cluster.access = access;
   } finally {
+    close();
+  }
+});
+
+test('a review while nothing changed asks the server again without planning again; a change plans at once', async () => {
+  const { session, demo: sim, close } = await demo();
+  const { store } = session;
+  const planned: string[] = [];
+  const plans = new Map(ALL_FIXES.map((fix) => [fix, fix.plan]));
+  for (const [fix, plan] of plans) fix.plan = (...args) => (planned.push(fix.id), plan.apply(fix, args));
+  let asked = 0;
+  const access = sim!.cluster.access.bind(sim!.cluster);
+  sim!.cluster.access = (...args) => (asked++, access(...args));
+  try {
+    await store.getState().reviewAccess();
+    const first = planned.length;
+    assert.ok(first > 0 && asked > 0, `planned ${first}, asked ${asked}`);
+
+    // RBAC taken away while no object moved: the next review says so, from the plans it kept.
+    const askedBefore = asked;
+    for (const kind of FLUX_KINDS) sim!.cluster.denied.add(`patch ${kind}`);
+    await store.getState().reviewAccess();
+    assert.equal(planned.length, first, 'no fix planned again');
+    assert.ok(asked > askedBefore, 'the server was asked again');
+    assert.equal(store.getState().fixAccess['flux-reconcile-stuck']?.allowed, false);
+
+    // Any object changed: planned again at once.
+    store.setState({ objects: { ...store.getState().objects } });
+    await store.getState().reviewAccess();
+    assert.ok(planned.length > first, 'planned again');
+  } finally {
+    for (const [fix, plan] of plans) fix.plan = plan;
+    sim!.cluster.access = access;
     close();
   }
 });
