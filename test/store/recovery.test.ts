@@ -165,3 +165,33 @@ test('a review while nothing changed asks the server again without planning agai
     close();
   }
 });
+
+test("the help bar's fixes: their targets are walked again after 10 s only when an object or a result changed meanwhile", async () => {
+  const { session, close } = await demo();
+  const walked: string[] = [];
+  const saved = ALL_FIXES.map((fix) => ({ fix, targets: fix.targets, hasTargets: fix.hasTargets }));
+  for (const { fix, targets, hasTargets } of saved) {
+    fix.targets = (...args) => (walked.push(fix.id), targets.apply(fix, args));
+    if (hasTargets) fix.hasTargets = (...args) => (walked.push(fix.id), hasTargets.apply(fix, args));
+  }
+  try {
+    const state = session.store.getState();
+    assert.deepEqual(offeredFixes(state, 'flux'), ['flux-reconcile', 'flux-reconcile-stuck']);
+    assert.ok(walked.length > 0);
+    const count = walked.length;
+    // A moment well inside a later 10 s of the clock.
+    const later = { ...state, now: Math.floor(state.now / 10_000) * 10_000 + 21_000 };
+    assert.deepEqual(offeredFixes(later, 'flux'), ['flux-reconcile', 'flux-reconcile-stuck']);
+    assert.equal(walked.length, count, 'nothing changed: nothing walked');
+    assert.deepEqual(offeredFixes({ ...later, results: { ...state.results } }, 'flux'), ['flux-reconcile', 'flux-reconcile-stuck']);
+    assert.ok(walked.length > count, 'a result changed: walked again');
+    const again = walked.length;
+    offeredFixes({ ...later, now: later.now + 5_000, objects: { ...state.objects } }, 'flux');
+    assert.equal(walked.length, again, 'an object changed within the same 10 s: not yet');
+    offeredFixes({ ...later, now: later.now + 10_000, objects: { ...state.objects } }, 'flux');
+    assert.ok(walked.length > again, 'and in the next 10 s: walked');
+  } finally {
+    for (const { fix, targets, hasTargets } of saved) Object.assign(fix, { targets, hasTargets });
+    close();
+  }
+});
