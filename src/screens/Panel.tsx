@@ -110,7 +110,7 @@ export function Panel({ panel, width, height }: PanelProps) {
   // A fix's activity keeps room for at least one finding under it.
   const fixRows = activity ? activityRows(activity, width, Math.max(1, height - noteRows.length - routerRows.length - 1)) : [];
   const room = Math.max(0, height - noteRows.length - fixRows.length - routerRows.length);
-  const { shown, more } = down ? { shown: [], more: '' } : fitFindings(panelFindings(results), room, width);
+  const { shown, more } = down ? { shown: [], more: '' } : fitFindings(panelFindings(results, room + 1), room, width);
   const empty = !down && !results.length ? (filter ? `nothing here matches "${filter}"` : 'no checks yet') : '';
 
   return (

@@ -100,36 +100,49 @@ export function findingItem(finding: Finding, width: number, maxRows = Infinity)
 /**
  * The failing and warning objects of the given results, as short lines: every failing one before any
  * warning one (a failing check's own warnings come after another check's failures), and within
- * each, in the order of the results.
+ * each, in the order of the results. With `limit`, only the first `limit` lines are made (`total`
+ * counts them all). Why: a panel shows a dozen of them, and its checks can name 8,000 objects.
  */
-export function badEvidence(results: readonly CheckResult[]): Array<{ key: string; status: CheckStatus; text: string }> {
+export function badEvidence(results: readonly CheckResult[], limit = Infinity): Array<{ key: string; status: CheckStatus; text: string }> & { total: number } {
   const lines: Array<{ key: string; status: CheckStatus; text: string }> = [];
-  for (const r of results) {
-    if (r.status !== 'fail' && r.status !== 'warn') continue;
-    r.evidence.forEach((e, i) => {
-      if (e.status !== 'fail' && e.status !== 'warn') return;
-      const where = e.namespace ? `${e.namespace}/${e.name}` : e.name;
-      lines.push({ key: `${r.id}#${i}`, status: e.status, text: `${where}: ${e.value}` });
-    });
+  let total = 0;
+  for (const status of ['fail', 'warn'] as const) {
+    for (const r of results) {
+      if (r.status !== 'fail' && r.status !== 'warn') continue;
+      r.evidence.forEach((e, i) => {
+        if (e.status !== status) return;
+        total++;
+        if (lines.length >= limit) return;
+        const where = e.namespace ? `${e.namespace}/${e.name}` : e.name;
+        lines.push({ key: `${r.id}#${i}`, status, text: `${where}: ${e.value}` });
+      });
+    }
   }
-  return lines
-    .map((line, i) => ({ line, i }))
-    .sort((a, b) => STATUS_SEVERITY[b.line.status] - STATUS_SEVERITY[a.line.status] || a.i - b.i)
-    .map(({ line }) => line);
+  return Object.assign(lines, { total });
+}
+
+/** The first findings of a panel (as many as were asked for), how many there are, and how many of them, at the end, are passing checks. */
+export interface Findings {
+  head: Finding[];
+  total: number;
+  passing: number;
 }
 
 /**
  * The findings of the focused panel, in the order it reads them: the checks that are not passing
- * (worst first), then the objects behind them, then the passing checks.
+ * (worst first), then the objects behind them, then the passing checks; the first `limit` made.
  */
-export function panelFindings(results: readonly CheckResult[]): Finding[] {
+export function panelFindings(results: readonly CheckResult[], limit = Infinity): Findings {
   const worst = worstFirst(results);
   const bad = worst.filter((r) => r.status !== 'pass');
-  return [
+  const passing = worst.filter((r) => r.status === 'pass');
+  const evidence = badEvidence(bad, Math.max(0, limit - bad.length));
+  const head = [
     ...bad.map((r) => ({ key: r.id, status: r.status, indent: 0, text: r.summary })),
-    ...badEvidence(bad).map((e) => ({ ...e, indent: 2, dim: true })),
-    ...worst.filter((r) => r.status === 'pass').map((r) => ({ key: r.id, status: r.status, indent: 0, text: r.summary })),
-  ];
+    ...evidence.map((e) => ({ ...e, indent: 2, dim: true })),
+    ...passing.slice(0, Math.max(0, limit - bad.length - evidence.total)).map((r) => ({ key: r.id, status: r.status, indent: 0, text: r.summary })),
+  ].slice(0, limit);
+  return { head, total: bad.length + evidence.total + passing.length, passing: passing.length };
 }
 
 /**
@@ -137,7 +150,11 @@ export function panelFindings(results: readonly CheckResult[]): Finding[] {
  * ("+4 more: enter for the detail"). An item taller than all the room is shown cut only when it is
  * the first (a wall of text is still better than an empty panel), with where to read it whole.
  */
-export function fitFindings(findings: readonly Finding[], height: number, width: number): { shown: FindingItem[]; more: string } {
+export function fitFindings(
+  { head: findings, total: count, passing: passingCount }: Findings,
+  height: number,
+  width: number,
+): { shown: FindingItem[]; more: string } {
   // Why wrapped one by one, each to at most height + 1 rows: only what can show is worth wrapping
   // (thousands of findings, or one of 32 KB, cost no more than the rows they fill).
   const items: FindingItem[] = [];
@@ -161,9 +178,8 @@ export function fitFindings(findings: readonly Finding[], height: number, width:
     const first = items[0];
     shown.push({ ...first, rows: [...first.rows.slice(0, room - 1), cut(`${first.rows[room - 1] ?? ''} …`, width - first.indent - 2)] });
   }
-  const rest = findings.slice(shown.length);
-  const passing = rest.filter((item) => item.status === 'pass').length;
-  const more =
-    passing === rest.length ? `${SYMBOL.pass} ${rest.length} more passing` : `+${rest.length} more finding${rest.length === 1 ? '' : 's'} (enter: the detail)`;
-  return { shown, more: rest.length ? more : '' };
+  // The passing checks come last: the rest is all passing when it is no longer than they are.
+  const rest = count - shown.length;
+  const more = rest <= passingCount ? `${SYMBOL.pass} ${rest} more passing` : `+${rest} more finding${rest === 1 ? '' : 's'} (enter: the detail)`;
+  return { shown, more: rest ? more : '' };
 }

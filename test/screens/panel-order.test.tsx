@@ -11,6 +11,7 @@ import { defaultConfig } from '../../src/config/schema.js';
 import { DeckContext } from '../../src/hooks/use-deck.js';
 import { KIND_KEYS } from '../../src/kinds.js';
 import { badEvidence, Panel } from '../../src/screens/Panel.js';
+import { fitFindings, panelFindings } from '../../src/screens/panel-rows.js';
 import { createDeckStore } from '../../src/store/deck-store.js';
 import { emptyBatch } from '../../src/store/resources-slice.js';
 import { stripAnsi, WAIT_MS } from './render.js';
@@ -48,6 +49,29 @@ test('badEvidence: every failing object before any warning one, each check in it
       'warn default/d: IfNotPresent',
     ],
   );
+});
+
+test('a panel makes only the findings it can show, and still counts and words the rest as the whole list does', () => {
+  const many = result(
+    'restores.other-pvcs',
+    'fail',
+    'secrets fail',
+    Array.from({ length: 5000 }, (_, i) => rd(`s${i}`, 'Secret missing', i % 2 ? 'warn' : 'fail')),
+  );
+  const passing = result('restores.count', 'pass', 'count passes', []);
+  const all = panelFindings([...RESULTS, many, passing]);
+  assert.equal(all.head.length, all.total);
+  assert.equal(all.total, 6 + 5005 + 1, 'six checks not passing, their 5,005 objects, one passing check');
+  for (const room of [0, 1, 3, 8, 20]) {
+    const some = panelFindings([...RESULTS, many, passing], room + 1);
+    assert.equal(some.head.length, room + 1, `room ${room}`);
+    assert.deepEqual(some.head, all.head.slice(0, room + 1), `room ${room}`);
+    assert.deepEqual(fitFindings(some, room, 60), fitFindings(all, room, 60), `room ${room}`);
+  }
+  // Only passing checks left over: said as passing, with the limit as without.
+  const fewBad = [result('restores.copy-method', 'fail', 'copy fails', []), ...['a', 'b', 'c'].map((id) => result(`x.${id}`, 'pass', `${id} passes`, []))];
+  assert.equal(fitFindings(panelFindings(fewBad, 3), 2, 60).more, fitFindings(panelFindings(fewBad), 2, 60).more);
+  assert.match(fitFindings(panelFindings(fewBad, 3), 2, 60).more, /3 more passing$/);
 });
 
 test('the Restores panel: failures, then warnings, then undecided checks; failing objects first', async () => {
