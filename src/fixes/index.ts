@@ -2,7 +2,8 @@
  * Every fix, in panel order: the table the confirm screen, the help bar, read-only mode, the audit
  * log and the JSON output derive from.
  */
-import type { FixId } from '../checks/types.js';
+import type { FixId, Snapshot } from '../checks/types.js';
+import type { Config } from '../config/schema.js';
 import { addDnsRecords } from './add-dns-records.js';
 import { makeDualStack } from './make-dual-stack.js';
 import { reclaimKopia } from './reclaim-kopia.js';
@@ -25,6 +26,14 @@ export const ALL_FIXES: readonly Fix[] = [
   makeDualStack,
   addDnsRecords,
 ];
+
+/**
+ * Whether the fix has anything to act on now: `hasTargets` where the fix has it (cheaper to tell
+ * than the targets themselves), else `targets(...).length > 0`.
+ */
+export function anyTarget(fix: Fix, snapshot: Snapshot, config: Config): boolean {
+  return fix.hasTargets ? fix.hasTargets(snapshot, config) : fix.targets(snapshot, config).length > 0;
+}
 
 /** The fix with this id, if drdeck has it. */
 export function fixById(id: FixId | string): Fix | undefined {

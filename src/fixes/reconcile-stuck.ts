@@ -72,6 +72,15 @@ export const reconcileStuck: Fix = {
     return select(snapshot, config).chosen.map((c) => targetOf(c.f.kind, c.f.object));
   },
 
+  // Why: select ranks every chosen object by dependency depth and sorts them (at 20,000 objects,
+  // thousands); whether there is one stops at the first.
+  hasTargets(snapshot, config) {
+    const thresholdMs = config.flux.stuckAfterMinutes * 60_000;
+    return fluxObjects(snapshot).some(
+      (f) => !f.suspended && !failsImmutable(f) && (f.state === 'failed' || stuckSignals(f, snapshot.now, thresholdMs).length > 0),
+    );
+  },
+
   plan(snapshot, config, options) {
     const selection = select(snapshot, config);
     if (options.target) {

@@ -1038,3 +1038,16 @@ test('flux-reconcile: targets are every stuck or failed object, the default firs
     'Kustomization/flux-system/plex',
   ]);
 });
+
+test('flux-reconcile: without a target the plan takes the first of its targets, over every Flux case above', () => {
+  const fix = fixById('flux-reconcile')!;
+  const sets = CASES.filter((c) => c.fix.startsWith('flux-reconcile')).map((c) => c.objects ?? {});
+  assert.ok(sets.length >= 10);
+  for (const objects of sets) {
+    const snapshot = makeSnapshot(deepFreeze(identified(objects)));
+    const targets = fix.targets(snapshot, makeConfig()).map(formatTarget);
+    const plan = fix.plan(snapshot, makeConfig(), { token: TOKEN });
+    if (targets.length === 0) assert.ok(!isPlan(plan), 'no targets, yet a plan');
+    else assert.equal(isPlan(plan) && formatTarget(plan.targets.at(-1)!), targets[0]);
+  }
+});

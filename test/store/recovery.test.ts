@@ -166,6 +166,26 @@ test('a review while nothing changed asks the server again without planning agai
   }
 });
 
+test('a review plans one fix per turn of the event loop: what was typed meanwhile is read between two plans', async () => {
+  const { session, close } = await demo();
+  const { store } = session;
+  const planned: string[] = [];
+  const plans = new Map(ALL_FIXES.map((fix) => [fix, fix.plan]));
+  for (const [fix, plan] of plans) fix.plan = (...args) => (planned.push(fix.id), plan.apply(fix, args));
+  try {
+    const review = store.getState().reviewAccess();
+    const seen: number[] = [];
+    // Input read by the event loop while the review runs, as a key would be.
+    await new Promise<void>((resolve) => setImmediate(() => (seen.push(planned.length), resolve())));
+    await review;
+    assert.ok(planned.length >= 3, `planned ${planned.join(', ')}`);
+    assert.ok(seen[0] < planned.length, `the event loop turned only after all ${planned.length} plans`);
+  } finally {
+    for (const [fix, plan] of plans) fix.plan = plan;
+    close();
+  }
+});
+
 test("the help bar's fixes: their targets are walked again after 10 s only when an object or a result changed meanwhile", async () => {
   const { session, close } = await demo();
   const walked: string[] = [];
