@@ -66,7 +66,10 @@ export function requestedAddresses(service: unknown, config: Config): Requested 
   const known = typeof service === 'object' && service !== null ? requested.get(service) : undefined;
   if (known?.annotation === annotation) return known.addresses;
   const raw = annotationOf(service, annotation);
-  const addresses = { ...parseAddressList(raw), raw };
+  // Why spelled out and not `{ ...parseAddressList(raw), raw }`: V8 gave each object spread that way
+  // a map of its own (one per Service: 6,000 at 20,000 objects).
+  const { v4, v6, bad } = parseAddressList(raw);
+  const addresses = { v4, v6, bad, raw };
   if (typeof service === 'object' && service !== null) requested.set(service, { annotation, addresses });
   return addresses;
 }
