@@ -30,6 +30,8 @@ import { cpuShare, cpuSeconds, killServer, rssBytes, Terminal } from './tui.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const MB = 1024 * 1024;
+/** When the second idle window starts, in seconds after sync. */
+const SETTLE_SECONDS = 90;
 
 export interface BenchOptions {
   n: number[];
@@ -39,6 +41,8 @@ export interface BenchOptions {
   churnMinutes: number;
   rates: number[];
   idleSeconds: number;
+  /** A second idle window, SETTLE_SECONDS after sync (0: none). */
+  settledSeconds: number;
   samples: number;
   replay: boolean;
   concurrency: number;
@@ -72,6 +76,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     .option('--churn-minutes <m>', 'churn at 50 events/s on 5k, minutes (0: none)', nonNegative)
     .option('--rates <list>', 'write rates for change → screen (events/s)', (v) => v.split(',').map(Number), undefined)
     .option('--idle-seconds <s>', 'idle window after sync', nonNegative)
+    .option('--settled-seconds <s>', `a second idle window, ${SETTLE_SECONDS} s after sync (0: none)`, nonNegative)
     .option('--samples <n>', 'changes (and keys) timed per rate', nonNegative)
     .option('--concurrency <n>', 'requests in flight while loading', nonNegative, 8)
     .option('--max-load-rate <n>', 'objects per second while loading, at most', nonNegative, 400)
@@ -87,6 +92,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     churnMinutes?: number;
     rates?: number[];
     idleSeconds?: number;
+    settledSeconds?: number;
     samples?: number;
     concurrency: number;
     maxLoadRate: number;
@@ -103,6 +109,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     churnMinutes: o.churnMinutes ?? (quick ? 0 : 10),
     rates: o.rates ?? (quick ? [0, 50] : [0, 50, 200]),
     idleSeconds: o.idleSeconds ?? (quick ? 10 : 30),
+    settledSeconds: o.settledSeconds ?? (quick ? 0 : 60),
     samples: o.samples ?? (quick ? 10 : 20),
     concurrency: Math.max(1, o.concurrency),
     maxLoadRate: Math.max(1, o.maxLoadRate),
@@ -293,6 +300,20 @@ async function measureDrdeck(ctx: Ctx, n: number, run: number, objects: number):
     log(
       `drdeck N=${n} run ${run}: synced in ${(syncMs / 1000).toFixed(1)} s, RSS ${((rssBytes(pid) ?? 0) / MB).toFixed(0)} MB, idle CPU ${(cpu * 100).toFixed(1)} %`,
     );
+    if (options.settledSeconds > 0) {
+      // Why a second window: the first one holds what follows a sync once (the access review, the
+      // heap the sync left being collected, the phase clock counting seconds in its first minute);
+      // this one is idle as it stays, with the minute's step of every age in it.
+      await sleep(Math.max(0, synced.at + SETTLE_SECONDS * 1000 - performance.now()));
+      const settled = await cpuShare(pid, options.settledSeconds * 1000);
+      const note = `over ${options.settledSeconds} s from ${SETTLE_SECONDS} s after sync`;
+      rec.add({ tool: 'drdeck', metric: 'idle-cpu-settled', n, rate: 0, path: 'server', unit: '%', note }, settled * 100);
+      rec.add(
+        { tool: 'drdeck', metric: 'rss-settled', n, rate: 0, path: 'server', unit: 'MB', note: `${SETTLE_SECONDS + options.settledSeconds} s after sync` },
+        (rssBytes(pid) ?? NaN) / MB,
+      );
+      log(`drdeck N=${n} run ${run}: settled idle CPU ${(settled * 100).toFixed(1)} % (${note}), RSS ${((rssBytes(pid) ?? 0) / MB).toFixed(0)} MB`);
+    }
     for (const rate of options.rates) {
       const stop = startWriteLoad(ctx.api, objects, rate);
       await sleep(rate > 0 ? 3_000 : 0); // the load reaches its pace before the first sample
