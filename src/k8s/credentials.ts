@@ -24,6 +24,15 @@ import { parseExecConfig, runExecPlugin, type ExecClusterInfo, type ExecConfig }
 import { abortable } from './http.js';
 import { KubeconfigError, loadKubeConfig, type ResolvedKubeconfig } from './kubeconfig.js';
 
+/**
+ * Connections kept open between requests, as kubectl's (client-go's) are. Why: a new https.Agent
+ * closes each connection after its request, so every request paid a TCP and TLS handshake (three
+ * round trips over a bastion; at 20,000 objects, idle, the minute's access review was ~120 ms of
+ * handshakes). Why 60 s: an idle connection is closed by us before the API server closes it (its
+ * IdleTimeout is 90 s), so a request is not sent on a connection the server is closing.
+ */
+const KEEP_ALIVE = { keepAlive: true, timeout: 60_000 } as const;
+
 /** What one request needs to authenticate: its headers and the agent that holds the TLS settings. */
 export interface Auth {
   readonly headers: Readonly<Record<string, string | string[]>>;
@@ -261,8 +270,9 @@ class KubeconfigAuthenticator implements Authenticator {
     const cluster = this.cluster;
     const agent =
       new URL(this.server).protocol === 'http:'
-        ? new HttpAgent()
+        ? new HttpAgent(KEEP_ALIVE)
         : new HttpsAgent({
+            ...KEEP_ALIVE,
             ...tlsOptions(tls),
             rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true,
             ...(typeof cluster['tls-server-name'] === 'string' && cluster['tls-server-name'] ? { servername: cluster['tls-server-name'] } : {}),

@@ -233,10 +233,35 @@ function send(url: URL, options: RequestOptions, body: unknown, signal: AbortSig
   return new Promise((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers = payload === undefined ? options.headers : { ...options.headers, 'Content-Length': Buffer.byteLength(payload) };
-    const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, { ...options, headers, signal }, resolve);
+    let response: IncomingMessage | undefined;
+    // Why not http.request's own `signal`: the connection is kept alive (credentials.ts), and an
+    // abort after the whole response has arrived (a watch its caller ends just after the server
+    // ended it) destroyed a connection that was already back in the pool, under the next request.
+    // A complete response is drained instead: its connection goes back to the pool.
+    const onAbort = () => {
+      if (response?.complete) response.resume();
+      else req.destroy(new AbortError());
+    };
+    const letGo = () => signal.removeEventListener('abort', onAbort);
+    const req = (url.protocol === 'http:' ? httpRequest : httpsRequest)(url, { ...options, headers }, (res) => {
+      response = res;
+      res.once('end', letGo);
+      resolve(res);
+    });
+    req.once('close', letGo);
     req.on('error', reject);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
     req.end(payload);
   });
+}
+
+/** What an aborted request fails with, named as Node names its own. */
+class AbortError extends Error {
+  constructor() {
+    super('The operation was aborted');
+    this.name = 'AbortError';
+  }
 }
 
 function readAll(message: IncomingMessage): Promise<string> {

@@ -36,6 +36,8 @@ const fake = {
 let server: Server;
 let port = 0;
 const sockets = new Set<Socket>();
+/** Connections the server accepted, ever. */
+let connections = 0;
 const dir = mkdtempSync(join(tmpdir(), 'drdeck-recovery-'));
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
@@ -52,6 +54,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 async function listen(): Promise<void> {
   server = createServer(handle);
   server.on('connection', (socket) => {
+    connections++;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
@@ -125,6 +128,41 @@ function reset(): void {
   fake.frozen = false;
   fake.seen = [];
 }
+
+test('requests one after another share one connection: no new TCP (and TLS) handshake for each', async () => {
+  reset();
+  const cluster = new KubeCluster({ kubeconfig: kubeconfig(), requestTimeoutMs: 2000 });
+  try {
+    const before = connections;
+    for (let i = 0; i < 3; i++) await cluster.get('services', 'default', 'app').catch(() => {});
+    await cluster.access('patch', 'services', 'default').catch(() => {});
+    assert.equal(fake.seen.length, 4, fake.seen.map((s) => s.what).join(', '));
+    assert.equal(connections - before, 1, 'one connection for four requests');
+  } finally {
+    cluster.close();
+  }
+});
+
+test('a watch ended by its caller just after the server ended it leaves the next request its connection', async () => {
+  reset();
+  // Every watch answers with one event and ends at once; the watcher ends it, and watches again.
+  fake.watch = (_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(`${JSON.stringify({ type: 'ERROR', object: status(500, 'InternalError', 'etcdserver: leader changed') })}\n`);
+  };
+  const errors: unknown[] = [];
+  const onError = (error: unknown) => errors.push(error);
+  process.on('uncaughtException', onError);
+  const { cluster, states } = watchServices({});
+  try {
+    await until('three watches', () => fake.seen.filter((s) => s.what === 'GET /api/v1/services watch').length >= 3);
+    assert.deepEqual(errors, [], 'nothing thrown outside the watcher');
+    assert.ok(states.some((s) => /leader changed; retrying/.test(s.state.detail ?? '')));
+  } finally {
+    cluster.close();
+    process.off('uncaughtException', onError);
+  }
+});
 
 test('"storage is (re)initializing" is asked again after a moment, again and again, without growing the back-off', async () => {
   reset();
