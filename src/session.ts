@@ -4,7 +4,7 @@
  * TUI and the headless commands both start one of these.
  */
 import type { Cluster, Resolver } from './cluster.js';
-import { apiUnreachable } from './checks/unreachable.js';
+import { apiUnreachable, stillListing } from './checks/unreachable.js';
 import type { Config } from './config/schema.js';
 import { DnsPoller } from './dns/poller.js';
 import type { Router } from './dns/router.js';
@@ -98,22 +98,25 @@ interface Recoverable {
  */
 function followAccess(store: DeckStore): () => void {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const review = (soon = false) => {
-    timer = undefined;
+  /** The minute's review, and the one a change asks for (see `soon`). */
+  const review = () => {
     const state = store.getState();
     if (state.serverSilentSince !== undefined || apiUnreachable(state.sync)) return;
-    // Why not while a kind is still in its first LIST: the plans made then are thrown away when it
-    // lands (at 20,000 objects two reviews of 200 ms each made the start 10 % longer); the last
-    // kind's arrival is a sync change that reviews a second later. The minute's review does not
-    // wait, so one LIST that never ends does not keep the review away.
-    if (soon && Object.values(state.sync).some((s) => s.phase === 'connecting')) return;
     void state.reviewAccess();
   };
-  const soon = () => (timer ??= setTimeout(review, ACCESS_REVIEW_DEBOUNCE_MS, true));
+  // Why not while a kind is still in its first LIST: the plans made then are thrown away when it
+  // lands (at 20,000 objects two reviews of 200 ms each made the start 10 % longer); the last
+  // kind's arrival is a sync change that reviews a second later. The minute's review does not
+  // wait, so one LIST that never ends does not keep the review away.
+  const reviewUnlessListing = () => {
+    timer = undefined;
+    if (!stillListing(store.getState().sync)) review();
+  };
+  const soon = () => (timer ??= setTimeout(reviewUnlessListing, ACCESS_REVIEW_DEBOUNCE_MS));
   const unsubscribe = store.subscribe((state, previous) => {
     if (state.sync !== previous.sync || (state.results !== previous.results && askedFixes(state.results) !== askedFixes(previous.results))) soon();
   });
-  const interval = setInterval(review, ACCESS_REVIEW_INTERVAL_MS, false);
+  const interval = setInterval(review, ACCESS_REVIEW_INTERVAL_MS);
   soon();
   return () => {
     unsubscribe();

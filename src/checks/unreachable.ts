@@ -32,6 +32,11 @@ function errorWords(state: SyncState): string {
     .replace(/: (GET|POST|PUT|PATCH|DELETE) \/\S*$/, '');
 }
 
+/** True while some input is still in its first LIST (or first DNS answer): state still arriving. */
+export function stillListing(sync: Readonly<Partial<Record<InputKey, SyncState>>> | undefined): boolean {
+  return Object.values(sync ?? {}).some((state) => state?.phase === 'connecting');
+}
+
 /**
  * Whether the API server cannot be reached, and why. True when no watched kind is synced or still
  * connecting, none retries for another reason, and at least one retries for an unreachable reason;

@@ -8,6 +8,7 @@ import type { StateCreator } from 'zustand/vanilla';
 import type { Cluster } from '../cluster.js';
 import type { Router } from '../dns/router.js';
 import type { FixId, Snapshot } from '../checks/types.js';
+import { stillListing } from '../checks/unreachable.js';
 import { ALL_FIXES, anyTarget, fixById } from '../fixes/index.js';
 import { applyFix, missingAccess, prepareFix, recordNotApplied, type AccessAsk, type FixHost, type Prepared, type RunningAttempt } from '../fixes/runner.js';
 import { isPlan, type FixTarget, type Plan, type PlanOptions } from '../fixes/types.js';
@@ -346,7 +347,7 @@ export function offeredFixes(state: Pick<DeckState, 'readOnly' | 'config' | 'res
   // While nothing changes, nothing is walked (every 10 s, 19 MB of garbage a minute at 20,000).
   // While kinds are still connecting, each one's arrival is a new sync state: then the targets are
   // looked at again at most once a second, not 20 times (180 ms of a 20,000-object start).
-  const connecting = Object.values(state.sync).some((s) => s.phase === 'connecting');
+  const connecting = stillListing(state.sync);
   const inputs = connecting ? ([named, 'connecting', state.dns, state.routerRecords] as const) : ([named, state.sync, state.dns, state.routerRecords] as const);
   const period = Math.floor(state.now / (connecting ? 1000 : OFFERED_REFRESH_MS));
   let byPanel = offeredCache.get(state.config);
