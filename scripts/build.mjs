@@ -23,6 +23,23 @@ const dist = join(root, 'dist');
 /** Packages the start-up chunks must not contain. */
 const NOT_AT_START = ['ink', 'react', 'react-reconciler', 'yoga-layout', '@kubernetes/client-node'];
 
+/**
+ * Ink's renderer draws each frame into src/screens/ink-output.ts instead of Ink's own Output (that
+ * file says why). The build fails when Ink's renderer no longer imports it, so an Ink upgrade cannot
+ * silently drop it.
+ */
+let outputReplaced = false;
+const inkOutput = {
+  name: 'ink-output',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/output\.js$/ }, (args) => {
+      if (!/[\\/]node_modules[\\/]ink[\\/]build[\\/]renderer\.js$/.test(args.importer)) return undefined;
+      outputReplaced = true;
+      return { path: join(root, 'src', 'screens', 'ink-output.ts') };
+    });
+  },
+};
+
 const started = performance.now();
 rmSync(dist, { recursive: true, force: true });
 const result = await build({
@@ -50,7 +67,12 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   logLevel: 'warning',
+  plugins: [inkOutput],
 });
+if (!outputReplaced) {
+  console.error("build: Ink's renderer no longer imports ./output.js: src/screens/ink-output.ts would not be used");
+  process.exit(1);
+}
 
 const outputs = result.metafile.outputs;
 const packageOf = (input) => {
