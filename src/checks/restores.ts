@@ -321,9 +321,12 @@ function unboundPvc(snapshot: Snapshot, pvc: KubeObject, clock: Clock = snapshot
 /** The RD, StorageClass and PV a PVC names, where they exist (none for a Bound PVC: its finding reads none). */
 type Named = readonly [KubeObject | undefined, KubeObject | undefined, KubeObject | undefined];
 
+/** A Bound PVC's: one array for all of them (this is asked of every PVC when an RD, class or PV changes). */
+const NAMES_NOTHING: Named = [undefined, undefined, undefined];
+
 function namedBy(snapshot: Snapshot, pvc: KubeObject): Named {
   const { phase, rdName, className, volume } = pvcFacts(pvc);
-  if (phase === 'Bound') return [undefined, undefined, undefined];
+  if (phase === 'Bound') return NAMES_NOTHING;
   return [
     rdName !== undefined ? getObject(snapshot, 'replicationdestinations', namespaceOf(pvc), rdName) : undefined,
     className ? getObject(snapshot, 'storageclasses', undefined, className) : undefined,
