@@ -13,9 +13,9 @@ import { styledCharsFromTokens, styledCharsToString, tokenize, type StyledChar }
 import sliceAnsi from 'slice-ansi';
 import stringWidth from 'string-width';
 
-type Transformer = (line: string, index: number) => string;
+export type Transformer = (line: string, index: number) => string;
 
-interface Clip {
+export interface Clip {
   x1: number | undefined;
   x2: number | undefined;
   y1: number | undefined;

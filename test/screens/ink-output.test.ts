@@ -6,15 +6,7 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import fc from 'fast-check';
-import Output from '../../src/screens/ink-output.js';
-
-type Transformer = (line: string, index: number) => string;
-interface Clip {
-  x1: number | undefined;
-  x2: number | undefined;
-  y1: number | undefined;
-  y2: number | undefined;
-}
+import Output, { type Clip, type Transformer } from '../../src/screens/ink-output.js';
 interface OutputLike {
   write(x: number, y: number, text: string, options: { transformers: Transformer[] }): void;
   clip(clip: Clip): void;
